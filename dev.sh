@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# customer360 developer entry point.
+#   ./dev.sh up     set everything up (virtualenv, install, local Neo4j, migrations, demo data)
+#                   and serve the API at http://127.0.0.1:8000/graphql
+#   ./dev.sh test   set everything up and run the whole test suite against a real Neo4j
+# Needs Python 3.11+, and for the local Neo4j a Java 17+ JDK and Maven (or set NEO4J_URI).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+find_python() {
+  for candidate in "${PYTHON:-}" python3.13 python3.12 python3.11 python3; do
+    [ -n "$candidate" ] || continue
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+      echo "$candidate"; return 0
+    fi
+  done
+  echo "error: Python 3.11 or newer is needed (set PYTHON=/path/to/python3.11)" >&2
+  return 1
+}
+
+setup() {
+  local python stamp
+  python=$(find_python)
+  if [ ! -x .venv/bin/python ]; then
+    echo "==> creating .venv with $python"
+    "$python" -m venv .venv
+  fi
+  stamp=$(sha256sum pyproject.toml | cut -d' ' -f1)
+  if [ "$(cat .venv/.c360-installed 2>/dev/null)" != "$stamp" ]; then
+    echo "==> installing customer360 and its test tools into .venv"
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q -e '.[test]'
+    echo "$stamp" > .venv/.c360-installed
+  fi
+}
+
+case "${1:-}" in
+  up)
+    shift
+    setup
+    if [ -z "${NEO4J_URI:-}" ] && ! grep -qs '^NEO4J_URI=' .env; then
+      .venv/bin/c360 neo4j start
+    fi
+    .venv/bin/c360 migrate
+    if .venv/bin/c360 demo --help >/dev/null 2>&1; then
+      .venv/bin/c360 demo load --people "${C360_DEMO_PEOPLE:-500}" --seed 42
+    fi
+    echo "==> GraphQL: http://127.0.0.1:${C360_API_PORT:-8000}/graphql  (Ctrl-C stops the API; './dev.sh stop' stops Neo4j)"
+    exec .venv/bin/c360 serve "$@"
+    ;;
+  test)
+    shift
+    setup
+    exec .venv/bin/python -m pytest "$@"
+    ;;
+  stop)
+    [ -x .venv/bin/c360 ] && .venv/bin/c360 neo4j stop
+    ;;
+  *)
+    sed -n '2,6p' "$0"
+    exit 2
+    ;;
+esac

@@ -1,0 +1,122 @@
+"""Neo4j driver and session helpers.
+
+One driver per process (:func:`connect`), closed by its owner. Every query names the database
+(``database_``/``database=``) so the driver never spends a round trip discovering the home
+database. Driver exceptions are turned into :mod:`graph.errors` here, at the boundary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, LiteralString
+
+import neo4j
+from graph.errors import Neo4jAuthError, Neo4jError, Neo4jUnavailable
+from graph.settings import Settings
+from neo4j import exceptions as neo4j_exceptions
+
+__all__ = ["connect", "server_info", "translate_errors", "verify", "wipe_data"]
+
+
+@contextmanager
+def translate_errors(settings: Settings) -> Iterator[None]:
+    """Turn driver connection and auth exceptions into one-line customer360 errors.
+
+    Raises :class:`Neo4jAuthError` (credentials refused) or :class:`Neo4jUnavailable`
+    (server unreachable); other driver errors pass through unchanged.
+    """
+    try:
+        yield
+    except neo4j_exceptions.AuthError as exc:
+        raise Neo4jAuthError(
+            f"Neo4j at {settings.uri} refused user {settings.neo4j_username!r}: "
+            "check NEO4J_USERNAME / NEO4J_PASSWORD"
+        ) from exc
+    except (neo4j_exceptions.ServiceUnavailable, neo4j_exceptions.SessionExpired, OSError) as exc:
+        raise Neo4jUnavailable(
+            f"Neo4j is not reachable at {settings.uri}: {_first_line(exc)} "
+            "(is it running? `c360 neo4j status`)"
+        ) from exc
+    except neo4j_exceptions.ConfigurationError as exc:
+        raise Neo4jError(f"bad Neo4j connection settings for {settings.uri}: {exc}") from exc
+
+
+def connect(settings: Settings, *, verify: bool = True) -> neo4j.Driver:
+    """Create the process's driver for ``settings.uri`` (used as given: bolt/neo4j/+s schemes).
+
+    With ``verify`` the server is contacted once, so a wrong password or an unreachable server
+    fails here with one clear line (:class:`Neo4jAuthError`, :class:`Neo4jUnavailable`).
+    The caller owns the driver and must ``close()`` it.
+    """
+    with translate_errors(settings):
+        driver = neo4j.GraphDatabase.driver(
+            settings.uri,
+            auth=(settings.neo4j_username, settings.password()),
+            user_agent="customer360",
+            connection_acquisition_timeout=30.0,
+            max_connection_lifetime=3600,
+            # "unknown label/property" hints on an empty graph are noise, not problems
+            notifications_min_severity=neo4j.NotificationMinimumSeverity.OFF,
+        )
+        if verify:
+            try:
+                driver.verify_connectivity()
+            except BaseException:
+                driver.close()
+                raise
+        return driver
+
+
+def verify(driver: neo4j.Driver, settings: Settings) -> None:
+    """Check once, without retries, that the server answers; raise like :func:`connect`."""
+    with translate_errors(settings):
+        driver.verify_connectivity()
+
+
+def server_info(driver: neo4j.Driver, settings: Settings) -> dict[str, Any]:
+    """Return ``{"address", "agent", "edition", "version"}`` of the connected server."""
+    query: LiteralString = (
+        "CALL dbms.components() YIELD name, versions, edition "
+        "RETURN versions[0] AS version, edition"
+    )
+    with translate_errors(settings):
+        records, _, _ = driver.execute_query(
+            query, database_=settings.neo4j_database, routing_=neo4j.RoutingControl.READ
+        )
+        info = driver.get_server_info()
+    return {
+        "address": str(info.address),
+        "agent": info.agent,
+        "version": records[0]["version"],
+        "edition": records[0]["edition"],
+    }
+
+
+_WIPE_BATCH: LiteralString = (
+    "MATCH (n) WHERE NOT n:__Neo4jMigration AND NOT n:__Neo4jMigrationsLock "
+    "WITH n LIMIT $batch DETACH DELETE n RETURN count(*) AS deleted"
+)
+
+
+def wipe_data(driver: neo4j.Driver, settings: Settings, *, batch: int = 10_000) -> int:
+    """Delete every node except the migration chain, in batches; return how many were deleted.
+
+    Used by tests and ``c360 demo load --fresh``; schema (constraints, indexes) is kept.
+    """
+    total = 0
+    with translate_errors(settings):
+        while True:
+            records, _, _ = driver.execute_query(
+                _WIPE_BATCH, batch=batch, database_=settings.neo4j_database
+            )
+            deleted = records[0]["deleted"]
+            total += deleted
+            if deleted < batch:
+                return total
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+

@@ -1,0 +1,314 @@
+"""A local Neo4j Community server without Docker: fetch, configure, start, stop.
+
+The jars come from Maven Central through ``mvn`` and the recipe ``neo4j/pom.xml`` (Neo4j
+Community plus Neo4j Browser); they land in ``settings.neo4j_lib_dir``. The server's home
+(``conf/``, ``data/``, ``logs/``, ``run/neo4j.pid``) is ``settings.local_home``. Both are
+git-ignored. The JVM is started directly (``org.neo4j.server.CommunityEntryPoint``) in its own
+session so it outlives the command that started it; ``stop`` only ever signals the process
+recorded in the pid file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from graph.errors import LocalNeo4jError
+from graph.settings import PROJECT_ROOT, Settings
+
+__all__ = ["LocalNeo4j", "ServerStatus"]
+
+RECIPE = PROJECT_ROOT / "neo4j" / "pom.xml"
+_ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
+_ADMIN_TOOL = "org.neo4j.cli.AdminTool"
+
+
+@dataclass(frozen=True, slots=True)
+class ServerStatus:
+    """What ``status`` knows: ``running`` with its ``pid``, and where it listens."""
+
+    running: bool
+    pid: int | None
+    bolt_uri: str
+    browser_url: str
+    home: Path
+
+
+class LocalNeo4j:
+    """Manages one local Neo4j server described by ``settings``.
+
+    ``start()`` and ``stop()`` are idempotent: starting a running server and stopping a stopped
+    one change nothing and say so in the returned message. Errors raise
+    :class:`~graph.errors.LocalNeo4jError` with the reason taken from Neo4j's own log.
+    """
+
+    def __init__(self, settings: Settings, *, log=print) -> None:
+        self.settings = settings
+        self.home = settings.local_home
+        self.lib = settings.neo4j_lib_dir
+        self.log = log
+        self._log_offset = 0
+        self._proc: subprocess.Popen[bytes] | None = None  # kept so stop() can reap our child
+
+    # -- paths -------------------------------------------------------------------------------
+    @property
+    def pid_file(self) -> Path:
+        return self.home / "run" / "neo4j.pid"
+
+    @property
+    def conf_dir(self) -> Path:
+        return self.home / "conf"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def bolt_uri(self) -> str:
+        return f"bolt://127.0.0.1:{self.settings.bolt_port}"
+
+    @property
+    def browser_url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.http_port}/browser/"
+
+    # -- public API ----------------------------------------------------------------------------
+    def status(self) -> ServerStatus:
+        """Return whether the server from the pid file is alive, and its addresses."""
+        pid = self._live_pid()
+        return ServerStatus(pid is not None, pid, self.bolt_uri, self.browser_url, self.home)
+
+    def fetch(self) -> bool:
+        """Download the jars of the recipe with ``mvn`` unless already present.
+
+        Returns True when it downloaded. Raises :class:`LocalNeo4jError` when Java or Maven is
+        missing or Maven fails (its own error lines are included).
+        """
+        marker = self.lib / ".recipe-sha256"
+        digest = hashlib.sha256(RECIPE.read_bytes()).hexdigest()
+        if marker.exists() and marker.read_text().strip() == digest:
+            return False
+        for tool in ("java", "mvn"):
+            if shutil.which(tool) is None:
+                raise LocalNeo4jError(
+                    f"`{tool}` is not on PATH: the local Neo4j needs a Java 17+ JDK and Maven "
+                    "(or set NEO4J_URI to an existing server)"
+                )
+        if self.lib.exists():
+            shutil.rmtree(self.lib)
+        self.log(f"Fetching Neo4j and Neo4j Browser from Maven Central into {self.lib} ...")
+        started = time.monotonic()
+        proc = subprocess.run(
+            ["mvn", "-q", "-B", "-f", str(RECIPE), "dependency:copy-dependencies",
+             f"-DoutputDirectory={self.lib}"],
+            capture_output=True, text=True, check=False,
+        )
+        if proc.returncode != 0:
+            lines = [ln for ln in (proc.stdout + proc.stderr).splitlines() if "ERROR" in ln]
+            raise LocalNeo4jError(
+                "mvn could not fetch Neo4j: " + (" | ".join(lines[:5]) or proc.stderr[-500:])
+            )
+        marker.write_text(digest + "\n")
+        jars = len(list(self.lib.glob("*.jar")))
+        self.log(f"Fetched {jars} jars in {time.monotonic() - started:.1f} s")
+        return True
+
+    def start(self) -> str:
+        """Fetch if needed, configure, start in the background and wait until Bolt answers.
+
+        Returns a message saying where Bolt and Browser are (or that it was already running).
+        Raises :class:`LocalNeo4jError` with Neo4j's own error lines when the start fails, and
+        when the Bolt or HTTP port is taken by another process.
+        """
+        if (pid := self._live_pid()) is not None:
+            return (
+                f"Neo4j is already running (pid {pid}) at {self.bolt_uri}; "
+                f"Browser: {self.browser_url}"
+            )
+        for port in (self.settings.bolt_port, self.settings.http_port):
+            if _port_open(port):
+                raise LocalNeo4jError(
+                    f"port {port} on 127.0.0.1 is already in use by another process; "
+                    "stop it or choose other ports (C360_BOLT_PORT, C360_HTTP_PORT)"
+                )
+        self.fetch()
+        self._write_config()
+        self._set_initial_password()
+        started = time.monotonic()
+        log = self.logs_dir / "neo4j.log"
+        self._log_offset = log.stat().st_size if log.exists() else 0
+        proc = self._launch()
+        self._wait_for_bolt(proc)
+        return (
+            f"Neo4j {self._version()} started in {time.monotonic() - started:.1f} s "
+            f"(pid {proc.pid}) at {self.bolt_uri}; Browser: {self.browser_url}"
+        )
+
+    def stop(self, timeout_s: float = 60.0) -> str:
+        """Stop the server recorded in the pid file (SIGTERM, then SIGKILL after timeout_s)."""
+        pid = self._live_pid()
+        if pid is None:
+            self.pid_file.unlink(missing_ok=True)
+            return "Neo4j is not running (nothing started by customer360 at this home)"
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+        if self._proc is not None and self._proc.pid == pid:
+            self._proc.wait()
+            self._proc = None
+        self.pid_file.unlink(missing_ok=True)
+        return f"Neo4j stopped (pid {pid})"
+
+    # -- steps -----------------------------------------------------------------------------
+    def _write_config(self) -> None:
+        s = self.settings
+        for sub in ("conf", "data", "logs", "run", "import", "plugins"):
+            (self.home / sub).mkdir(parents=True, exist_ok=True)
+        home = self.home.resolve()
+        conf = "\n".join([
+            "# Written by `c360 neo4j start`; edit the C360_* settings instead of this file.",
+            "server.default_listen_address=127.0.0.1",
+            "server.default_advertised_address=127.0.0.1",
+            f"server.bolt.listen_address=127.0.0.1:{s.bolt_port}",
+            f"server.http.listen_address=127.0.0.1:{s.http_port}",
+            "server.https.enabled=false",
+            f"server.memory.heap.initial_size={s.heap_size}",
+            f"server.memory.heap.max_size={s.heap_size}",
+            f"server.memory.pagecache.size={s.pagecache_size}",
+            "dbms.memory.transaction.total.max=0",
+            "dbms.security.auth_enabled=true",
+            "dbms.usage_report.enabled=false",
+            f"server.directories.data={home / 'data'}",
+            f"server.directories.logs={home / 'logs'}",
+            f"server.directories.run={home / 'run'}",
+            f"server.directories.import={home / 'import'}",
+            f"server.directories.plugins={home / 'plugins'}",
+            "",
+        ])
+        (self.conf_dir / "neo4j.conf").write_text(conf)
+
+    def _set_initial_password(self) -> None:
+        if (self.home / "data" / "dbms" / "auth.ini").exists():
+            return  # only possible before the first start; later the stored password rules
+        password = self.settings.password()
+        if len(password) < 8:
+            raise LocalNeo4jError("NEO4J_PASSWORD must have at least 8 characters for Neo4j 5")
+        proc = subprocess.run(
+            ["java", "-cp", f"{self.lib}/*", _ADMIN_TOOL, "dbms", "set-initial-password",
+             password],
+            capture_output=True, text=True, env=self._env(), check=False,
+        )
+        if proc.returncode != 0:
+            raise LocalNeo4jError(
+                "setting the initial password failed: "
+                f"{(proc.stderr or proc.stdout).strip()[-400:]}"
+            )
+
+    def _launch(self) -> subprocess.Popen[bytes]:
+        s = self.settings
+        console = open(self.logs_dir / "console.log", "ab")  # noqa: SIM115 (handed to the child)
+        cmd = [
+            "java", f"-Xms{s.heap_size}", f"-Xmx{s.heap_size}", "-XX:+UseG1GC",
+            "-XX:-OmitStackTraceInFastThrow", "-XX:+ExitOnOutOfMemoryError",
+            "-Dfile.encoding=UTF-8", "-cp", f"{self.lib}/*", _ENTRY_POINT,
+            f"--home-dir={self.home.resolve()}", f"--config-dir={self.conf_dir.resolve()}",
+        ]
+        proc = subprocess.Popen(
+            cmd, stdout=console, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=self._env(), start_new_session=True, cwd=self.home,
+        )
+        console.close()
+        self.pid_file.write_text(f"{proc.pid}\n")
+        self._proc = proc
+        return proc
+
+    def _wait_for_bolt(self, proc: subprocess.Popen[bytes]) -> None:
+        deadline = time.monotonic() + self.settings.start_timeout_s
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                self.pid_file.unlink(missing_ok=True)
+                raise LocalNeo4jError(
+                    f"Neo4j exited with code {proc.returncode} during start: {self._log_reason()}"
+                )
+            if _port_open(self.settings.bolt_port) and self._started_logged():
+                return
+            time.sleep(0.25)
+        raise LocalNeo4jError(
+            f"Neo4j did not open Bolt on port {self.settings.bolt_port} within "
+            f"{self.settings.start_timeout_s:.0f} s (pid {proc.pid} left running): "
+            f"{self._log_reason()}"
+        )
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["NEO4J_HOME"] = str(self.home.resolve())
+        env["NEO4J_CONF"] = str(self.conf_dir.resolve())
+        return env
+
+    def _live_pid(self) -> int | None:
+        try:
+            pid = int(self.pid_file.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        if not _alive(pid):
+            return None
+        try:  # the pid may have been reused by an unrelated process after a reboot
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return pid
+        return pid if _ENTRY_POINT.encode() in cmdline else None
+
+    def _started_logged(self) -> bool:
+        log = self.logs_dir / "neo4j.log"
+        if not log.exists():
+            return False
+        with log.open("rb") as fh:
+            fh.seek(self._log_offset)
+            return b"Started." in fh.read()
+
+    def _log_reason(self) -> str:
+        lines: list[str] = []
+        for name in ("neo4j.log", "console.log", "debug.log"):
+            path = self.logs_dir / name
+            if path.exists():
+                text = path.read_text(errors="replace").splitlines()[-400:]
+                lines += [ln.strip() for ln in text if " ERROR " in ln or "Exception" in ln]
+            if lines:
+                break
+        if not lines:
+            return f"no error in the logs; see {self.logs_dir}"
+        return " | ".join(dict.fromkeys(lines[-4:]))
+
+    def _version(self) -> str:
+        jar = next(self.lib.glob("neo4j-[0-9]*.jar"), None)
+        return jar.stem.removeprefix("neo4j-") if jar else "?"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie child of ours counts as gone
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0]
+        return state != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0

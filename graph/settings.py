@@ -1,0 +1,103 @@
+"""One frozen settings object for the whole process.
+
+Values come from the environment, then from a ``.env`` file in the working directory, then
+from the defaults below. Neo4j settings use the names the driver docs, Aura and
+neo4j-migrations use (``NEO4J_URI``, ``NEO4J_USERNAME`` with ``NEO4J_USER`` as alias,
+``NEO4J_PASSWORD``, ``NEO4J_DATABASE``); everything of customer360's own is prefixed ``C360_``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from graph.errors import ConfigError
+
+__all__ = ["PROJECT_ROOT", "Settings", "load_settings"]
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    """Connection and runtime settings (immutable once built).
+
+    Neo4j: ``uri`` is handed to the driver as given, so ``neo4j://`` (routing, clusters,
+    Aura), ``neo4j+s://`` and ``bolt://`` all work. Local server (``c360 neo4j ...``): ports,
+    heap and page cache sizes (Neo4j size strings such as ``512m``), and the folder that holds
+    downloads and the Neo4j home. API: host and port for ``c360 serve``.
+    """
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True,
+        populate_by_name=True,
+    )
+
+    neo4j_uri: str | None = Field(None, validation_alias=_env("NEO4J_URI"))
+    neo4j_username: str = Field(
+        "neo4j", validation_alias=_env("NEO4J_USERNAME", "NEO4J_USER")
+    )
+    neo4j_password: SecretStr | None = Field(None, validation_alias=_env("NEO4J_PASSWORD"))
+    neo4j_database: str = Field("neo4j", validation_alias=_env("NEO4J_DATABASE"))
+
+    local_home: Path = Field(
+        PROJECT_ROOT / ".c360" / "neo4j", validation_alias=_env("C360_NEO4J_HOME")
+    )
+    neo4j_lib_dir: Path = Field(
+        PROJECT_ROOT / ".c360" / "lib", validation_alias=_env("C360_NEO4J_LIB")
+    )
+    bolt_port: int = Field(7687, ge=1, le=65535, validation_alias=_env("C360_BOLT_PORT"))
+    http_port: int = Field(7474, ge=1, le=65535, validation_alias=_env("C360_HTTP_PORT"))
+    heap_size: str = Field("512m", pattern=r"^\d+[kmgKMG]?$", validation_alias=_env("C360_HEAP"))
+    pagecache_size: str = Field(
+        "256m", pattern=r"^\d+[kmgKMG]?$", validation_alias=_env("C360_PAGECACHE")
+    )
+    start_timeout_s: float = Field(120.0, gt=0, validation_alias=_env("C360_START_TIMEOUT"))
+
+    migrations_dir: Path = Field(
+        PROJECT_ROOT / "cypher", validation_alias=_env("C360_MIGRATIONS_DIR")
+    )
+
+    api_host: str = Field("127.0.0.1", validation_alias=_env("C360_API_HOST"))
+    api_port: int = Field(8000, ge=1, le=65535, validation_alias=_env("C360_API_PORT"))
+
+    @property
+    def uri(self) -> str:
+        """``NEO4J_URI`` when set, else the local server's Bolt address on ``bolt_port``."""
+        return self.neo4j_uri or f"bolt://127.0.0.1:{self.bolt_port}"
+
+    @property
+    def uses_local_server(self) -> bool:
+        """True when no ``NEO4J_URI`` is set, so ``c360 neo4j`` manages the server."""
+        return self.neo4j_uri is None
+
+    def password(self) -> str:
+        """The Neo4j password in clear text (for the driver only).
+
+        Raises :class:`ConfigError` when ``NEO4J_PASSWORD`` is not set anywhere.
+        """
+        if self.neo4j_password is None:
+            raise ConfigError(
+                "NEO4J_PASSWORD is not set: export it or put it in .env "
+                "(`c360 neo4j start` writes one for a local server)"
+            )
+        return self.neo4j_password.get_secret_value()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build :class:`Settings` from env, ``.env`` and defaults, with ``overrides`` on top.
+
+    Raises :class:`ConfigError` naming each invalid setting.
+    """
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from exc

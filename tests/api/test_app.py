@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from graph import db
+
+
+def test_health_answers(http):
+    assert http.get("/health").json() == {"status": "ok"}
+
+
+def test_ready_when_neo4j_answers_and_migrations_are_applied(http):
+    response = http.get("/ready")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ready"
+
+
+def test_graphql_health_field(http):
+    response = http.post("/graphql", json={"query": "{ health { status version } }"})
+    assert response.status_code == 200
+    assert response.json()["data"]["health"] == {"status": "ok", "version": "0.1.0"}
+
+
+def test_graphiql_is_served_to_browsers(http):
+    response = http.get("/graphql", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()
+
+
+def test_ready_reports_unavailable_when_neo4j_stops_answering(api, http, settings):
+    state = api.app.state
+    state.driver.close()
+    state.settings = settings.model_copy(update={"neo4j_uri": "bolt://127.0.0.1:9"})
+    state.driver = db.connect(state.settings, verify=False)
+    response = http.get("/ready")
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
+    assert "not reachable" in response.json()["reason"]

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import pydantic
+import pytest
+
+from graph.errors import ConfigError
+from graph.settings import Settings, load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch, tmp_path):
+    for name in ("NEO4J_URI", "NEO4J_USERNAME", "NEO4J_USER", "NEO4J_PASSWORD", "NEO4J_DATABASE",
+                 "C360_BOLT_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env of the developer's
+
+
+def test_neo4j_user_is_an_alias_of_neo4j_username(monkeypatch):
+    monkeypatch.setenv("NEO4J_USER", "alice")
+    assert load_settings().neo4j_username == "alice"
+    monkeypatch.setenv("NEO4J_USERNAME", "bob")
+    assert load_settings().neo4j_username == "bob"
+
+
+def test_uri_is_used_as_given_and_defaults_to_local_bolt_port(monkeypatch):
+    monkeypatch.setenv("C360_BOLT_PORT", "17000")
+    assert load_settings().uri == "bolt://127.0.0.1:17000"
+    monkeypatch.setenv("NEO4J_URI", "neo4j+s://abc.databases.neo4j.io")
+    settings = load_settings()
+    assert settings.uri == "neo4j+s://abc.databases.neo4j.io"
+    assert not settings.uses_local_server
+
+
+def test_password_never_appears_in_repr_or_str(monkeypatch):
+    monkeypatch.setenv("NEO4J_PASSWORD", "s3cret-value")
+    settings = load_settings()
+    assert "s3cret-value" not in repr(settings) and "s3cret-value" not in str(settings)
+    assert settings.password() == "s3cret-value"
+
+
+def test_dotenv_file_is_read_after_the_environment(tmp_path, monkeypatch):
+    (tmp_path / ".env").write_text("NEO4J_PASSWORD=from-file\nNEO4J_DATABASE=crm\n")
+    monkeypatch.setenv("NEO4J_DATABASE", "from-env")
+    settings = load_settings()
+    assert settings.password() == "from-file"
+    assert settings.neo4j_database == "from-env"
+
+
+def test_missing_password_is_a_config_error_naming_the_variable():
+    with pytest.raises(ConfigError, match="NEO4J_PASSWORD"):
+        load_settings().password()
+
+
+def test_invalid_setting_names_the_field(monkeypatch):
+    monkeypatch.setenv("C360_BOLT_PORT", "70000")
+    with pytest.raises(ConfigError, match="C360_BOLT_PORT"):
+        load_settings()
+
+
+def test_settings_are_frozen():
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    with pytest.raises(pydantic.ValidationError):
+        settings.neo4j_database = "other"  # type: ignore[misc]
