@@ -25,9 +25,16 @@ class RunningApp:
         self.app = app
         self.port = _free_port()
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="on", ws="websockets-sansio")
+                                lifespan="on")
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self.server.run()
+        except BaseException as exc:  # surfaced by __enter__
+            self.error = exc
 
     @property
     def url(self) -> str:
@@ -38,7 +45,7 @@ class RunningApp:
         deadline = time.monotonic() + 30
         while not self.server.started:
             if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the API did not start; see the log above")
+                raise RuntimeError(f"the API did not start: {self.error!r}")
             time.sleep(0.02)
         return self
 
