@@ -10,6 +10,7 @@ import sys
 
 import click
 
+from graph.cli import data  # noqa: F401  (registers its commands)
 from graph.cli.app import cli
 from graph.errors import C360Error
 

@@ -1,0 +1,88 @@
+"""``c360 sources`` and ``c360 ingest``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from graph import db, sources
+from graph.cli.app import cli, settings_of
+from graph.ingest import ingest_file
+from graph.mappings import load_mapping_file
+from graph.models import EVENT_TYPES, SourceKind
+
+__all__: list[str] = []
+
+
+@cli.group("sources")
+def sources_group() -> None:
+    """Register and list the systems records come from."""
+
+
+@sources_group.command("add")
+@click.argument("source_id")
+@click.option("--kind", required=True, type=click.Choice([k.value for k in SourceKind],
+                                                         case_sensitive=False))
+@click.option("--name", required=True, help="Human name, e.g. 'EU web shop'.")
+@click.option("--priority", type=int, default=0, show_default=True,
+              help="0-1000; higher wins source-priority reconciliation.")
+@click.option("--mapping", "mapping_file", type=click.Path(exists=True, dir_okay=False,
+                                                           path_type=Path),
+              help="TOML file of field-name overrides: [records] Native = \"canonical\".")
+@click.pass_context
+def sources_add(ctx: click.Context, source_id: str, kind: str, name: str, priority: int,
+                mapping_file: Path | None) -> None:
+    """Register SOURCE_ID (again: update it)."""
+    mapping = load_mapping_file(mapping_file) if mapping_file else {}
+    source = sources.validate_source(source_id, kind, name, priority, mapping)
+    settings = settings_of(ctx)
+    driver = db.connect(settings)
+    try:
+        stored = sources.register_source(driver, settings, source)
+    finally:
+        driver.close()
+    click.echo(f"registered {stored.id} ({stored.kind.value}, priority {stored.priority})")
+
+
+@sources_group.command("list")
+@click.pass_context
+def sources_list(ctx: click.Context) -> None:
+    """List registered sources."""
+    settings = settings_of(ctx)
+    driver = db.connect(settings)
+    try:
+        rows = sources.list_sources(driver, settings)
+    finally:
+        driver.close()
+    click.echo(f"{'id':<20} {'kind':<10} {'priority':>8}  name")
+    for s in rows:
+        click.echo(f"{s.id:<20} {s.kind.value:<10} {s.priority:>8}  {s.name}")
+
+
+@cli.command("ingest")
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source", "source_id", required=True, help="Registered source id.")
+@click.option("--type", "file_type", type=click.Choice(EVENT_TYPES),
+              help="What the rows are; guessed from the file name when left out.")
+@click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write rejected rows (default FILE.errors.csv).")
+@click.option("--batch-size", type=click.IntRange(1, 50_000), default=2000, show_default=True)
+@click.pass_context
+def ingest_cmd(ctx: click.Context, files: tuple[Path, ...], source_id: str,
+               file_type: str | None, errors_path: Path | None, batch_size: int) -> None:
+    """Ingest CSV or JSON Lines FILES of one source; exit status 2 when rows were rejected."""
+    settings = settings_of(ctx)
+    driver = db.connect(settings)
+    rejected = 0
+    try:
+        for path in files:
+            summary = ingest_file(driver, settings, path, source_id, file_type,
+                                  batch_size=batch_size, errors_path=errors_path)
+            click.echo(str(summary))
+            rejected += summary.rejected
+    finally:
+        driver.close()
+    if rejected:
+        ctx.exit(2)

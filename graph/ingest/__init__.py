@@ -1,0 +1,20 @@
+"""Ingestion: source files and single records into the graph, with provenance.
+
+``ingest_file`` streams a CSV or JSON Lines file of one type (records, products, orders,
+order_lines, carts, cases, engagement, consents); ``ingest_record`` writes one row (the API's
+path). Both upsert by (source, id), so repeating an ingest changes nothing.
+"""
+
+from __future__ import annotations
+
+from graph.ingest.pipeline import (
+    IngestSummary,
+    RecordOutcome,
+    guess_file_type,
+    ingest_file,
+    ingest_record,
+    ingest_rows,
+)
+
+__all__ = ["IngestSummary", "RecordOutcome", "guess_file_type", "ingest_file", "ingest_record",
+           "ingest_rows"]

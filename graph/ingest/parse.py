@@ -1,0 +1,341 @@
+"""Turn one canonical row of each file type into write parameters, or collect its errors.
+
+Each ``parse_*`` function takes the row's canonical fields (see :mod:`graph.mappings`) and
+returns a plain dict of Cypher parameters, or raises :class:`ValidationError` listing every bad
+field at once. Values are normalised with :mod:`graph.resolution.normalize`; the raw row is
+kept on the source record as JSON, so nothing a source sent is lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from graph.errors import FieldError, ValidationError
+from graph.models import Source
+from graph.resolution.normalize import (
+    clean_text,
+    is_blank,
+    normalize_country,
+    normalize_email,
+    normalize_name,
+    normalize_phone,
+    normalize_postcode,
+    parse_date,
+    parse_datetime,
+)
+
+__all__ = ["PARSERS", "event_key", "record_key"]
+
+CONSENT_STATUS = {
+    "GRANTED": "GRANTED", "OPT_IN": "GRANTED", "OPTIN": "GRANTED", "OPTED_IN": "GRANTED",
+    "YES": "GRANTED", "TRUE": "GRANTED", "Y": "GRANTED", "SUBSCRIBED": "GRANTED",
+    "WITHDRAWN": "WITHDRAWN", "OPT_OUT": "WITHDRAWN", "OPTOUT": "WITHDRAWN",
+    "OPTED_OUT": "WITHDRAWN", "NO": "WITHDRAWN", "FALSE": "WITHDRAWN", "N": "WITHDRAWN",
+    "DENIED": "WITHDRAWN", "UNSUBSCRIBED": "WITHDRAWN", "REVOKED": "WITHDRAWN",
+}
+CART_STATUS = frozenset({"OPEN", "ABANDONED", "CONVERTED"})
+
+
+def record_key(source_id: str, record_id: str) -> str:
+    """The unique ``SourceRecord.key``: the record's id scoped by its source (``src:id``)."""
+    return f"{source_id}:{record_id}"
+
+
+def event_key(source_id: str, *parts: object) -> str:
+    """Stable key of an event without an id of its own: a hash of its identifying fields."""
+    digest = hashlib.sha1("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:20]
+    return f"{source_id}:{digest}"
+
+
+class _Collector:
+    """Gathers field errors while a row is parsed; ``done()`` raises them all at once."""
+
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
+
+    def fail(self, field: str, reason: str) -> None:
+        self.errors.append(FieldError(field, reason))
+
+    def required(self, row: Mapping[str, Any], field: str) -> str | None:
+        value = clean_text(row.get(field))
+        if value is None:
+            self.fail(field, "is required")
+        return value
+
+    def convert(self, row: Mapping[str, Any], field: str, fn: Callable[[Any], Any],
+                *, required: bool = False) -> Any:
+        raw = row.get(field)
+        if is_blank(raw):
+            if required:
+                self.fail(field, "is required")
+            return None
+        try:
+            return fn(raw)
+        except (ValueError, TypeError, InvalidOperation) as exc:
+            self.fail(field, str(exc) or f"cannot read {raw!r}")
+            return None
+
+    def done(self) -> None:
+        if self.errors:
+            raise ValidationError(self.errors)
+
+
+def _upper(raw: Any) -> str:
+    text = clean_text(raw)
+    if text is None:
+        raise ValueError("is empty")
+    return text.upper().replace(" ", "_").replace("-", "_")
+
+
+def _money(raw: Any) -> float:
+    value = Decimal(str(raw).strip().replace(",", "."))
+    if value < 0:
+        raise ValueError(f"must not be negative, got {raw!r}")
+    return float(round(value, 2))
+
+
+def _positive_int(raw: Any) -> int:
+    value = Decimal(str(raw).strip())
+    if value != value.to_integral_value() or value <= 0:
+        raise ValueError(f"must be a whole number above 0, got {raw!r}")
+    return int(value)
+
+
+def _currency(raw: Any) -> str:
+    code = str(raw).strip().upper()
+    if len(code) != 3 or not code.isalpha():
+        raise ValueError(f"must be a 3-letter ISO 4217 code, got {raw!r}")
+    return code
+
+
+def _id_list(raw: Any) -> list[str]:
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text.startswith("["):
+            raw = json.loads(text)
+        else:
+            raw = text.replace(";", "|").split("|")
+    if not isinstance(raw, list):
+        raise ValueError("must be a list of ids")
+    return sorted({str(v).strip() for v in raw if not is_blank(v)})
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, date | datetime | Decimal):
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
+def parse_record(source: Source, row: Mapping[str, Any], extras: Mapping[str, Any],
+                 raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A source record: ``{key, sourceId, props: {...}, identifiers: [{type, value}], flags}``.
+
+    Rejected (``ValidationError``): missing ``sourceId``, an invalid email, an unparseable
+    ``birthDate`` or ``updatedAt``. Placeholder or invalid phones, placeholder emails and
+    unknown countries are kept out of the identifiers and reported in ``flags`` instead: the
+    record itself is still worth keeping.
+    """
+    c = _Collector()
+    source_record_id = c.required(row, "sourceId")
+    flags: list[str] = []
+    country = None
+    if not is_blank(row.get("country")):
+        try:
+            country = normalize_country(row.get("country"))
+        except ValueError as exc:
+            flags.append(f"country: {exc}")
+    birth_date = c.convert(row, "birthDate", lambda v: parse_date(v, dayfirst=country != "US"))
+    updated_at = c.convert(row, "updatedAt", parse_datetime)
+    given, family = normalize_name(row.get("givenName")), normalize_name(row.get("familyName"))
+    email = normalize_email(row.get("email"))
+    if email.status == "invalid":
+        c.fail("email", email.reason or "is not a valid email address")
+    phone = normalize_phone(row.get("phone"), default_region=country)
+    postcode = normalize_postcode(row.get("postcode"))
+    device_ids = c.convert(row, "deviceIds", _id_list) or []
+    cookie_ids = c.convert(row, "cookieIds", _id_list) or []
+    c.done()
+    identifiers: list[dict[str, str]] = []
+    for name, result, kind in (("email", email, "EMAIL"), ("phone", phone, "PHONE")):
+        if result.status == "ok" and result.key:
+            identifiers.append({"type": kind, "value": result.key})
+        elif result.status in ("placeholder", "invalid"):
+            flags.append(f"{name}: {result.status} ({result.reason}), not used as an identifier")
+    loyalty = clean_text(row.get("loyaltyId"))
+    if loyalty:
+        identifiers.append({"type": "LOYALTY_ID", "value": loyalty.upper()})
+    identifiers += [{"type": "DEVICE_ID", "value": v} for v in device_ids]
+    identifiers += [{"type": "COOKIE_ID", "value": v} for v in cookie_ids]
+    assert source_record_id is not None
+    props: dict[str, Any] = {
+        "givenName": given.value, "familyName": family.value, "birthDate": birth_date,
+        "email": email.value, "phone": phone.value,
+        "addressLine1": clean_text(row.get("addressLine1")),
+        "addressLine2": clean_text(row.get("addressLine2")),
+        "city": clean_text(row.get("city")), "postcode": postcode.value, "country": country,
+        "loyaltyId": loyalty, "deviceIds": device_ids, "cookieIds": cookie_ids,
+        "attributes": json.dumps(dict(extras), sort_keys=True, default=_json_default)
+        if extras else None,
+        "qualityFlags": flags,
+    }
+    props["contentHash"] = hashlib.sha1(
+        json.dumps(props, sort_keys=True, default=_json_default).encode()
+    ).hexdigest()
+    props["raw"] = json.dumps(dict(raw), ensure_ascii=False, default=_json_default)
+    return {
+        "key": record_key(source.id, source_record_id), "sourceId": source_record_id,
+        "updatedAt": updated_at, "props": props,
+        "identifiers": sorted(identifiers, key=lambda i: (i["type"], i["value"])),
+    }
+
+
+def parse_product(source: Source, row: Mapping[str, Any], *_: Any) -> dict[str, Any]:
+    """A product: ``{sku, name, category, price, currency}``; ``sku`` is required."""
+    c = _Collector()
+    sku = c.required(row, "sku")
+    price = c.convert(row, "price", _money)
+    currency = c.convert(row, "currency", _currency)
+    c.done()
+    return {"sku": sku, "name": clean_text(row.get("name")),
+            "category": clean_text(row.get("category")), "price": price, "currency": currency}
+
+
+def parse_order(source: Source, row: Mapping[str, Any], *_: Any) -> dict[str, Any]:
+    """An order of a source record: needs ``orderId``, ``sourceId`` and ``placedAt``."""
+    c = _Collector()
+    order_id = c.required(row, "orderId")
+    customer = c.required(row, "sourceId")
+    placed_at = c.convert(row, "placedAt", parse_datetime, required=True)
+    total = c.convert(row, "total", _money)
+    currency = c.convert(row, "currency", _currency)
+    status = c.convert(row, "status", _upper)
+    updated_at = c.convert(row, "updatedAt", parse_datetime)
+    c.done()
+    return {
+        "key": record_key(source.id, order_id or ""), "id": order_id,
+        "recordKey": record_key(source.id, customer or ""), "sourceId": customer,
+        "placedAt": placed_at, "status": status, "total": total, "currency": currency,
+        "updatedAt": updated_at or placed_at,
+    }
+
+
+def parse_order_line(source: Source, row: Mapping[str, Any], *_: Any) -> dict[str, Any]:
+    """A line of an order: ``orderId``, ``sku`` (a known product), ``quantity`` > 0."""
+    c = _Collector()
+    order_id = c.required(row, "orderId")
+    sku = c.required(row, "sku")
+    quantity = c.convert(row, "quantity", _positive_int, required=True)
+    unit_price = c.convert(row, "unitPrice", _money)
+    line_no = clean_text(row.get("lineNo"))
+    c.done()
+    return {"orderKey": record_key(source.id, order_id or ""), "orderId": order_id, "sku": sku,
+            "lineKey": line_no or sku, "quantity": quantity, "unitPrice": unit_price}
+
+
+def _cart_items(raw: Any) -> list[dict[str, Any]]:
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text.startswith("["):
+            raw = json.loads(text)
+        else:
+            raw = [dict(zip(("sku", "quantity"), part.split(":"), strict=False))
+                   for part in text.split(";") if part.strip()]
+    if not isinstance(raw, list):
+        raise ValueError("must be a list of {sku, quantity}")
+    items: dict[str, int] = {}
+    for item in raw:
+        if not isinstance(item, dict) or is_blank(item.get("sku")):
+            raise ValueError(f"item {item!r} has no sku")
+        sku = str(item["sku"]).strip()
+        items[sku] = items.get(sku, 0) + _positive_int(item.get("quantity", 1))
+    return [{"sku": s, "quantity": q} for s, q in sorted(items.items())]
+
+
+def parse_cart(source: Source, row: Mapping[str, Any], *_: Any) -> dict[str, Any]:
+    """A cart: ``cartId``, ``sourceId``, ``status`` (OPEN, ABANDONED, CONVERTED), items."""
+    c = _Collector()
+    cart_id = c.required(row, "cartId")
+    customer = c.required(row, "sourceId")
+    status = c.convert(row, "status", _upper, required=True)
+    if status is not None and status not in CART_STATUS:
+        c.fail("status", f"must be one of {', '.join(sorted(CART_STATUS))}, got {status!r}")
+    updated_at = c.convert(row, "updatedAt", parse_datetime, required=True)
+    items = c.convert(row, "items", _cart_items) or []
+    total = c.convert(row, "total", _money)
+    currency = c.convert(row, "currency", _currency)
+    c.done()
+    return {"key": record_key(source.id, cart_id or ""), "id": cart_id,
+            "recordKey": record_key(source.id, customer or ""), "sourceId": customer,
+            "status": status, "updatedAt": updated_at, "items": items, "total": total,
+            "currency": currency}
+
+
+def parse_case(source: Source, row: Mapping[str, Any], *_: Any) -> dict[str, Any]:
+    """A service case: ``caseId``, ``sourceId``, ``openedAt`` required."""
+    c = _Collector()
+    case_id = c.required(row, "caseId")
+    customer = c.required(row, "sourceId")
+    opened_at = c.convert(row, "openedAt", parse_datetime, required=True)
+    closed_at = c.convert(row, "closedAt", parse_datetime)
+    updated_at = c.convert(row, "updatedAt", parse_datetime)
+    status = c.convert(row, "status", _upper)
+    channel = c.convert(row, "channel", _upper)
+    if opened_at and closed_at and closed_at < opened_at:
+        c.fail("closedAt", "is before openedAt")
+    c.done()
+    return {"key": record_key(source.id, case_id or ""), "id": case_id,
+            "recordKey": record_key(source.id, customer or ""), "sourceId": customer,
+            "subject": clean_text(row.get("subject")), "status": status, "channel": channel,
+            "openedAt": opened_at, "closedAt": closed_at,
+            "updatedAt": updated_at or closed_at or opened_at}
+
+
+def parse_engagement(source: Source, row: Mapping[str, Any], *_: Any) -> dict[str, Any]:
+    """An engagement event (SENT, OPENED, CLICKED, UNSUBSCRIBED ...): ``sourceId``, ``type``,
+    ``at`` required; ``channel`` defaults to EMAIL. Without ``eventId`` the key is a hash."""
+    c = _Collector()
+    customer = c.required(row, "sourceId")
+    kind = c.convert(row, "type", _upper, required=True)
+    at = c.convert(row, "at", parse_datetime, required=True)
+    channel = c.convert(row, "channel", _upper) or "EMAIL"
+    campaign = clean_text(row.get("campaign"))
+    event_id = clean_text(row.get("eventId"))
+    c.done()
+    key = (record_key(source.id, event_id) if event_id
+           else event_key(source.id, customer, kind, channel, campaign, at.isoformat()))
+    return {"key": key, "recordKey": record_key(source.id, customer or ""),
+            "sourceId": customer, "type": kind, "channel": channel, "campaign": campaign,
+            "at": at}
+
+
+def parse_consent(source: Source, row: Mapping[str, Any], *_: Any) -> dict[str, Any]:
+    """A consent event: ``sourceId``, ``channel``, ``purpose``, ``status`` (GRANTED or
+    WITHDRAWN, common synonyms accepted) and ``at`` required."""
+    c = _Collector()
+    customer = c.required(row, "sourceId")
+    channel = c.convert(row, "channel", _upper, required=True)
+    purpose = c.convert(row, "purpose", _upper, required=True)
+    status_raw = c.convert(row, "status", _upper, required=True)
+    status = CONSENT_STATUS.get(status_raw or "")
+    if status_raw is not None and status is None:
+        c.fail("status", f"must be GRANTED or WITHDRAWN, got {row.get('status')!r}")
+    at = c.convert(row, "at", parse_datetime, required=True)
+    event_id = clean_text(row.get("eventId"))
+    c.done()
+    key = (record_key(source.id, event_id) if event_id
+           else event_key(source.id, customer, channel, purpose, status, at.isoformat()))
+    return {"key": key, "recordKey": record_key(source.id, customer or ""),
+            "sourceId": customer, "channel": channel, "purpose": purpose, "status": status,
+            "at": at}
+
+
+PARSERS: dict[str, Callable[..., dict[str, Any]]] = {
+    "records": parse_record, "products": parse_product, "orders": parse_order,
+    "order_lines": parse_order_line, "carts": parse_cart, "cases": parse_case,
+    "engagement": parse_engagement, "consents": parse_consent,
+}

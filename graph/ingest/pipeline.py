@@ -1,0 +1,279 @@
+"""Batch and single-record ingestion into the graph.
+
+A file is read as a stream, each row is renamed to canonical fields (the source's mapping),
+parsed and normalised in Python, and written in batches with one ``UNWIND`` statement per
+batch while the next batch is being parsed (one writer thread: Neo4j and Python work at the
+same time on two cores). Bad rows go to an errors CSV with line, field and reason; good rows of
+the same file are stored. Every write is an idempotent managed transaction, so the driver's
+retries of transient errors (deadlocks included) never double anything.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+import neo4j
+from graph import activity, consents, orders, records
+from graph.db import translate_errors
+from graph.errors import FieldError, ValidationError
+from graph.ingest.parse import PARSERS
+from graph.ingest.reader import RowError, iter_rows
+from graph.mappings import mapping_for, rename
+from graph.models import EVENT_TYPES, Source
+from graph.settings import Settings
+from graph.sources import require_source
+
+__all__ = ["IngestSummary", "RecordOutcome", "guess_file_type", "ingest_file", "ingest_record",
+           "ingest_rows"]
+
+#: Called after each written batch with the file type and ``[(key, outcome)]`` (hook used by
+#: identity resolution to resolve the records a batch created or changed).
+AfterBatch = Callable[[str, list[tuple[str, str]]], None]
+
+_WRITERS: dict[str, Callable[..., list[tuple[str, str]]]] = {
+    "records": records.upsert_records,
+    "products": orders.upsert_products,
+    "orders": orders.upsert_orders,
+    "order_lines": orders.upsert_order_lines,
+    "carts": orders.upsert_carts,
+    "cases": activity.upsert_cases,
+    "engagement": activity.upsert_engagement,
+    "consents": consents.upsert_consents,
+}
+
+_FILE_NAMES = {
+    "records": "records", "customers": "records", "contacts": "records",
+    "subscribers": "records", "profiles": "records", "products": "products",
+    "orders": "orders", "order_lines": "order_lines", "lines": "order_lines",
+    "carts": "carts", "baskets": "carts", "cases": "cases", "engagement": "engagement",
+    "events": "engagement", "tracking": "engagement", "consents": "consents",
+}
+
+
+@dataclass
+class IngestSummary:
+    """Counts of one ingest run. ``seconds`` is wall time; ``rate`` rows/s."""
+
+    source: str
+    file_type: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    stale: int = 0
+    rejected: int = 0
+    seconds: float = 0.0
+    errors_file: Path | None = None
+    errors: list[FieldError] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+    def count(self, outcomes: Iterable[tuple[str, str]]) -> None:
+        for _, outcome in outcomes:
+            setattr(self, outcome, getattr(self, outcome) + 1)
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.file_type} of {self.source}: {self.rows} rows in {self.seconds:.1f} s "
+            f"({self.rate:,.0f} rows/s): {self.created} created, {self.updated} updated, "
+            f"{self.unchanged} unchanged, {self.stale} stale (older, ignored), "
+            f"{self.rejected} rejected"
+        )
+        if self.errors_file is not None:
+            text += f"; rejected rows are listed in {self.errors_file}"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class RecordOutcome:
+    """Result of :func:`ingest_record`: the record key and created/updated/unchanged/stale."""
+
+    key: str
+    outcome: str
+
+
+def guess_file_type(path: Path) -> str:
+    """The file type from a file name such as ``orders.csv`` or ``shop-carts.jsonl``.
+
+    Raises :class:`ValidationError` when the name does not say; pass the type explicitly then.
+    """
+    stem = path.name.split(".")[0].lower().replace("-", "_")
+    for name in sorted(_FILE_NAMES, key=len, reverse=True):
+        if stem == name or stem.endswith("_" + name):
+            return _FILE_NAMES[name]
+    raise ValidationError(FieldError(
+        "type", f"cannot tell the file type of {path.name}; pass one of {', '.join(EVENT_TYPES)}"
+    ))
+
+
+def _write(driver: neo4j.Driver, settings: Settings, source_id: str, file_type: str,
+           rows: list[tuple[int, dict[str, Any]]]) -> tuple[list[tuple[str, str]],
+                                                         list[tuple[int, FieldError]]]:
+    """One batch in one managed transaction; returns outcomes and rows refused by the graph."""
+    writer = _WRITERS[file_type]
+
+    def work(tx: neo4j.ManagedTransaction):  # noqa: ANN202  (retried by the driver)
+        refused: list[tuple[int, FieldError]] = []
+        good = rows
+        if file_type in ("order_lines", "carts"):
+            skus = [r["sku"] for _, r in rows] if file_type == "order_lines" else [
+                i["sku"] for _, r in rows for i in r["items"]]
+            known = orders.known_skus(tx, skus)
+            good = []
+            for line, row in rows:
+                wanted = [row["sku"]] if file_type == "order_lines" else [
+                    i["sku"] for i in row["items"]]
+                unknown = sorted(set(wanted) - known)
+                if unknown:
+                    field_name = "sku" if file_type == "order_lines" else "items"
+                    refused.append((line, FieldError(
+                        field_name, f"unknown product {', '.join(unknown)}", line)))
+                else:
+                    good.append((line, row))
+        outcomes = writer(tx, source_id, [r for _, r in good]) if good else []
+        return outcomes, refused
+
+    with translate_errors(settings), driver.session(database=settings.neo4j_database) as s:
+        return s.execute_write(work)
+
+
+def ingest_rows(
+    driver: neo4j.Driver, settings: Settings, source: Source, file_type: str,
+    rows: Iterable[tuple[int, Mapping[str, Any] | RowError]], *,
+    batch_size: int = 2000, progress: tqdm | None = None, after_batch: AfterBatch | None = None,
+    mapping: Mapping[str, str] | None = None,
+) -> IngestSummary:
+    """Parse and write native rows ``(line, row)`` of one file type for ``source``.
+
+    Returns the :class:`IngestSummary`; rejected rows are in ``summary.errors`` (with line,
+    field and reason). Raises :class:`graph.errors.Neo4jError` when Neo4j fails (rows of
+    batches already written stay written; re-running the same input is safe).
+    """
+    if file_type not in PARSERS:
+        raise ValidationError(FieldError("type", f"must be one of {', '.join(EVENT_TYPES)}"))
+    parse = PARSERS[file_type]
+    mapping = mapping if mapping is not None else mapping_for(source.kind, file_type,
+                                                               source.mapping)
+    summary = IngestSummary(source=source.id, file_type=file_type)
+    started = time.monotonic()
+    pending: list[Future] = []
+    batch: list[tuple[int, dict[str, Any]]] = []
+    seen_in_batch: dict[str, int] = {}
+
+    def collect(future: Future) -> None:
+        outcomes, refused = future.result()
+        summary.count(outcomes)
+        summary.rejected += len(refused)
+        summary.errors.extend(err for _, err in refused)
+        if after_batch is not None and outcomes:
+            after_batch(file_type, outcomes)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="c360-writer") as pool:
+        def flush() -> None:
+            nonlocal batch
+            if batch:
+                pending.append(pool.submit(_write, driver, settings, source.id, file_type, batch))
+                batch = []
+                seen_in_batch.clear()
+            while len(pending) > 1 or (pending and pending[0].done()):
+                collect(pending.pop(0))
+
+        for line, row in rows:
+            summary.rows += 1
+            if progress is not None:
+                progress.update(1)
+            if isinstance(row, RowError):
+                summary.rejected += 1
+                summary.errors.append(FieldError("row", row.reason, line))
+                continue
+            canonical, extras = rename(row, mapping, file_type)
+            try:
+                parsed = parse(source, canonical, extras, row)
+            except ValidationError as exc:
+                summary.rejected += 1
+                summary.errors.extend(FieldError(e.field, e.reason, line) for e in exc.errors)
+                continue
+            key = parsed.get("key") or parsed.get("sku") or ""
+            if key and key in seen_in_batch:
+                flush()  # a key twice in one UNWIND would race itself: keep file order
+            if key:
+                seen_in_batch[key] = line
+            batch.append((line, parsed))
+            if len(batch) >= batch_size:
+                flush()
+        flush()
+        while pending:
+            collect(pending.pop(0))
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def ingest_file(
+    driver: neo4j.Driver, settings: Settings, path: Path, source_id: str,
+    file_type: str | None = None, *, batch_size: int = 2000, errors_path: Path | None = None,
+    show_progress: bool = True, after_batch: AfterBatch | None = None,
+) -> IngestSummary:
+    """Ingest a CSV or JSON Lines file of one type (guessed from the name when not given).
+
+    Bad rows are written to ``errors_path`` (default ``<file>.errors.csv`` beside the input)
+    as CSV ``line,field,reason``; the file is only written when a row was rejected. A progress
+    bar on stderr shows rows and rows/s. Raises :class:`graph.errors.NotFound` for an
+    unregistered source and :class:`ValidationError` for an unknown file type or format.
+    """
+    source = require_source(driver, settings, source_id)
+    file_type = file_type or guess_file_type(path)
+    if file_type not in PARSERS:
+        raise ValidationError(FieldError("type", f"must be one of {', '.join(EVENT_TYPES)}"))
+    if not path.is_file():
+        raise ValidationError(FieldError("file", f"{path} does not exist"))
+    with tqdm(desc=f"{source_id}/{path.name}", unit=" rows", unit_scale=True,
+              disable=not show_progress, mininterval=0.5) as bar:
+        summary = ingest_rows(driver, settings, source, file_type, iter_rows(path),
+                              batch_size=batch_size, progress=bar, after_batch=after_batch)
+    if summary.errors:
+        summary.errors_file = errors_path or path.with_name(path.name + ".errors.csv")
+        _write_errors(summary.errors_file, summary.errors)
+    return summary
+
+
+def _write_errors(path: Path, errors: list[FieldError]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["line", "field", "reason"])
+        for err in sorted(errors, key=lambda e: (e.line or 0, e.field)):
+            out.writerow([err.line, err.field, err.reason])
+
+
+def ingest_record(
+    driver: neo4j.Driver, settings: Settings, source_id: str, record: Mapping[str, Any], *,
+    file_type: str = "records", after_batch: AfterBatch | None = None,
+) -> RecordOutcome:
+    """Ingest one native or canonical row (the API's path) and return its key and outcome.
+
+    Raises :class:`ValidationError` listing every bad field (nothing is written then),
+    :class:`graph.errors.NotFound` for an unregistered source.
+    """
+    source = require_source(driver, settings, source_id)
+    written: list[tuple[str, str]] = []
+
+    def keep(kind: str, outcomes: list[tuple[str, str]]) -> None:
+        written.extend(outcomes)
+        if after_batch is not None:
+            after_batch(kind, outcomes)
+
+    summary = ingest_rows(driver, settings, source, file_type, [(1, dict(record))],
+                          after_batch=keep)
+    if summary.errors:
+        raise ValidationError([FieldError(e.field, e.reason) for e in summary.errors])
+    key, outcome = written[0]
+    return RecordOutcome(key, outcome)

@@ -1,0 +1,76 @@
+"""Streaming readers for CSV and JSON Lines files, yielding ``(line number, row)``."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from graph.errors import FieldError, ValidationError
+
+__all__ = ["FORMATS", "RowError", "detect_format", "iter_rows"]
+
+FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
+
+
+class RowError(Exception):
+    """A line that could not be read as a row at all (bad JSON, not an object)."""
+
+    def __init__(self, line: int, reason: str):
+        self.line = line
+        self.reason = reason
+        super().__init__(f"line {line}: {reason}")
+
+
+def detect_format(path: Path) -> str:
+    """``"csv"`` or ``"jsonl"`` from the file extension; raises :class:`ValidationError`."""
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ValidationError(FieldError(
+            "file", f"{path.name}: unknown format; use .csv or .jsonl (JSON Lines)"
+        ))
+    return fmt
+
+
+def iter_rows(path: Path) -> Iterator[tuple[int, dict[str, object] | RowError]]:
+    """Yield ``(line, row)`` for each data row of ``path``; a bad line yields a RowError.
+
+    CSV: the first line is the header; values are strings, empty cells are "". ``line`` is the
+    1-based physical line where the row starts. JSON Lines: one object per line; blank lines
+    are skipped.
+    """
+    if detect_format(path) == "csv":
+        yield from _csv_rows(path)
+    else:
+        yield from _jsonl_rows(path)
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, object] | RowError]]:
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        if reader.fieldnames is None:  # reads the header; an empty file has no rows
+            return
+        line = reader.line_num + 1
+        for row in reader:
+            if None in row:
+                yield line, RowError(line, "more cells than header columns")
+            else:
+                yield line, {k.strip(): v for k, v in row.items() if k is not None}
+            line = reader.line_num + 1
+
+
+def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, object] | RowError]]:
+    with path.open(encoding="utf-8-sig") as fh:
+        for number, text in enumerate(fh, start=1):
+            if not text.strip():
+                continue
+            try:
+                row = json.loads(text)
+            except json.JSONDecodeError as exc:
+                yield number, RowError(number, f"not valid JSON ({exc.msg} at column {exc.colno})")
+                continue
+            if not isinstance(row, dict):
+                yield number, RowError(number, "a JSON Lines row must be an object")
+                continue
+            yield number, row

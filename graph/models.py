@@ -1,0 +1,57 @@
+"""Frozen dataclasses shared by ingestion, resolution and the API.
+
+Field names are the graph's camelCase property names written in snake_case; each dataclass
+documents its Neo4j node.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+__all__ = [
+    "CANONICAL_FIELDS",
+    "EVENT_TYPES",
+    "Source",
+    "SourceKind",
+]
+
+
+class SourceKind(StrEnum):
+    """What kind of system a source is; picks the default field mapping."""
+
+    SERVICE = "SERVICE"
+    MARKETING = "MARKETING"
+    COMMERCE = "COMMERCE"
+    STORE = "STORE"
+    OTHER = "OTHER"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """``(:Source {id, kind, name, priority})``: one registered system instance.
+
+    ``priority`` orders sources for reconciliation: a higher number wins a source-priority rule.
+    ``mapping`` holds field-name overrides (native name -> canonical name) on top of the kind's
+    default mapping, per file type (``records``, ``orders`` ...).
+    """
+
+    id: str
+    kind: SourceKind
+    name: str
+    priority: int = 0
+    mapping: dict[str, dict[str, str]] = field(default_factory=dict)
+    created_at: str | None = None
+
+
+#: Canonical source-record fields (graph property names), in display order.
+CANONICAL_FIELDS: tuple[str, ...] = (
+    "sourceId", "givenName", "familyName", "birthDate", "email", "phone",
+    "addressLine1", "addressLine2", "city", "postcode", "country",
+    "loyaltyId", "deviceIds", "cookieIds", "updatedAt",
+)
+
+#: File types ``c360 ingest`` understands, each a kind of row.
+EVENT_TYPES: tuple[str, ...] = (
+    "records", "products", "orders", "order_lines", "carts", "cases", "engagement", "consents",
+)

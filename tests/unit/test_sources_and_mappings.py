@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from graph.errors import ValidationError
+from graph.ingest import guess_file_type
+from graph.ingest.reader import RowError, iter_rows
+from graph.mappings import load_mapping_file, mapping_for, rename
+from graph.models import SourceKind
+from graph.sources import validate_source
+
+
+def test_valid_source_is_normalised():
+    source = validate_source("eu-shop", "commerce", "  EU shop ", 40)
+    assert (source.id, source.kind, source.name, source.priority) == ("eu-shop", SourceKind.COMMERCE, "EU shop", 40)
+
+
+def test_invalid_source_names_every_bad_field_at_once():
+    with pytest.raises(ValidationError) as info:
+        validate_source("Bad Id!", "CRM", "", 5000, {"records": {"X": "shoeSize"}, "nope": {}})
+    assert {e.field for e in info.value.errors} == {"id", "kind", "name", "priority",
+                                                    "mapping.records.X", "mapping.nope"}
+
+
+@pytest.mark.parametrize(("kind", "native", "canonical"), [
+    (SourceKind.SERVICE, "PersonEmail", "email"),
+    (SourceKind.SERVICE, "PersonMobilePhone", "phone"),
+    (SourceKind.SERVICE, "FirstName", "givenName"),
+    (SourceKind.MARKETING, "SubscriberKey", "sourceId"),
+    (SourceKind.MARKETING, "EmailAddress", "email"),
+    (SourceKind.COMMERCE, "customer_no", "sourceId"),
+    (SourceKind.COMMERCE, "phone_home", "phone"),
+    (SourceKind.STORE, "loyalty_card", "loyaltyId"),
+])
+def test_default_mappings_know_each_systems_native_names(kind, native, canonical):
+    assert mapping_for(kind, "records")[native] == canonical
+
+
+def test_rename_keeps_unmapped_fields_and_takes_first_non_empty_of_two_natives():
+    mapping = mapping_for(SourceKind.COMMERCE, "records")
+    canonical, extras = rename({"customer_no": "C1", "phone_home": "", "phone_mobile": "0770",
+                                "email": "a@b.c", "shoe_size": 42}, mapping, "records")
+    assert canonical == {"sourceId": "C1", "phone": "0770", "email": "a@b.c"}
+    assert extras == {"shoe_size": 42}
+
+
+def test_override_wins_over_default_mapping():
+    mapping = mapping_for(SourceKind.COMMERCE, "records", {"records": {"email": "loyaltyId"}})
+    assert mapping["email"] == "loyaltyId"
+
+
+def test_mapping_file_errors_name_the_bad_entries(tmp_path: Path):
+    path = tmp_path / "m.toml"
+    path.write_text('[records]\nMail = "email"\nShoe = "shoeSize"\n[widgets]\nA = "b"\n')
+    with pytest.raises(ValidationError) as info:
+        load_mapping_file(path)
+    assert {e.field for e in info.value.errors} == {"mapping.records.Shoe", "mapping.widgets"}
+    path.write_text('[records]\nMail = "email"\n')
+    assert load_mapping_file(path) == {"records": {"Mail": "email"}}
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("orders.csv", "orders"), ("eu_order_lines.jsonl", "order_lines"), ("contacts.csv", "records"),
+    ("shop-carts.jsonl", "carts"), ("consents.csv", "consents"), ("engagement.jsonl", "engagement"),
+])
+def test_file_type_is_guessed_from_the_name(name, expected):
+    assert guess_file_type(Path(name)) == expected
+
+
+def test_unguessable_file_type_asks_for_it():
+    with pytest.raises(ValidationError, match="cannot tell the file type"):
+        guess_file_type(Path("dump.csv"))
+
+
+def test_csv_rows_carry_their_physical_line_numbers(tmp_path: Path):
+    path = tmp_path / "r.csv"
+    path.write_text('id,note\n1,plain\n2,"two\nlines"\n3,"x",extra\n4,last\n')
+    rows = list(iter_rows(path))
+    assert [line for line, _ in rows] == [2, 3, 5, 6]
+    assert isinstance(rows[2][1], RowError)
+    assert rows[1][1] == {"id": "2", "note": "two\nlines"}
+
+
+def test_unknown_file_format_is_refused(tmp_path: Path):
+    with pytest.raises(ValidationError, match="unknown format"):
+        list(iter_rows(tmp_path / "r.xlsx"))
