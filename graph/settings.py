@@ -63,6 +63,8 @@ class Settings(BaseSettings):
         PROJECT_ROOT / "cypher", validation_alias=_env("C360_MIGRATIONS_DIR")
     )
 
+    rules_file: Path | None = Field(None, validation_alias=_env("C360_RULES"))
+
     api_host: str = Field("127.0.0.1", validation_alias=_env("C360_API_HOST"))
     api_port: int = Field(8000, ge=1, le=65535, validation_alias=_env("C360_API_PORT"))
 

@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from graph.cli import data  # noqa: F401  (registers its commands)
+from graph.cli import data, demo, resolve  # noqa: F401  (register their commands)
 from graph.cli.app import cli
 from graph.errors import C360Error
 
@@ -20,7 +20,7 @@ __all__ = ["cli", "main"]
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     try:
-        cli.main(args=argv, prog_name="c360", standalone_mode=False)
+        status = cli.main(args=argv, prog_name="c360", standalone_mode=False)
     except C360Error as exc:
         click.echo(f"error: {exc}", err=True)
         return 1
@@ -30,9 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    return 0
+    return status if isinstance(status, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,6 +11,7 @@ from graph.cli.app import cli, settings_of
 from graph.ingest import ingest_file
 from graph.mappings import load_mapping_file
 from graph.models import EVENT_TYPES, SourceKind
+from graph.resolution.resolver import Resolver, resolve_after_ingest
 
 __all__: list[str] = []
 
@@ -69,17 +70,25 @@ def sources_list(ctx: click.Context) -> None:
 @click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write rejected rows (default FILE.errors.csv).")
 @click.option("--batch-size", type=click.IntRange(1, 50_000), default=2000, show_default=True)
+@click.option("--defer-resolution", is_flag=True,
+              help="Only store records; resolve later in batch with `c360 resolve --all`.")
 @click.pass_context
 def ingest_cmd(ctx: click.Context, files: tuple[Path, ...], source_id: str,
-               file_type: str | None, errors_path: Path | None, batch_size: int) -> None:
-    """Ingest CSV or JSON Lines FILES of one source; exit status 2 when rows were rejected."""
+               file_type: str | None, errors_path: Path | None, batch_size: int,
+               defer_resolution: bool) -> None:
+    """Ingest CSV or JSON Lines FILES of one source; records are resolved as they arrive.
+
+    Exit status 2 when rows were rejected (they are listed in the errors file)."""
     settings = settings_of(ctx)
     driver = db.connect(settings)
+    hook = None if defer_resolution else resolve_after_ingest(
+        Resolver(driver, settings, actor=f"ingest:{source_id}"))
     rejected = 0
     try:
         for path in files:
             summary = ingest_file(driver, settings, path, source_id, file_type,
-                                  batch_size=batch_size, errors_path=errors_path)
+                                  batch_size=batch_size, errors_path=errors_path,
+                                  after_batch=hook)
             click.echo(str(summary))
             rejected += summary.rejected
     finally:

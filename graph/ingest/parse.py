@@ -22,7 +22,6 @@ from graph.resolution.normalize import (
     is_blank,
     normalize_country,
     normalize_email,
-    normalize_name,
     normalize_phone,
     normalize_postcode,
     parse_date,
@@ -151,7 +150,7 @@ def parse_record(source: Source, row: Mapping[str, Any], extras: Mapping[str, An
             flags.append(f"country: {exc}")
     birth_date = c.convert(row, "birthDate", lambda v: parse_date(v, dayfirst=country != "US"))
     updated_at = c.convert(row, "updatedAt", parse_datetime)
-    given, family = normalize_name(row.get("givenName")), normalize_name(row.get("familyName"))
+    given, family = clean_text(row.get("givenName")), clean_text(row.get("familyName"))
     email = normalize_email(row.get("email"))
     if email.status == "invalid":
         c.fail("email", email.reason or "is not a valid email address")
@@ -173,7 +172,7 @@ def parse_record(source: Source, row: Mapping[str, Any], extras: Mapping[str, An
     identifiers += [{"type": "COOKIE_ID", "value": v} for v in cookie_ids]
     assert source_record_id is not None
     props: dict[str, Any] = {
-        "givenName": given.value, "familyName": family.value, "birthDate": birth_date,
+        "givenName": given, "familyName": family, "birthDate": birth_date,
         "email": email.value, "phone": phone.value,
         "addressLine1": clean_text(row.get("addressLine1")),
         "addressLine2": clean_text(row.get("addressLine2")),

@@ -27,6 +27,7 @@ import pycountry
 from anyascii import anyascii
 from dateutil import parser as dateutil_parser
 from email_validator import EmailNotValidError, validate_email
+from email_validator.syntax import validate_email_local_part
 from nicknames import NickNamer
 
 __all__ = [
@@ -103,10 +104,15 @@ _FOLD_TABLE = str.maketrans(
 )
 
 
+_LONGEST_PLACEHOLDER = max(len(p) for p in BLANK_PLACEHOLDERS)
+
+
 def is_blank(raw: object) -> bool:
     """True for None, "", whitespace only, or a placeholder in :data:`BLANK_PLACEHOLDERS`."""
     if raw is None:
         return True
+    if isinstance(raw, str) and len(raw) > _LONGEST_PLACEHOLDER + 2 and not raw[:3].isspace():
+        return False  # the common case, decided without building a new string
     text = " ".join(str(raw).split()).casefold()
     return text == "" or text in BLANK_PLACEHOLDERS
 
@@ -118,8 +124,10 @@ def clean_text(raw: object) -> str | None:
     """
     if is_blank(raw):
         return None
-    text = unicodedata.normalize("NFC", str(raw)).translate(_INVISIBLE)
-    cleaned = " ".join(text.split())
+    text = str(raw)
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    cleaned = " ".join(text.translate(_INVISIBLE).split())
     return None if is_blank(cleaned) else cleaned
 
 
@@ -260,13 +268,31 @@ def normalize_email(raw: object) -> Normalized:
     if "@" in text and _is_placeholder_email(text):
         return _rejected(raw, "placeholder", "placeholder email")
     try:
-        checked = validate_email(text, check_deliverability=False, allow_display_name=True)
+        local, domain = _checked_address(text)
     except EmailNotValidError as exc:
         return _rejected(raw, "invalid", str(exc))
-    if _is_placeholder_email(checked.normalized):
+    if _is_placeholder_email(f"{local}@{domain}"):
         return _rejected(raw, "placeholder", "placeholder email")
-    local, domain = checked.local_part.lower(), checked.domain.lower()
     return Normalized(_raw(raw), f"{local}@{domain}", _email_key(local, domain), "ok")
+
+
+@lru_cache(maxsize=65536)
+def _checked_domain(domain: str) -> str:
+    """email_validator's verdict on a domain, cached: domains repeat across millions of
+    addresses and their check is most of the validator's cost (~70 us an address)."""
+    return validate_email(f"a@{domain}", check_deliverability=False).domain.lower()
+
+
+def _checked_address(text: str) -> tuple[str, str]:
+    """(local part, domain) lower-cased, as email_validator accepts them; raises
+    ``EmailNotValidError``. A plain ``local@domain`` is checked in two library calls (the
+    local part, then the cached domain); anything else (display names, quoting) whole."""
+    local, at, domain = text.rpartition("@")
+    if at and local and domain and not any(c in text for c in ' <>"(),;:\\[]'):
+        validate_email_local_part(local, allow_smtputf8=True)
+        return local.lower(), _checked_domain(domain.lower())
+    checked = validate_email(text, check_deliverability=False, allow_display_name=True)
+    return checked.local_part.lower(), checked.domain.lower()
 
 
 # --- phone ------------------------------------------------------------------------------------
@@ -335,7 +361,8 @@ def normalize_phone(raw: object, default_region: str | None = None) -> Normalize
         return _rejected(raw, "invalid", f"not a phone number: {exc}")
     if _is_junk_number(phonenumbers.national_significant_number(number)):
         return _rejected(raw, "placeholder", "repeated or sequential digits")
-    if not (phonenumbers.is_valid_number(number) or phonenumbers.is_possible_number(number)):
+    # is_possible_number is the cheap length check; is_valid_number matches every range.
+    if not (phonenumbers.is_possible_number(number) or phonenumbers.is_valid_number(number)):
         return _rejected(raw, "invalid", "not a valid number for its country")
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return Normalized(_raw(raw), e164, e164, "ok")
@@ -380,6 +407,15 @@ def normalize_country(raw: object) -> str | None:
     None when blank: note that ``"NA"`` is a blank placeholder, so Namibia must arrive as
     ``"NAM"`` or by name. Raises ``ValueError("unknown country 'Xyz'")`` otherwise.
     """
+    return _country(raw) if isinstance(raw, str) else _country_uncached(raw)
+
+
+@lru_cache(maxsize=4096)
+def _country(raw: str) -> str | None:
+    return _country_uncached(raw)
+
+
+def _country_uncached(raw: object) -> str | None:
     text = clean_text(raw)
     if text is None:
         return None

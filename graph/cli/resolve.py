@@ -1,0 +1,176 @@
+"""``c360 resolve``, ``rules check``, ``evaluate``, ``explain``, ``merge``, ``split``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import LiteralString
+
+import click
+
+import neo4j
+from graph import db
+from graph.cli.app import cli, settings_of
+from graph.errors import FieldError, ValidationError
+from graph.resolution.evaluate import evaluate, format_evaluation, read_truth
+from graph.resolution.resolver import Resolver
+from graph.resolution.rules import load_rules
+
+__all__: list[str] = []
+
+_CLUSTERING: LiteralString = """
+MATCH (r:SourceRecord) WHERE r.placeholder IS NULL
+OPTIONAL MATCH (p:Person)-[:HAS_RECORD]->(r)
+RETURN r.key AS key, coalesce(p.id, r.key) AS cluster
+"""
+
+_rules_option = click.option(
+    "--rules", "rules_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Rule file (default C360_RULES or the packaged default_rules.toml).")
+
+
+def _resolver(ctx: click.Context, rules_file: Path | None, actor: str = "cli"
+              ) -> tuple[neo4j.Driver, Resolver]:
+    settings = settings_of(ctx)
+    rules = load_rules(rules_file or settings.rules_file)
+    driver = db.connect(settings)
+    return driver, Resolver(driver, settings, rules, actor=actor)
+
+
+@cli.group("rules")
+def rules_group() -> None:
+    """Inspect match rule files."""
+
+
+@rules_group.command("check")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def rules_check(path: Path) -> None:
+    """Validate a rule file; every problem is listed with its rule and field."""
+    try:
+        rules = load_rules(path)
+    except ValidationError as exc:
+        for error in exc.errors:
+            click.echo(f"{path}: {error}", err=True)
+        raise click.exceptions.Exit(1) from exc
+    click.echo(f"{path}: OK, {len(rules.rules)} rules "
+               f"({', '.join(r.name for r in rules.rules)}), {len(rules.conflicts)} conflicts, "
+               f"version {rules.version}")
+
+
+@cli.command("resolve")
+@click.option("--all", "resolve_all", is_flag=True,
+              help="Re-resolve every record in batch (after a bulk load or a rule change).")
+@click.argument("keys", nargs=-1)
+@_rules_option
+@click.pass_context
+def resolve_cmd(ctx: click.Context, resolve_all: bool, keys: tuple[str, ...],
+                rules_file: Path | None) -> None:
+    """Resolve source records KEYS (source:id) now, or every record with --all."""
+    if not resolve_all and not keys:
+        raise ValidationError(FieldError("keys", "give record keys (source:id) or --all"))
+    driver, resolver = _resolver(ctx, rules_file)
+    try:
+        if resolve_all:
+            click.echo(str(resolver.resolve_all()))
+            return
+        result = resolver.resolve(list(keys))
+        for r in result.records:
+            rule = f" by {r.rule} ({r.score:g})" if r.rule and r.score is not None else ""
+            click.echo(f"{r.key}: {r.decision} -> {r.person_id}{rule}")
+    finally:
+        driver.close()
+
+
+@cli.command("evaluate")
+@click.option("--truth", "truth_file", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV of source record key (key, or source + sourceId) -> true entity id.")
+@click.pass_context
+def evaluate_cmd(ctx: click.Context, truth_file: Path) -> None:
+    """Compare the current people with a ground truth: pairwise precision, recall, F1."""
+    truth = read_truth(truth_file)
+    settings = settings_of(ctx)
+    driver = db.connect(settings)
+    try:
+        predicted: dict[str, str] = {}
+        with driver.session(database=settings.neo4j_database,
+                            default_access_mode=neo4j.READ_ACCESS) as session:
+            for row in session.run(_CLUSTERING):
+                predicted[row["key"]] = row["cluster"]
+    finally:
+        driver.close()
+    click.echo(format_evaluation(evaluate(predicted, truth)))
+
+
+@cli.command("explain")
+@click.argument("first")
+@click.argument("second", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_rules_option
+@click.pass_context
+def explain_cmd(ctx: click.Context, first: str, second: str | None, as_json: bool,
+                rules_file: Path | None) -> None:
+    """Explain a person (FIRST = 360 ID or alias) or a pair of records (two source:id keys)."""
+    driver, resolver = _resolver(ctx, rules_file)
+    try:
+        if second is None:
+            person = resolver.explain_person(first)
+            if as_json:
+                click.echo(json.dumps({"personId": person.person_id,
+                                       "aliases": list(person.aliases),
+                                       "links": [vars_of(link) for link in person.links]},
+                                      indent=2))
+                return
+            aliases = f" (aliases: {', '.join(person.aliases)})" if person.aliases else ""
+            click.echo(f"{person.person_id}{aliases}")
+            for link in person.links:
+                scores = ", ".join(f"{k} {v:g}" for k, v in link.scores.items())
+                via = f" matching {link.matched}" if link.matched else ""
+                click.echo(f"  {link.key} [{link.source}]: {link.rule}{via}"
+                           + (f" ({scores})" if scores else "")
+                           + f", {link.linked_at} by {link.actor}")
+            return
+        pair = resolver.explain_pair(first, second)
+        click.echo(pair.summary())
+        for outcome in pair.verdict.outcomes:
+            scores = ", ".join(f"{k} {'-' if v is None else f'{v:g}'}"
+                               for k, v in outcome.scores.items())
+            click.echo(f"  {'PASS' if outcome.passed else 'fail'} {outcome.rule}: {scores}")
+    finally:
+        driver.close()
+
+
+def vars_of(link: object) -> dict[str, object]:
+    return {name: getattr(link, name) for name in link.__slots__}  # type: ignore[attr-defined]
+
+
+@cli.command("merge")
+@click.argument("person_a")
+@click.argument("person_b")
+@click.option("--actor", default="steward", show_default=True)
+@click.option("--reason", default="")
+@click.pass_context
+def merge_cmd(ctx: click.Context, person_a: str, person_b: str, actor: str, reason: str) -> None:
+    """Merge two people (a steward's must-link); the oldest 360 ID survives."""
+    driver, resolver = _resolver(ctx, None, actor)
+    try:
+        result = resolver.merge_people(person_a, person_b, actor=actor, reason=reason)
+    finally:
+        driver.close()
+    survivor = result.records[0].person_id
+    click.echo(f"merged {person_a} and {person_b} into {survivor}")
+
+
+@cli.command("split")
+@click.argument("record_key")
+@click.option("--actor", default="steward", show_default=True)
+@click.option("--reason", default="")
+@click.pass_context
+def split_cmd(ctx: click.Context, record_key: str, actor: str, reason: str) -> None:
+    """Split a source record out of its person (a steward's cannot-link)."""
+    driver, resolver = _resolver(ctx, None, actor)
+    try:
+        result = resolver.split_record(record_key, actor=actor, reason=reason)
+    finally:
+        driver.close()
+    click.echo(f"{record_key} is now in {result.of(record_key).person_id}")

@@ -1,0 +1,316 @@
+"""People: ``(:Person)-[:HAS_RECORD]->(:SourceRecord)``, aliases and resolution events.
+
+The Cypher that reads a resolution component and applies a :class:`~graph.resolution.plan.Plan`
+lives here, one constant per statement. Absorbed 360 IDs become
+``(:PersonAlias {id})-[:ALIAS_OF]->(:Person)`` so an old ID still finds the person; every
+decision is a ``(:ResolutionEvent)`` linked ``-[:CONCERNS]->`` its person and ``-[:ABOUT]->``
+the records it touched.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any, LiteralString
+
+import neo4j
+from graph.resolution.plan import Plan, RecordData
+
+__all__ = [
+    "apply_plan", "find_person_id", "lock_evidence", "plan_steps", "read_all_records",
+    "read_component", "read_links", "read_seed_props", "set_blocking_keys",
+]
+
+RECORD_FIELDS: LiteralString = """
+x {.givenName, .familyName, .email, .phone, .addressLine1, .addressLine2, .city, .postcode,
+   .country, .loyaltyId, .attributes, birthDate: toString(x.birthDate)}
+"""
+
+_SEED_PROPS: LiteralString = ("""
+UNWIND $keys AS key
+MATCH (x:SourceRecord {key: key})
+WHERE x.placeholder IS NULL
+RETURN x.key AS key, x.source AS source, """ + RECORD_FIELDS + """ AS props,
+       [(x)-[:IN_BLOCK]->(b:BlockingKey) | b.key] AS blocks
+""")
+
+SET_BLOCKS: LiteralString = """
+UNWIND $rows AS row
+MATCH (r:SourceRecord {key: row.key})
+CALL (r, row) {
+  MATCH (r)-[x:IN_BLOCK]->(b:BlockingKey) WHERE NOT b.key IN row.blocks
+  DELETE x
+}
+CALL (r, row) {
+  UNWIND row.blocks AS key
+  MERGE (b:BlockingKey {key: key})
+  MERGE (r)-[:IN_BLOCK]->(b)
+}
+"""
+
+# Serialises resolutions that could see each other: every pair of possible candidates shares
+# an identifier or a blocking key, and each resolution write-locks all of its seeds' ones (in
+# one order) before it reads, so the later one sees the earlier one's people.
+_LOCK: LiteralString = """
+UNWIND $keys AS key
+MATCH (:SourceRecord {key: key})-[:HAS_IDENTIFIER|IN_BLOCK]->(n)
+WITH DISTINCT n ORDER BY elementId(n)
+SET n._lock = true
+REMOVE n._lock
+"""
+
+_COMPONENT: LiteralString = ("""
+UNWIND $keys AS key
+MATCH (r:SourceRecord {key: key})
+WHERE r.placeholder IS NULL
+CALL (r) {
+  MATCH (r)-[:HAS_IDENTIFIER]->(i:Identifier)
+  WHERE COUNT { (i)<-[:HAS_IDENTIFIER]-() } <= $maxIdentifier
+  MATCH (i)<-[:HAS_IDENTIFIER]-(c:SourceRecord)
+  RETURN c
+  UNION
+  MATCH (r)-[:IN_BLOCK]->(b:BlockingKey)
+  WHERE COUNT { (b)<-[:IN_BLOCK]-() } <= $maxBlock
+  MATCH (b)<-[:IN_BLOCK]-(c:SourceRecord)
+  RETURN c
+  UNION
+  MATCH (r)-[:MUST_LINK|CANNOT_LINK]-(c:SourceRecord)
+  RETURN c
+  UNION
+  RETURN r AS c
+}
+WITH DISTINCT c WHERE c.placeholder IS NULL
+OPTIONAL MATCH (p:Person)-[:HAS_RECORD]->(c)
+WITH collect(DISTINCT c) AS direct, collect(DISTINCT p) AS people
+CALL (people) {
+  UNWIND people AS p
+  MATCH (p)-[:HAS_RECORD]->(m:SourceRecord)
+  RETURN collect(m) AS members
+}
+UNWIND direct + members AS x
+WITH DISTINCT x
+MATCH (x)-[:FROM]->(s:Source)
+OPTIONAL MATCH (p:Person)-[h:HAS_RECORD]->(x)
+RETURN x.key AS key, s.id AS source, s.priority AS priority,
+       toString(x.createdAt) AS createdAt, toString(x.updatedAt) AS updatedAt,
+       """ + RECORD_FIELDS + """ AS props,
+       [(x)-[:HAS_IDENTIFIER]->(i:Identifier)
+        WHERE COUNT { (i)<-[:HAS_IDENTIFIER]-() } <= $maxIdentifier | [i.type, i.value]]
+         AS identifiers,
+       p.id AS person, toString(p.createdAt) AS personCreated, h.rule AS rule
+""")
+
+_ALL_RECORDS: LiteralString = ("""
+MATCH (x:SourceRecord)-[:FROM]->(s:Source)
+WHERE x.placeholder IS NULL
+OPTIONAL MATCH (p:Person)-[h:HAS_RECORD]->(x)
+RETURN x.key AS key, s.id AS source, s.priority AS priority,
+       toString(x.createdAt) AS createdAt, toString(x.updatedAt) AS updatedAt,
+       """ + RECORD_FIELDS + """ AS props,
+       [(x)-[:HAS_IDENTIFIER]->(i:Identifier)
+        WHERE COUNT { (i)<-[:HAS_IDENTIFIER]-() } <= $maxIdentifier | [i.type, i.value]]
+         AS identifiers,
+       [(x)-[:IN_BLOCK]->(b:BlockingKey) | b.key] AS blocks,
+       p.id AS person, toString(p.createdAt) AS personCreated, h.rule AS rule
+""")
+
+_LINKS_AMONG: LiteralString = """
+UNWIND $keys AS key
+MATCH (a:SourceRecord {key: key})-[l:MUST_LINK|CANNOT_LINK]->(b:SourceRecord)
+WHERE b.key IN $keys
+RETURN a.key AS a, type(l) AS type, b.key AS b
+"""
+
+_ALL_LINKS: LiteralString = """
+MATCH (a:SourceRecord)-[l:MUST_LINK|CANNOT_LINK]->(b:SourceRecord)
+RETURN a.key AS a, type(l) AS type, b.key AS b
+"""
+
+_CREATE_PEOPLE: LiteralString = """
+UNWIND $ids AS id
+CREATE (:Person {id: id, createdAt: datetime(), updatedAt: datetime()})
+"""
+
+_RELINK: LiteralString = """
+UNWIND $links AS l
+MATCH (r:SourceRecord {key: l.key})
+MATCH (p:Person {id: l.personId})
+CALL (r) {
+  MATCH (:Person)-[old:HAS_RECORD]->(r)
+  DELETE old
+}
+CREATE (p)-[:HAS_RECORD {rule: l.rule, score: l.score, scores: l.scores, matched: l.matched,
+                         linkedAt: datetime(), actor: $actor, rulesVersion: $rulesVersion}]->(r)
+"""
+
+_ABSORB: LiteralString = """
+UNWIND $absorbed AS a
+MATCH (old:Person {id: a.old})
+MATCH (survivor:Person {id: a.survivor})
+MERGE (alias:PersonAlias {id: old.id})
+ON CREATE SET alias.createdAt = old.createdAt
+SET alias.mergedAt = datetime()
+MERGE (alias)-[:ALIAS_OF]->(survivor)
+WITH old, survivor
+CALL (old, survivor) {
+  MATCH (earlier:PersonAlias)-[x:ALIAS_OF]->(old)
+  DELETE x
+  MERGE (earlier)-[:ALIAS_OF]->(survivor)
+}
+CALL (old, survivor) {
+  MATCH (e:ResolutionEvent)-[x:CONCERNS]->(old)
+  DELETE x
+  MERGE (e)-[:CONCERNS]->(survivor)
+}
+DETACH DELETE old
+"""
+
+_GOLDEN: LiteralString = """
+UNWIND $rows AS row
+MATCH (p:Person {id: row.id})
+SET p += row.props, p.updatedAt = datetime()
+WITH p
+CALL (p) {
+  MATCH (p)-[g:GAVE]->(c:Consent)
+  WHERE NOT EXISTS { (p)-[:HAS_RECORD]->(:SourceRecord)-[:CAPTURED]->(c) }
+  DELETE g
+}
+CALL (p) {
+  MATCH (p)-[:HAS_RECORD]->(:SourceRecord)-[:CAPTURED]->(c:Consent)
+  MERGE (p)-[:GAVE]->(c)
+}
+"""
+
+_EVENTS: LiteralString = """
+UNWIND $events AS e
+MATCH (p:Person {id: e.personId})
+CREATE (ev:ResolutionEvent {id: e.id, kind: e.kind, rule: e.rule, score: e.score,
+        explanation: e.explanation, at: datetime(), actor: $actor, personId: e.personId,
+        absorbedIds: e.absorbed, splitFrom: e.splitFrom, recordKeys: e.recordKeys,
+        rulesVersion: $rulesVersion})
+CREATE (ev)-[:CONCERNS]->(p)
+WITH ev, e
+CALL (ev, e) {
+  UNWIND e.recordKeys AS key
+  MATCH (r:SourceRecord {key: key})
+  CREATE (ev)-[:ABOUT]->(r)
+}
+"""
+
+_DROP_EMPTY_PEOPLE: LiteralString = """
+UNWIND $ids AS id
+MATCH (p:Person {id: id})
+WHERE NOT (p)-[:HAS_RECORD]->()
+DETACH DELETE p
+"""
+
+_FIND_PERSON: LiteralString = """
+OPTIONAL MATCH (p:Person {id: $id})
+OPTIONAL MATCH (:PersonAlias {id: $id})-[:ALIAS_OF]->(q:Person)
+RETURN coalesce(p.id, q.id) AS id
+"""
+
+
+def _record(row: neo4j.Record) -> RecordData:
+    return RecordData(
+        key=row["key"], source=row["source"], priority=int(row["priority"] or 0),
+        created_at=row["createdAt"] or "", updated_at=row["updatedAt"],
+        props=row["props"], identifiers=tuple((t, v) for t, v in row["identifiers"]),
+        person=row["person"], person_created=row["personCreated"], link_rule=row["rule"],
+    )
+
+
+def read_seed_props(tx: neo4j.ManagedTransaction, keys: Sequence[str]) -> list[dict[str, Any]]:
+    """``[{key, source, props, blocks}]`` of the (non-placeholder) seed records."""
+    return [dict(r) for r in tx.run(_SEED_PROPS, keys=list(keys))]
+
+
+def set_blocking_keys(tx: neo4j.ManagedTransaction, rows: list[dict[str, Any]]) -> None:
+    """Replace the ``IN_BLOCK`` links of records: rows ``{key, blocks: [..]}``."""
+    if rows:
+        tx.run(SET_BLOCKS, rows=sorted(rows, key=lambda r: r["key"])).consume()
+
+
+def lock_evidence(tx: neo4j.ManagedTransaction, keys: Sequence[str]) -> None:
+    """Write-lock the identifier and blocking-key nodes of ``keys`` (see ``_LOCK``)."""
+    tx.run(_LOCK, keys=sorted(keys)).consume()
+
+
+def read_component(tx: neo4j.ManagedTransaction, keys: Sequence[str], max_identifier: int,
+                   max_block: int) -> list[RecordData]:
+    """The records a change to ``keys`` can affect: the seeds, their candidates, must/cannot
+    partners, and every record of every person among them."""
+    result = tx.run(_COMPONENT, keys=list(keys), maxIdentifier=max_identifier,
+                    maxBlock=max_block)
+    return [_record(r) for r in result]
+
+
+def read_all_records(tx: neo4j.ManagedTransaction, max_identifier: int
+                     ) -> Iterable[tuple[RecordData, list[str]]]:
+    """Every non-placeholder record with its current blocking keys (batch resolution)."""
+    for row in tx.run(_ALL_RECORDS, maxIdentifier=max_identifier):
+        yield _record(row), list(row["blocks"])
+
+
+def read_links(tx: neo4j.ManagedTransaction, keys: Sequence[str] | None
+               ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Steward decisions ``(must_links, cannot_links)`` among ``keys`` (all when None)."""
+    rows = tx.run(_ALL_LINKS) if keys is None else tx.run(_LINKS_AMONG, keys=list(keys))
+    must, cannot = [], []
+    for row in rows:
+        (must if row["type"] == "MUST_LINK" else cannot).append((row["a"], row["b"]))
+    return must, cannot
+
+
+def _golden_props(props: dict[str, Any]) -> dict[str, Any]:
+    out = dict(props)
+    birth = out.get("birthDate")
+    if isinstance(birth, str) and birth:
+        out["birthDate"] = date.fromisoformat(birth[:10])
+    return out
+
+
+def plan_steps(plan: Plan, *, actor: str, rules_version: str, new_people: Sequence[str]
+               ) -> list[tuple[LiteralString, str, list[Any], dict[str, Any]]]:
+    """The statements that write a plan, in order: ``(query, list parameter, rows, other
+    parameters)``. Order matters: people first, then links (which empty absorbed people), then
+    aliases, golden records and events. Each step's rows may be split into batches."""
+    links = [{"key": link.key, "personId": link.person_id, "rule": link.rule,
+              "score": link.score, "scores": link.scores, "matched": link.matched}
+             for link in sorted(plan.links, key=lambda link: link.key)]
+    absorbed = [{"old": o, "survivor": s} for o, s in sorted(plan.absorbed.items())]
+    golden = [{"id": pid, "props": _golden_props(g)} for pid, g in sorted(plan.golden.items())]
+    emptied = sorted({a.split_from for a in plan.assignments if a.split_from})
+    events = [{"id": str(uuid.uuid4()), "kind": e.kind, "personId": e.person_id,
+               "recordKeys": list(e.record_keys), "rule": e.rule, "score": e.score,
+               "explanation": e.explanation, "absorbed": list(e.absorbed),
+               "splitFrom": e.split_from}
+              for e in plan.events]
+    audit = {"actor": actor, "rulesVersion": rules_version}
+    steps: list[tuple[LiteralString, str, list[Any], dict[str, Any]]] = [
+        (_CREATE_PEOPLE, "ids", sorted(new_people), {}),
+        (_RELINK, "links", links, audit),
+        (_ABSORB, "absorbed", absorbed, {}),
+        (_GOLDEN, "rows", golden, {}),
+        (_DROP_EMPTY_PEOPLE, "ids", emptied, {}),
+        (_EVENTS, "events", events, audit),
+    ]
+    return [step for step in steps if step[2]]
+
+
+def apply_plan(tx: neo4j.ManagedTransaction, plan: Plan, *, actor: str, rules_version: str,
+               new_people: Sequence[str]) -> list[str]:
+    """Write a whole plan in ``tx``; returns the ids of the events written."""
+    event_ids: list[str] = []
+    for query, name, rows, params in plan_steps(plan, actor=actor, rules_version=rules_version,
+                                                new_people=new_people):
+        tx.run(query, {name: rows, **params}).consume()
+        if query is _EVENTS:
+            event_ids = [e["id"] for e in rows]
+    return event_ids
+
+
+def find_person_id(tx: neo4j.ManagedTransaction, person_id: str) -> str | None:
+    """The current id of a person by its id or by an absorbed (alias) id; None if unknown."""
+    return tx.run(_FIND_PERSON, id=person_id).single(strict=True)["id"]

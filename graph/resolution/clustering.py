@@ -1,0 +1,168 @@
+"""Clustering: records and match edges in, clusters (people) and stable 360 IDs out. Pure.
+
+Constrained union-find. Must-links are joined first, then match edges from the strongest
+down (score, then rule order, then keys, so the result does not depend on arrival order).
+Two clusters are never joined when that would put cannot-linked records together or when a
+conflict field (birth date, loyalty id) would hold two different values: transitive closure
+cannot chain strangers through a bridge record.
+
+ID policy (:func:`assign_ids`), explicit and deterministic:
+
+* each existing person is anchored at its oldest record (first ingested, then key);
+* a cluster holding the anchors of several people keeps the ID of the oldest person (created
+  first, then ID); the others become aliases of it (a merge);
+* the part of a split person that holds its anchor keeps the ID; other parts get new IDs;
+* a cluster with no anchor is a new person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from graph.resolution.features import Features
+from graph.resolution.scoring import Evidence
+
+__all__ = ["Assignment", "Clustering", "Edge", "assign_ids", "cluster"]
+
+MUST_LINK = "must_link"
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """A reason to put records ``a`` and ``b`` in one person; ``rank`` is the rule's order."""
+
+    a: str
+    b: str
+    evidence: Evidence
+    rank: int = 0
+
+    def sort_key(self) -> tuple:
+        return (-self.evidence.score, self.rank, min(self.a, self.b), max(self.a, self.b))
+
+
+@dataclass
+class _Group:
+    members: set[str]
+    values: dict[str, set[str]]
+    forbidden: set[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Clustering:
+    """``clusters``: sorted lists of record keys; ``link``: per record, the edge that joined
+    it to its cluster (absent for a record alone or the first of its cluster's tree)."""
+
+    clusters: list[list[str]]
+    link: dict[str, Edge] = field(default_factory=dict)
+
+
+def cluster(
+    records: Mapping[str, Features], edges: Iterable[Edge], *,
+    must_links: Iterable[tuple[str, str]] = (), cannot_links: Iterable[tuple[str, str]] = (),
+    conflict_fields: Sequence[str] = (),
+) -> Clustering:
+    """Cluster ``records`` (key -> features) by ``edges`` under the constraints above.
+
+    Edges or links naming records not in ``records`` are ignored.
+    """
+    forbidden: dict[str, set[str]] = {k: set() for k in records}
+    for a, b in cannot_links:
+        if a in records and b in records:
+            forbidden[a].add(b)
+            forbidden[b].add(a)
+    parent = {k: k for k in records}
+    groups = {
+        k: _Group({k}, {f: {v} if (v := f_value(records[k], f)) else set()
+                        for f in conflict_fields}, set(forbidden[k]))
+        for k in records
+    }
+    link: dict[str, Edge] = {}
+
+    def find(k: str) -> str:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    def join(edge: Edge, *, check_values: bool) -> None:
+        ra, rb = find(edge.a), find(edge.b)
+        if ra == rb:
+            return
+        ga, gb = groups[ra], groups[rb]
+        if ga.forbidden & gb.members:
+            return
+        if check_values and any(len(ga.values[f] | gb.values[f]) > 1 for f in conflict_fields):
+            return
+        if len(ga.members) < len(gb.members):
+            ra, rb, ga, gb = rb, ra, gb, ga
+        parent[rb] = ra
+        ga.members |= gb.members
+        ga.forbidden |= gb.forbidden
+        for f in conflict_fields:
+            ga.values[f] |= gb.values[f]
+        del groups[rb]
+        for end in (edge.a, edge.b):
+            link.setdefault(end, edge)
+
+    for a, b in sorted((min(a, b), max(a, b)) for a, b in must_links):
+        if a in records and b in records:
+            join(Edge(a, b, Evidence(MUST_LINK, 100.0, {}), -1), check_values=False)
+    for edge in sorted((e for e in edges if e.a in records and e.b in records),
+                       key=Edge.sort_key):
+        join(edge, check_values=True)
+    clusters = sorted(sorted(g.members) for g in groups.values())
+    for members in clusters:  # a record's own link is the edge that brought the other side
+        if len(members) == 1:
+            link.pop(members[0], None)
+    return Clustering(clusters, link)
+
+
+def f_value(features: Features, field_name: str) -> str | None:
+    value = features.get(field_name)
+    return str(value) if value else None
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """One resulting person: its ID, its record keys, whether the ID is new, the IDs of the
+    people it absorbed (merge), and the ID it was split from (when new after a split)."""
+
+    person_id: str
+    keys: tuple[str, ...]
+    is_new: bool
+    absorbed: tuple[str, ...] = ()
+    split_from: str | None = None
+
+
+def assign_ids(
+    clusters: Sequence[Sequence[str]], current: Mapping[str, str | None],
+    person_created: Mapping[str, str], record_age: Mapping[str, str],
+    new_id: Callable[[], str],
+) -> list[Assignment]:
+    """Give every cluster a person ID by the policy in the module docstring.
+
+    ``current``: record key -> its person ID now (or None); ``person_created``: person ID ->
+    creation time (ISO, sortable); ``record_age``: record key -> first-ingested time (ISO).
+    """
+    members: dict[str, list[str]] = {}
+    for key, pid in current.items():
+        if pid is not None:
+            members.setdefault(pid, []).append(key)
+    anchor = {pid: min(keys, key=lambda k: (record_age.get(k, ""), k))
+              for pid, keys in members.items()}
+    cluster_of = {key: n for n, keys in enumerate(clusters) for key in keys}
+    claims: dict[int, list[str]] = {}
+    for pid, key in anchor.items():
+        if key in cluster_of:
+            claims.setdefault(cluster_of[key], []).append(pid)
+    result = []
+    for n, keys in enumerate(clusters):
+        owners = sorted(claims.get(n, []), key=lambda p: (person_created.get(p, ""), p))
+        if owners:
+            result.append(Assignment(owners[0], tuple(keys), False, tuple(owners[1:])))
+        else:
+            previous = sorted({pid for k in keys if (pid := current.get(k))})
+            result.append(Assignment(new_id(), tuple(keys), True, (),
+                                     previous[0] if previous else None))
+    return result

@@ -1,0 +1,72 @@
+"""Comparison features of a source record: the folded, normalised values rules compare.
+
+Built from the record's stored properties (already cleaned at ingest), so resolution never
+re-reads raw input. Pure; no Neo4j.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graph.resolution.normalize import fold, fold_address, normalize_email, normalize_postcode
+
+__all__ = ["Features", "features_of"]
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """What the rules compare for one record (``key`` is ``source:id``).
+
+    Text fields are folded (case, accents, punctuation); ``email`` is the match key (Gmail dots
+    and +tags removed), ``phone`` E.164, ``postcode`` without spaces, ``birthDate`` ISO.
+    Missing values are ``None`` or ``""`` and never count as evidence.
+    """
+
+    key: str
+    source: str = ""
+    givenName: str = ""  # noqa: N815  (named as the graph property and rule field)
+    familyName: str = ""  # noqa: N815
+    birthDate: str | None = None  # noqa: N815
+    email: str | None = None
+    phone: str | None = None
+    loyaltyId: str | None = None  # noqa: N815
+    address: str = ""
+    postcode: str | None = None
+    city: str = ""
+    country: str | None = None
+
+    @property
+    def fullName(self) -> tuple[str, str]:  # noqa: N802
+        return (self.givenName, self.familyName)
+
+    def get(self, field: str) -> Any:
+        """The value of a rule field (see ``rules.FEATURE_FIELDS``)."""
+        return getattr(self, field)
+
+
+def features_of(props: Mapping[str, Any]) -> Features:
+    """Features from a record's property map (``key``, ``source``, ``givenName`` ...).
+
+    ``birthDate`` may be a ``date``/neo4j ``Date`` or an ISO string.
+    """
+    email = props.get("email")
+    birth = props.get("birthDate")
+    address = " ".join(str(p) for p in (props.get("addressLine1"), props.get("addressLine2"))
+                       if p)
+    loyalty = props.get("loyaltyId")
+    return Features(
+        key=str(props["key"]),
+        source=str(props.get("source") or ""),
+        givenName=fold(props.get("givenName")),
+        familyName=fold(props.get("familyName")),
+        birthDate=str(birth)[:10] if birth else None,
+        email=normalize_email(email).key if email else None,
+        phone=props.get("phone") or None,
+        loyaltyId=str(loyalty).strip().upper() if loyalty else None,
+        address=fold_address(address) if address else "",
+        postcode=normalize_postcode(props.get("postcode")).key,
+        city=fold(props.get("city")),
+        country=props.get("country") or None,
+    )

@@ -1,0 +1,232 @@
+"""Plan a resolution: the records of a graph component in, the changes to make out. Pure.
+
+Both real-time resolution (the component around a few changed records) and batch resolution
+(every record) describe their input as :class:`RecordData` and get a :class:`Plan` back:
+which person every record belongs to, which links change and why, the people merged, split or
+created, their golden attributes, and the audit events to write. Applying the plan is the job
+of :mod:`graph.people`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Any
+
+from graph.resolution.blocking import blocking_keys
+from graph.resolution.clustering import Assignment, Edge, assign_ids, cluster
+from graph.resolution.features import Features, features_of
+from graph.resolution.reconcile import RecordValues, merge_attributes, reconcile
+from graph.resolution.rules import RECONCILED_ATTRIBUTES, RuleSet
+from graph.resolution.scoring import compare
+
+__all__ = ["EventSpec", "LinkSpec", "Plan", "RecordData", "candidate_pairs", "make_plan"]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordData:
+    """A source record as resolution reads it from the graph.
+
+    ``props``: stored properties (givenName, email, birthDate as ISO ...); ``identifiers``:
+    ``(type, value)`` pairs usable as evidence (placeholders already left out); ``person``
+    and ``person_created``: its person now, if any; ``link_rule``: the rule of its current link.
+    """
+
+    key: str
+    source: str
+    priority: int
+    created_at: str
+    updated_at: str | None
+    props: Mapping[str, Any]
+    identifiers: tuple[tuple[str, str], ...] = ()
+    person: str | None = None
+    person_created: str | None = None
+    link_rule: str | None = None
+
+    def features(self) -> Features:
+        return features_of({**self.props, "key": self.key, "source": self.source})
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSpec:
+    """The new ``HAS_RECORD`` of a record: rule, score, scores, and the record it matched."""
+
+    key: str
+    person_id: str
+    rule: str
+    score: float
+    scores: str
+    matched: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventSpec:
+    """A ``ResolutionEvent`` to write: CREATED, LINKED, MERGED or SPLIT."""
+
+    kind: str
+    person_id: str
+    record_keys: tuple[str, ...]
+    rule: str | None
+    score: float | None
+    explanation: str
+    absorbed: tuple[str, ...] = ()
+    split_from: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Everything a resolution changes; empty lists when nothing changes."""
+
+    assignments: list[Assignment]
+    links: list[LinkSpec]
+    golden: dict[str, dict[str, Any]]
+    events: list[EventSpec]
+    absorbed: dict[str, str] = field(default_factory=dict)  # absorbed id -> survivor id
+
+    @property
+    def touched(self) -> list[str]:
+        return sorted(self.golden)
+
+
+def candidate_pairs(records: Sequence[RecordData], features: Mapping[str, Features],
+                    max_group: int) -> set[tuple[str, str]]:
+    """Pairs of records sharing an identifier or a blocking key, skipping groups larger than
+    ``max_group`` (generic evidence)."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for r in records:
+        for t, v in r.identifiers:
+            groups[f"{t}:{v}"].append(r.key)
+        for key in blocking_keys(features[r.key]):
+            groups[key].append(r.key)
+    pairs: set[tuple[str, str]] = set()
+    for keys in groups.values():
+        if 1 < len(keys) <= max_group:
+            pairs.update((a, b) if a < b else (b, a) for a, b in combinations(sorted(keys), 2))
+    return pairs
+
+
+def _edges(pairs: Iterable[tuple[str, str]], features: Mapping[str, Features],
+           rules: RuleSet) -> list[Edge]:
+    rank = {rule.name: n for n, rule in enumerate(rules.rules)}
+    edges = []
+    for a, b in pairs:
+        verdict = compare(features[a], features[b], rules)
+        if verdict.match and verdict.evidence is not None:
+            edges.append(Edge(a, b, verdict.evidence, rank[verdict.evidence.rule]))
+    return edges
+
+
+def _golden(records: Sequence[RecordData], rules: RuleSet) -> dict[str, Any]:
+    values = [RecordValues(r.key, r.priority, r.updated_at,
+                           {a: r.props.get(a) for a in RECONCILED_ATTRIBUTES},
+                           _attributes(r.props.get("attributes")))
+              for r in records]
+    golden: dict[str, Any] = {a: None for a in RECONCILED_ATTRIBUTES}
+    golden.update({a: g.value for a, g in reconcile(values, rules).items()})
+    golden["sources"] = sorted({r.source for r in records})
+    golden["recordCount"] = len(records)
+    golden["goldenSources"] = json.dumps(
+        {a: g.record_key for a, g in reconcile(values, rules).items()}, sort_keys=True)
+    merged = merge_attributes(values)
+    golden["attributes"] = json.dumps(merged, sort_keys=True) if merged else None
+    return golden
+
+
+def _attributes(raw: Any) -> dict[str, Any]:
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else dict(raw)
+    except (ValueError, TypeError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def make_plan(
+    records: Sequence[RecordData], rules: RuleSet, *, new_id: Callable[[], str],
+    must_links: Iterable[tuple[str, str]] = (), cannot_links: Iterable[tuple[str, str]] = (),
+    pairs: Iterable[tuple[str, str]] | None = None,
+) -> Plan:
+    """Re-cluster ``records`` (a whole component: every record of every person involved) and
+    return the changes. ``pairs`` limits which pairs are compared (default: every pair sharing
+    an identifier or blocking key)."""
+    by_key = {r.key: r for r in records}
+    features = {r.key: r.features() for r in records}
+    if pairs is None:
+        pairs = candidate_pairs(records, features, rules.limits.max_block_records)
+    edges = _edges(pairs, features, rules)
+    clustering = cluster(features, edges, must_links=must_links, cannot_links=cannot_links,
+                         conflict_fields=[c.field for c in rules.conflicts])
+    current = {r.key: r.person for r in records}
+    created = {r.person: r.person_created or "" for r in records if r.person}
+    age = {r.key: r.created_at for r in records}
+    assignments = assign_ids(clustering.clusters, current, created, age, new_id)
+    links: list[LinkSpec] = []
+    events: list[EventSpec] = []
+    golden: dict[str, dict[str, Any]] = {}
+    absorbed: dict[str, str] = {}
+    for a in assignments:
+        moved = [k for k in a.keys if current[k] != a.person_id]
+        for key in moved:
+            edge = clustering.link.get(key)
+            matched = None if edge is None else (edge.b if edge.a == key else edge.a)
+            links.append(LinkSpec(
+                key, a.person_id, edge.evidence.rule if edge else "first_record",
+                edge.evidence.score if edge else 100.0,
+                json.dumps(edge.evidence.scores if edge else {}, sort_keys=True), matched))
+        for old in a.absorbed:
+            absorbed[old] = a.person_id
+        lost = {current[k] for k in by_key if current[k] == a.person_id} - {a.person_id}
+        if moved or a.absorbed or a.is_new or lost or _shrunk(a, current):
+            golden[a.person_id] = _golden([by_key[k] for k in a.keys], rules)
+            events.extend(_events(a, moved, current, clustering.link))
+    return Plan(assignments, links, golden, events, absorbed)
+
+
+def _shrunk(a: Assignment, current: Mapping[str, str | None]) -> bool:
+    before = sum(1 for pid in current.values() if pid == a.person_id)
+    return before != len(a.keys)
+
+
+def _events(a: Assignment, moved: list[str], current: Mapping[str, str | None],
+            link: Mapping[str, Edge]) -> list[EventSpec]:
+    def why(key: str) -> tuple[str | None, float | None, str]:
+        edge = link.get(key)
+        if edge is None:
+            return None, None, f"{key} starts the person"
+        other = edge.b if edge.a == key else edge.a
+        scores = ", ".join(f"{f} {s:g}" for f, s in edge.evidence.scores.items())
+        return edge.evidence.rule, edge.evidence.score, (
+            f"{key} matches {other} by rule {edge.evidence.rule}"
+            + (f" ({scores})" if scores else ""))
+
+    events: list[EventSpec] = []
+    if a.is_new and a.split_from:
+        rule, score, text = why(moved[0]) if moved else (None, None, "")
+        events.append(EventSpec("SPLIT", a.person_id, tuple(a.keys), rule, score,
+                                f"split from {a.split_from}: " + "; ".join(
+                                    why(k)[2] for k in a.keys), split_from=a.split_from))
+        return events
+    if a.is_new:
+        first = a.keys[0]
+        events.append(EventSpec("CREATED", a.person_id, (first,), None, None,
+                                f"{first} matched no existing person"))
+        moved = [k for k in moved if k != first]
+    if a.absorbed:
+        keys = tuple(k for k in a.keys if current.get(k) in a.absorbed)
+        bridge = [k for k in moved if current.get(k) is None]
+        text = f"merged {', '.join(a.absorbed)} into {a.person_id}"
+        if bridge:
+            text += "; " + "; ".join(why(k)[2] for k in bridge)
+        rule, score, _ = why(bridge[0]) if bridge else why(keys[0]) if keys else (None, None, "")
+        events.append(EventSpec("MERGED", a.person_id, keys, rule, score, text,
+                                absorbed=a.absorbed))
+    for key in moved:
+        if current.get(key) in a.absorbed:
+            continue
+        rule, score, text = why(key)
+        events.append(EventSpec("LINKED", a.person_id, (key,), rule, score, text))
+    return events

@@ -1,0 +1,380 @@
+"""Identity resolution against the graph: real-time, batch, steward decisions, explanations.
+
+* :meth:`Resolver.resolve` (real time): in one write transaction, derive the blocking keys of
+  the changed records, lock their identifiers and blocking keys, read the component around
+  them (candidates plus every record of every person involved), re-cluster it and write only
+  the differences. Cost grows with the component, not with the database.
+* :meth:`Resolver.resolve_all` (batch): read every record once, build candidate pairs in memory
+  from shared identifiers and blocking keys, cluster with the same algorithm and write the
+  differences in batches. Used after a bulk load and after a rule change.
+* :meth:`Resolver.merge_people` / :meth:`Resolver.split_record`: a steward's decision, stored as
+  ``MUST_LINK`` / ``CANNOT_LINK`` between records so later automatic resolution respects it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, LiteralString
+
+from tqdm import tqdm
+
+import neo4j
+from graph import people
+from graph.db import translate_errors
+from graph.errors import Conflict, NotFound
+from graph.resolution import explain
+from graph.resolution.blocking import blocking_keys
+from graph.resolution.features import features_of
+from graph.resolution.plan import Plan, RecordData, candidate_pairs, make_plan
+from graph.resolution.rules import RuleSet, load_rules
+from graph.settings import Settings
+
+__all__ = ["BatchReport", "RecordResolution", "ResolutionResult", "Resolver", "new_person_id",
+           "resolve_after_ingest"]
+
+
+def new_person_id() -> str:
+    """A new 360 ID: ``p-`` and 16 random hex digits (64 bits; collisions negligible)."""
+    return "p-" + secrets.token_hex(8)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordResolution:
+    """What happened to one record: ``decision`` is created (a new person), linked (to an
+    existing person), merged (it bridged people, ``absorbed`` lists their old IDs), moved,
+    unchanged or unresolved (a placeholder or unknown record)."""
+
+    key: str
+    person_id: str | None
+    decision: str
+    rule: str | None = None
+    score: float | None = None
+    absorbed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ResolutionResult:
+    """The outcome of one resolution transaction."""
+
+    records: tuple[RecordResolution, ...]
+    event_ids: tuple[str, ...] = ()
+    created: int = 0
+    merged: int = 0
+    split: int = 0
+
+    def of(self, key: str) -> RecordResolution:
+        return next(r for r in self.records if r.key == key)
+
+
+@dataclass
+class BatchReport:
+    """Counts of a batch resolution; ``seconds`` wall time."""
+
+    records: int = 0
+    candidate_pairs: int = 0
+    matched_pairs: int = 0
+    people: int = 0
+    created: int = 0
+    merged: int = 0
+    split: int = 0
+    relinked: int = 0
+    seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return (f"{self.records} records -> {self.people} people in {self.seconds:.1f} s "
+                f"({self.records / self.seconds if self.seconds else 0:,.0f} records/s): "
+                f"{self.candidate_pairs} candidate pairs, {self.created} people created, "
+                f"{self.merged} merged, {self.split} split, {self.relinked} links written")
+
+
+_ADD_LINK: LiteralString = """
+MATCH (a:SourceRecord {key: $a}), (b:SourceRecord {key: $b})
+CALL (a, b) {
+  MATCH (a)-[x:MUST_LINK|CANNOT_LINK]-(b)
+  DELETE x
+}
+WITH a, b
+CALL (a, b) {
+  WITH a, b WHERE $type = 'MUST_LINK'
+  CREATE (a)-[:MUST_LINK {actor: $actor, at: datetime(), reason: $reason}]->(b)
+}
+CALL (a, b) {
+  WITH a, b WHERE $type = 'CANNOT_LINK'
+  CREATE (a)-[:CANNOT_LINK {actor: $actor, at: datetime(), reason: $reason}]->(b)
+}
+"""
+
+_PERSON_RECORDS: LiteralString = """
+MATCH (p:Person {id: $id})-[:HAS_RECORD]->(r:SourceRecord)
+RETURN r.key AS key ORDER BY r.createdAt, r.key
+"""
+
+_RECORD_PERSON: LiteralString = """
+MATCH (r:SourceRecord {key: $key})
+OPTIONAL MATCH (p:Person)-[:HAS_RECORD]->(r)
+RETURN r.key AS key, p.id AS person
+"""
+
+_CANNOT_BETWEEN: LiteralString = """
+MATCH (:Person {id: $a})-[:HAS_RECORD]->(x)-[:CANNOT_LINK]-(y)<-[:HAS_RECORD]-(:Person {id: $b})
+RETURN x.key AS a, y.key AS b LIMIT 1
+"""
+
+
+class Resolver:
+    """Resolves source records into people with one rule set (default: the packaged rules).
+
+    All methods raise :class:`graph.errors.Neo4jError` when Neo4j fails; a failed
+    transaction leaves nothing half-written, and transient errors (deadlocks) are retried by
+    the driver's managed transactions.
+    """
+
+    def __init__(self, driver: neo4j.Driver, settings: Settings, rules: RuleSet | None = None,
+                 *, actor: str = "system") -> None:
+        self.driver = driver
+        self.settings = settings
+        self.rules = rules or load_rules(settings.rules_file)
+        self.actor = actor
+
+    # -- real time -------------------------------------------------------------------------
+    def resolve(self, keys: Sequence[str], *, actor: str | None = None) -> ResolutionResult:
+        """Resolve the records ``keys`` (just ingested or changed) in one transaction."""
+        keys = sorted(set(keys))
+        actor = actor or self.actor
+
+        def work(tx: neo4j.ManagedTransaction) -> ResolutionResult:
+            seeds = people.read_seed_props(tx, keys)
+            changed = []
+            for seed in seeds:
+                blocks = blocking_keys(features_of(
+                    {**seed["props"], "key": seed["key"], "source": seed["source"]}))
+                if blocks != sorted(seed["blocks"]):
+                    changed.append({"key": seed["key"], "blocks": blocks})
+            people.set_blocking_keys(tx, changed)
+            seed_keys = [s["key"] for s in seeds]
+            people.lock_evidence(tx, seed_keys)
+            limits = self.rules.limits
+            component = people.read_component(tx, seed_keys, limits.max_identifier_records,
+                                              limits.max_block_records)
+            must, cannot = people.read_links(tx, [r.key for r in component])
+            return self._apply(tx, component, must, cannot, keys, actor)
+
+        return self._write(work)
+
+    def _apply(self, tx: neo4j.ManagedTransaction, component: list[RecordData],
+               must: list[tuple[str, str]], cannot: list[tuple[str, str]],
+               keys: Sequence[str], actor: str) -> ResolutionResult:
+        new_ids: list[str] = []
+
+        def new_id() -> str:
+            new_ids.append(new_person_id())
+            return new_ids[-1]
+
+        plan = make_plan(component, self.rules, new_id=new_id, must_links=must,
+                         cannot_links=cannot)
+        event_ids = people.apply_plan(tx, plan, actor=actor, rules_version=self.rules.version,
+                                      new_people=new_ids)
+        return _result(plan, component, keys, event_ids)
+
+    def _write(self, work: Callable[[neo4j.ManagedTransaction], Any]) -> Any:
+        with translate_errors(self.settings), self.driver.session(
+                database=self.settings.neo4j_database) as session:
+            return session.execute_write(work)
+
+    def _read(self, query: LiteralString, **params: Any) -> list[neo4j.Record]:
+        with translate_errors(self.settings):
+            records, _, _ = self.driver.execute_query(
+                query, params, database_=self.settings.neo4j_database,
+                routing_=neo4j.RoutingControl.READ)
+        return records
+
+    # -- explanations ------------------------------------------------------------------------
+    def explain_pair(self, a: str, b: str) -> explain.PairExplanation:
+        """Why records ``a`` and ``b`` are or are not one person (every rule's scores)."""
+        return explain.explain_pair(self.driver, self.settings, self.rules, a, b)
+
+    def explain_person(self, person_or_alias: str) -> explain.PersonExplanation:
+        """Why a person (found by ID or alias) holds each of its records."""
+        return explain.explain_person(self.driver, self.settings,
+                                      self.person_id(person_or_alias))
+
+    # -- steward decisions -----------------------------------------------------------------
+    def person_id(self, person_or_alias: str) -> str:
+        """The current ID for a person ID or an absorbed alias; raises :class:`NotFound`."""
+        with translate_errors(self.settings), self.driver.session(
+                database=self.settings.neo4j_database) as session:
+            found = session.execute_read(people.find_person_id, person_or_alias)
+        if found is None:
+            raise NotFound(f"no person with id {person_or_alias!r}")
+        return found
+
+    def merge_people(self, a: str, b: str, *, actor: str | None = None,
+                     reason: str = "") -> ResolutionResult:
+        """Merge two people by a steward's decision (a must-link between their oldest records).
+
+        The oldest 360 ID survives; the other becomes an alias. Raises :class:`NotFound` for an
+        unknown ID and :class:`Conflict` when a cannot-link separates them.
+        """
+        pa, pb = self.person_id(a), self.person_id(b)
+        if pa == pb:
+            raise Conflict(f"{a} and {b} are already the same person ({pa})")
+        if self._read(_CANNOT_BETWEEN, a=pa, b=pb):
+            raise Conflict(f"a steward's cannot-link keeps {pa} and {pb} apart; "
+                           "split decisions must be reverted first")
+        ka = self._read(_PERSON_RECORDS, id=pa)[0]["key"]
+        kb = self._read(_PERSON_RECORDS, id=pb)[0]["key"]
+        return self._decide("MUST_LINK", [(ka, kb)], actor, reason)
+
+    def split_record(self, key: str, *, actor: str | None = None,
+                     reason: str = "") -> ResolutionResult:
+        """Split record ``key`` out of its person by a steward's decision.
+
+        Stores a cannot-link between the record and every other record of the person, so the
+        same evidence never re-merges them (also after ``resolve_all``). The part holding the
+        person's oldest record keeps its ID. Raises :class:`NotFound` for an unknown or
+        unresolved record and :class:`Conflict` when the record is alone in its person.
+        """
+        rows = self._read(_RECORD_PERSON, key=key)
+        if not rows:
+            raise NotFound(f"no source record {key!r}")
+        person_id = rows[0]["person"]
+        if person_id is None:
+            raise NotFound(f"source record {key!r} is not resolved to a person yet")
+        others = [r["key"] for r in self._read(_PERSON_RECORDS, id=person_id)
+                  if r["key"] != key]
+        if not others:
+            raise Conflict(f"{key} is the only record of {person_id}: nothing to split")
+        return self._decide("CANNOT_LINK", [(key, o) for o in others], actor, reason)
+
+    def _decide(self, link_type: str, pairs: list[tuple[str, str]], actor: str | None,
+                reason: str) -> ResolutionResult:
+        actor = actor or self.actor
+        keys = sorted({k for pair in pairs for k in pair})
+
+        def work(tx: neo4j.ManagedTransaction) -> ResolutionResult:
+            people.lock_evidence(tx, keys)
+            for a, b in pairs:
+                tx.run(_ADD_LINK, a=a, b=b, type=link_type, actor=actor, reason=reason).consume()
+            limits = self.rules.limits
+            component = people.read_component(tx, keys, limits.max_identifier_records,
+                                              limits.max_block_records)
+            must, cannot = people.read_links(tx, [r.key for r in component])
+            return self._apply(tx, component, must, cannot, keys, actor)
+
+        return self._write(work)
+
+    # -- batch -----------------------------------------------------------------------------
+    def resolve_all(self, *, actor: str | None = None, batch_size: int = 5000,
+                    show_progress: bool = True) -> BatchReport:
+        """Re-resolve every record in memory and write the differences in batches.
+
+        Same clustering as :meth:`resolve`; people whose records do not change are not
+        touched, and IDs follow the same policy, so running it twice changes nothing.
+        """
+        import time
+
+        actor = actor or self.actor
+        report = BatchReport()
+        started = time.monotonic()
+        limits = self.rules.limits
+        records: list[RecordData] = []
+        stored_blocks: dict[str, list[str]] = {}
+        with translate_errors(self.settings), self.driver.session(
+                database=self.settings.neo4j_database,
+                default_access_mode=neo4j.READ_ACCESS) as session:
+            with tqdm(desc="read records", unit=" records", disable=not show_progress,
+                      mininterval=0.5) as bar:
+                def read(tx: neo4j.ManagedTransaction) -> None:
+                    records.clear()
+                    for record, blocks in people.read_all_records(
+                            tx, limits.max_identifier_records):
+                        records.append(record)
+                        stored_blocks[record.key] = blocks
+                        bar.update(1)
+                session.execute_read(read)
+            must, cannot = session.execute_read(people.read_links, None)
+        report.records = len(records)
+        report.phases["read"] = time.monotonic() - started
+        features = {r.key: r.features() for r in records}
+        block_rows = [{"key": k, "blocks": b} for k, f in features.items()
+                      if (b := blocking_keys(f)) != sorted(stored_blocks.get(k, []))]
+        pairs = candidate_pairs(records, features, limits.max_block_records)
+        report.candidate_pairs = len(pairs)
+        new_ids: list[str] = []
+
+        def new_id() -> str:
+            new_ids.append(new_person_id())
+            return new_ids[-1]
+
+        plan = make_plan(records, self.rules, new_id=new_id, must_links=must,
+                         cannot_links=cannot, pairs=pairs)
+        report.phases["cluster"] = time.monotonic() - started - report.phases["read"]
+        steps = [(people.SET_BLOCKS, "rows", block_rows, {})] + people.plan_steps(
+            plan, actor=actor, rules_version=self.rules.version, new_people=new_ids)
+        total = sum(len(rows) for _, _, rows, _ in steps)
+        with tqdm(total=total, desc="write", unit=" rows", disable=not show_progress,
+                  mininterval=0.5) as bar:
+            for query, name, rows, params in steps:
+                for i in range(0, len(rows), batch_size):
+                    chunk = rows[i:i + batch_size]
+                    self._write(lambda tx, q=query, n=name, c=chunk, p=params:
+                                tx.run(q, {n: c, **p}).consume())
+                    bar.update(len(chunk))
+        report.people = len(plan.assignments)
+        report.created = sum(1 for e in plan.events if e.kind == "CREATED")
+        report.merged = sum(1 for e in plan.events if e.kind == "MERGED")
+        report.split = sum(1 for e in plan.events if e.kind == "SPLIT")
+        report.relinked = len(plan.links)
+        report.seconds = time.monotonic() - started
+        report.phases["write"] = report.seconds - report.phases["read"] - report.phases["cluster"]
+        return report
+
+
+def _result(plan: Plan, component: list[RecordData], keys: Sequence[str],
+            event_ids: list[str]) -> ResolutionResult:
+    before = {r.key: r.person for r in component}
+    person_of = {k: a for a in plan.assignments for k in a.keys}
+    links = {link.key: link for link in plan.links}
+    out = []
+    for key in keys:
+        a = person_of.get(key)
+        if a is None:
+            out.append(RecordResolution(key, None, "unresolved"))
+            continue
+        link = links.get(key)
+        if link is None:
+            decision = "unchanged"
+        elif a.absorbed:
+            decision = "merged"
+        elif a.is_new and before.get(key) is None:
+            decision = "created"
+        elif before.get(key) is None:
+            decision = "linked"
+        else:
+            decision = "moved"
+        out.append(RecordResolution(key, a.person_id, decision,
+                                    link.rule if link else None, link.score if link else None,
+                                    a.absorbed))
+    return ResolutionResult(
+        tuple(out), tuple(event_ids),
+        created=sum(1 for e in plan.events if e.kind == "CREATED"),
+        merged=sum(1 for e in plan.events if e.kind == "MERGED"),
+        split=sum(1 for e in plan.events if e.kind == "SPLIT"),
+    )
+
+
+def resolve_after_ingest(resolver: Resolver) -> Callable[[str, list[tuple[str, str]]], None]:
+    """An ``after_batch`` hook for :mod:`graph.ingest` that resolves every record a batch
+    created or updated, in real time (one resolution transaction per batch)."""
+
+    def hook(file_type: str, outcomes: list[tuple[str, str]]) -> None:
+        if file_type != "records":
+            return
+        keys = [key for key, outcome in outcomes if outcome in ("created", "updated")]
+        if keys:
+            resolver.resolve(keys)
+
+    return hook
