@@ -47,17 +47,27 @@ def iter_rows(path: Path) -> Iterator[tuple[int, dict[str, object] | RowError]]:
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, object] | RowError]]:
+    # csv.reader rather than DictReader: DictReader skips blank lines without saying so, and
+    # line_num counts them, so the line a row starts on is only known when skipping here.
     with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        if reader.fieldnames is None:  # reads the header; an empty file has no rows
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None:  # an empty file has no rows
             return
-        line = reader.line_num + 1
-        for row in reader:
-            if None in row:
+        names = [name.strip() for name in header]
+        while True:
+            line = reader.line_num + 1
+            cells = next(reader, None)
+            if cells is None:
+                return
+            if not cells:  # a blank line
+                continue
+            if len(cells) > len(names):
                 yield line, RowError(line, "more cells than header columns")
             else:
-                yield line, {k.strip(): v for k, v in row.items() if k is not None}
-            line = reader.line_num + 1
+                row: dict[str, object] = dict(zip(names, cells, strict=False))
+                row.update(dict.fromkeys(names[len(cells):]))  # short row: missing cells None
+                yield line, row
 
 
 def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, object] | RowError]]:

@@ -18,6 +18,10 @@ Scorers by name (``SCORERS``):
 ``person_name``    (given, family) pairs: the best of token_sort over the full names and
                    min(given_name, jaro_winkler of family names)
 =================  ==========================================================================
+
+``given_name`` and ``person_name`` fold their inputs themselves (``normalize.fold``), so
+``"Bob"`` and ``"robert"`` are nicknames of each other; the other scorers compare the values
+as given (:mod:`graph.resolution.features` folds them first).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from typing import Any
 from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler
 
-from graph.resolution.normalize import name_variants
+from graph.resolution.normalize import fold, name_variants
 
 __all__ = ["SCORERS", "Scorer", "score"]
 
@@ -37,14 +41,24 @@ Scorer = Callable[[Any, Any], float]
 
 def _text(value: Any) -> str:
     if isinstance(value, tuple):
-        return " ".join(v for v in value if v)
+        return " ".join(str(v) for v in value if not _empty(v))
     return str(value)
 
 
 def _empty(value: Any) -> bool:
+    """None, whitespace-only text, or a tuple whose parts are all empty (``()`` included)."""
+    if value is None:
+        return True
     if isinstance(value, tuple):
-        return not any(value)
-    return value is None or value == "" or value == ()
+        return all(_empty(v) for v in value)
+    return isinstance(value, str) and not value.strip()
+
+
+def _name_key(value: Any) -> str:
+    """A name in comparison form; text that folds to nothing (punctuation, a placeholder) is
+    compared case-insensitively as written, so equal inputs still score as equal."""
+    text = _text(value)
+    return fold(text) or " ".join(text.casefold().split())
 
 
 def exact(a: Any, b: Any) -> float:
@@ -72,7 +86,7 @@ def partial(a: Any, b: Any) -> float:
 
 
 def given_name(a: Any, b: Any) -> float:
-    a, b = _text(a), _text(b)
+    a, b = _name_key(a), _name_key(b)
     if a == b:
         return 100.0
     if b in name_variants(a) or a in name_variants(b):
@@ -83,7 +97,14 @@ def given_name(a: Any, b: Any) -> float:
     return jaro_winkler(a, b)
 
 
+def _name_parts(value: Any) -> tuple[str, str]:
+    given, family = value
+    return ("" if _empty(given) else _name_key(given),
+            "" if _empty(family) else _name_key(family))
+
+
 def person_name(a: Any, b: Any) -> float:
+    a, b = _name_parts(a), _name_parts(b)
     (given_a, family_a), (given_b, family_b) = a, b
     best = token_sort(a, b)
     if given_a and given_b and family_a and family_b:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from graph.errors import FieldError, ValidationError
@@ -71,17 +73,27 @@ class Limits:
 
 @dataclass(frozen=True, slots=True)
 class RuleSet:
-    """A validated rule set; ``version`` is a short hash of the file, stored on each link."""
+    """A validated rule set; ``version`` is a short hash of the file, stored on each link.
+
+    Immutable: ``rules`` and ``conflicts`` are tuples and ``reconciliation`` (attribute ->
+    strategy) a read-only mapping, whatever containers they were given as.
+    """
 
     rules: tuple[Rule, ...]
     conflicts: tuple[Conflict, ...]
     limits: Limits
-    reconciliation: dict[str, str] = field(default_factory=dict)
+    reconciliation: Mapping[str, str] = field(default_factory=dict)
     default_strategy: str = "source_priority"
     version: str = ""
     origin: str = ""
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rules", tuple(self.rules))
+        object.__setattr__(self, "conflicts", tuple(self.conflicts))
+        object.__setattr__(self, "reconciliation", MappingProxyType(dict(self.reconciliation)))
+
     def strategy(self, attribute: str) -> str:
+        """The reconciliation strategy for ``attribute``: its own, else the default."""
         return self.reconciliation.get(attribute, self.default_strategy)
 
 
@@ -92,6 +104,9 @@ def load_rules(path: Path | None = None) -> RuleSet:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ValidationError(FieldError("rules", f"cannot read {path}: {exc.strerror}")) from exc
+    except UnicodeDecodeError as exc:
+        raise ValidationError(FieldError(
+            "rules", f"{path.name} is not UTF-8 text (byte {exc.start}: {exc.reason})")) from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -100,29 +115,96 @@ def load_rules(path: Path | None = None) -> RuleSet:
                        version=hashlib.sha1(text.encode()).hexdigest()[:12])
 
 
-def _number(errors: list[FieldError], where: str, value: Any, low: float, high: float) -> float:
+_RULE_KEYS = ("name", "description", "comparisons")
+_COMPARISON_KEYS = ("field", "scorer", "threshold")
+_CONFLICT_KEYS = ("field", "reason")
+_LIMIT_KEYS = tuple(f.name for f in fields(Limits))
+_RECONCILIATION_KEYS = ("default", "attributes")
+_LIMIT_RANGE = (2, 1_000_000)
+#: Scorers that compare (given, family) pairs, so only work on ``fullName``.
+_NAME_PAIR_SCORERS = frozenset({"person_name"})
+
+
+def _listed(options: Collection[str]) -> str:
+    """Options for a message: a tuple in its own order, anything else sorted."""
+    return ", ".join(options if isinstance(options, tuple) else sorted(options))
+
+
+def _is_one_of(value: Any, options: Collection[str]) -> bool:
+    # Type first: a list or table from the file is unhashable, so cannot be looked up.
+    return isinstance(value, str) and value in options
+
+
+def _unknown_keys(errors: list[FieldError], where: str, raw: dict[Any, Any],
+                  known: tuple[str, ...]) -> None:
+    unknown = sorted(str(key) for key in raw if key not in known)
+    if unknown:
+        errors.append(FieldError(where, f"unknown keys {unknown}; use {_listed(known)}"))
+
+
+def _text(errors: list[FieldError], where: str, value: Any, default: str) -> str:
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        errors.append(FieldError(where, "must be a string"))
+        return default
+    return value
+
+
+def _number(errors: list[FieldError], where: str, value: Any, low: int, high: int) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        errors.append(FieldError(where, f"must be a number from {low:g} to {high:g}"))
-        return low
+        errors.append(FieldError(where, f"must be a number from {low:,} to {high:,}"))
+        return float(low)
     return float(value)
+
+
+def _whole_number(errors: list[FieldError], where: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        errors.append(FieldError(where, f"must be a number from {low:,} to {high:,}, "
+                                        "without a fraction"))
+        return low
+    return value
 
 
 def _comparison(errors: list[FieldError], where: str, raw: Any) -> Comparison | None:
     if not isinstance(raw, dict):
         errors.append(FieldError(where, "must be a table {field, scorer, threshold}"))
         return None
-    unknown = set(raw) - {"field", "scorer", "threshold"}
-    if unknown:
-        errors.append(FieldError(where, f"unknown keys {sorted(unknown)}"))
+    _unknown_keys(errors, where, raw, _COMPARISON_KEYS)
     field_name, scorer = raw.get("field"), raw.get("scorer")
-    if field_name not in FEATURE_FIELDS:
+    known_field = _is_one_of(field_name, FEATURE_FIELDS)
+    if not known_field:
         errors.append(FieldError(f"{where}.field", f"unknown field {field_name!r}; use one of "
-                                 f"{', '.join(sorted(FEATURE_FIELDS))}"))
-    if scorer not in SCORERS:
+                                 f"{_listed(FEATURE_FIELDS)}"))
+    if not _is_one_of(scorer, SCORERS):
         errors.append(FieldError(f"{where}.scorer", f"unknown scorer {scorer!r}; use one of "
-                                 f"{', '.join(sorted(SCORERS))}"))
+                                 f"{_listed(SCORERS)}"))
+    elif scorer in _NAME_PAIR_SCORERS and known_field and field_name != "fullName":
+        errors.append(FieldError(f"{where}.scorer", f"{scorer} compares (given, family) name "
+                                 f"pairs; use it on fullName, not {field_name}"))
     threshold = _number(errors, f"{where}.threshold", raw.get("threshold", 100), 0, 100)
     return Comparison(str(field_name), str(scorer), threshold)
+
+
+def _rule(errors: list[FieldError], n: int, raw: dict[Any, Any], names: set[str]) -> Rule | None:
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip():
+        reason = "is required" if name is None or isinstance(name, str) else "must be a string"
+        errors.append(FieldError(f"rules[{n}].name", reason))
+        name = f"rule{n}"
+    elif name in names:
+        errors.append(FieldError(f"rules[{n}].name", f"{name!r} is used twice"))
+    names.add(name)
+    where = f"rules[{n}] ({name})"
+    _unknown_keys(errors, where, raw, _RULE_KEYS)
+    description = _text(errors, f"{where}.description", raw.get("description"), "")
+    comparisons = raw.get("comparisons")
+    if not isinstance(comparisons, list) or not comparisons:
+        errors.append(FieldError(f"{where}.comparisons", "at least one comparison is needed"))
+        return None
+    parsed = [_comparison(errors, f"{where}.comparisons[{i}]", c)
+              for i, c in enumerate(comparisons)]
+    return Rule(name, tuple(c for c in parsed if c), description)
 
 
 def _rules(errors: list[FieldError], raw: Any) -> list[Rule]:
@@ -131,74 +213,89 @@ def _rules(errors: list[FieldError], raw: Any) -> list[Rule]:
         return []
     rules: list[Rule] = []
     names: set[str] = set()
-    for n, rule in enumerate(raw):
-        where = f"rules[{n}]"
-        if not isinstance(rule, dict):
-            errors.append(FieldError(where, "must be a table"))
-            continue
-        name = rule.get("name")
-        if not isinstance(name, str) or not name.strip():
-            errors.append(FieldError(f"{where}.name", "is required"))
-            name = f"rule{n}"
-        elif name in names:
-            errors.append(FieldError(f"{where}.name", f"{name!r} is used twice"))
-        names.add(name)
-        where = f"rules[{n}] ({name})"
-        comparisons = rule.get("comparisons")
-        if not isinstance(comparisons, list) or not comparisons:
-            errors.append(FieldError(f"{where}.comparisons", "at least one comparison is needed"))
-            continue
-        parsed = [_comparison(errors, f"{where}.comparisons[{i}]", c)
-                  for i, c in enumerate(comparisons)]
-        rules.append(Rule(name, tuple(c for c in parsed if c), str(rule.get("description", ""))))
+    for n, item in enumerate(raw):
+        if not isinstance(item, dict):
+            errors.append(FieldError(f"rules[{n}]", "must be a table"))
+        elif (parsed := _rule(errors, n, item, names)) is not None:
+            rules.append(parsed)
     return rules
 
 
 def _conflicts(errors: list[FieldError], raw: Any) -> list[Conflict]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        errors.append(FieldError("conflicts", "must be a list of [[conflicts]] tables"))
+        return []
     conflicts = []
-    for n, item in enumerate(raw or []):
+    for n, item in enumerate(raw):
         where = f"conflicts[{n}]"
-        if not isinstance(item, dict) or item.get("field") not in FEATURE_FIELDS:
-            errors.append(FieldError(f"{where}.field", "must name a known field"))
+        if not isinstance(item, dict):
+            errors.append(FieldError(f"{where}.field",
+                                     "must name a known field in a table {field, reason}"))
             continue
-        conflicts.append(Conflict(item["field"], str(item.get("reason") or
-                                                     f"different {item['field']}")))
+        _unknown_keys(errors, where, item, _CONFLICT_KEYS)
+        field_name = item.get("field")
+        if not _is_one_of(field_name, FEATURE_FIELDS):
+            errors.append(FieldError(f"{where}.field", f"must name a known field, not "
+                                     f"{field_name!r}; use one of {_listed(FEATURE_FIELDS)}"))
+            continue
+        reason = _text(errors, f"{where}.reason", item.get("reason"), "")
+        conflicts.append(Conflict(field_name, reason or f"different {field_name}"))
     return conflicts
 
 
 def _limits(errors: list[FieldError], raw: Any) -> Limits:
-    raw = raw or {}
-    values = {}
-    for name in ("max_identifier_records", "max_block_records"):
-        if name in raw:
-            values[name] = int(_number(errors, f"limits.{name}", raw[name], 2, 1_000_000))
+    if raw is None:
+        return Limits()
+    if not isinstance(raw, dict):
+        errors.append(FieldError("limits", f"must be a table {{{_listed(_LIMIT_KEYS)}}}"))
+        return Limits()
+    _unknown_keys(errors, "limits", raw, _LIMIT_KEYS)
+    values = {name: _whole_number(errors, f"limits.{name}", raw[name], *_LIMIT_RANGE)
+              for name in _LIMIT_KEYS if name in raw}
     return Limits(**values)
 
 
+def _strategy(errors: list[FieldError], where: str, value: Any) -> str:
+    if not _is_one_of(value, STRATEGIES):
+        errors.append(FieldError(where, f"unknown strategy {value!r}; use one of "
+                                 f"{_listed(STRATEGIES)}"))
+    return str(value)
+
+
 def _reconciliation(errors: list[FieldError], raw: Any) -> tuple[str, dict[str, str]]:
-    raw = raw or {}
-    default = raw.get("default", "source_priority")
-    if default not in STRATEGIES:
-        errors.append(FieldError("reconciliation.default", f"use one of {sorted(STRATEGIES)}"))
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        errors.append(FieldError("reconciliation", "must be a table {default, attributes}"))
+        raw = {}
+    _unknown_keys(errors, "reconciliation", raw, _RECONCILIATION_KEYS)
+    default = _strategy(errors, "reconciliation.default", raw.get("default", "source_priority"))
     attributes = raw.get("attributes", {})
+    if not isinstance(attributes, dict):
+        errors.append(FieldError("reconciliation.attributes",
+                                 "must be a table of attribute = strategy"))
+        attributes = {}
+    chosen: dict[str, str] = {}
     for name, strategy in attributes.items():
+        where = f"reconciliation.attributes.{name}"
         if name not in RECONCILED_ATTRIBUTES:
-            errors.append(FieldError(f"reconciliation.attributes.{name}",
-                                     f"unknown attribute; use one of {RECONCILED_ATTRIBUTES}"))
-        if strategy not in STRATEGIES:
-            errors.append(FieldError(f"reconciliation.attributes.{name}",
-                                     f"unknown strategy {strategy!r}; use one of "
-                                     f"{sorted(STRATEGIES)}"))
-    return str(default), {str(k): str(v) for k, v in attributes.items()}
+            errors.append(FieldError(where, f"unknown attribute; use one of "
+                                     f"{_listed(RECONCILED_ATTRIBUTES)}"))
+        chosen[str(name)] = _strategy(errors, where, strategy)
+    return default, chosen
 
 
 def parse_rules(data: dict[str, Any], *, origin: str = "<dict>", version: str = "") -> RuleSet:
     """Validate a rule set given as parsed TOML; raises :class:`ValidationError` listing all
     problems, each naming its rule and field."""
+    if not isinstance(data, dict):
+        raise ValidationError(FieldError("rules", "must be a table of sections"))
     errors: list[FieldError] = []
     unknown = set(data) - {"limits", "rules", "conflicts", "reconciliation"}
-    for key in sorted(unknown):
-        errors.append(FieldError(key, "unknown section"))
+    for key in sorted(unknown, key=str):
+        errors.append(FieldError(str(key), "unknown section"))
     rules = _rules(errors, data.get("rules"))
     conflicts = _conflicts(errors, data.get("conflicts"))
     limits = _limits(errors, data.get("limits"))

@@ -1,12 +1,8 @@
-"""Unit tests for graph.resolution.rules: a rule file in, a validated RuleSet or every mistake out.
-
-Tests marked xfail(strict=True) pin mistakes rules.py does not yet report as ValidationError
-(it crashes, or accepts them silently); each starts passing, and must lose its mark, once the
-fix lands.
-"""
+"""Unit tests for graph.resolution.rules: a rule file in, a validated RuleSet or every mistake out."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import shutil
@@ -25,6 +21,7 @@ from graph.resolution.rules import (
     STRATEGIES,
     Comparison,
     Limits,
+    RuleSet,
     load_rules,
     parse_rules,
 )
@@ -135,6 +132,15 @@ R0 = "rules[0] (email)"
                  id="unknown-comparison-key"),
     pytest.param(rule_set({"name": "email", "comparisons": ["email"]}), f"{R0}.comparisons[0]",
                  "must be a table", id="comparison-not-a-table"),
+    pytest.param(rule_set(rule(field=["email"])), f"{R0}.comparisons[0].field",
+                 "unknown field ['email']", id="field-a-list"),
+    pytest.param(rule_set(rule(scorer=["exact"])), f"{R0}.comparisons[0].scorer",
+                 "unknown scorer ['exact']", id="scorer-a-list"),
+    pytest.param(rule_set(rule(scorer="person_name")), f"{R0}.comparisons[0].scorer",
+                 "use it on fullName, not email", id="person-name-scorer-on-a-non-name-field"),
+    pytest.param(rule_set(rule(field="givenName", scorer="person_name")),
+                 f"{R0}.comparisons[0].scorer", "use it on fullName, not givenName",
+                 id="person-name-scorer-on-given-name"),
     # rules
     pytest.param(rule_set(rule("email"), rule("email")), "rules[1].name",
                  "'email' is used twice", id="duplicate-rule-name"),
@@ -145,6 +151,13 @@ R0 = "rules[0] (email)"
     pytest.param(rule_set({"name": "email"}), f"{R0}.comparisons", "at least one comparison",
                  id="missing-comparisons"),
     pytest.param(rule_set("email"), "rules[0]", "must be a table", id="rule-not-a-table"),
+    pytest.param(rule_set({"name": "email", "comparison": [{"field": "email"}],
+                           "comparisons": [{"field": "email", "scorer": "exact"}]}),
+                 R0, "unknown keys ['comparison']", id="unknown-rule-key"),
+    pytest.param(rule_set({**rule(), "description": ["x"]}), f"{R0}.description",
+                 "must be a string", id="description-a-list"),
+    pytest.param(rule_set(rule(["email"])), "rules[0].name", "must be a string",
+                 id="rule-name-a-list"),
     pytest.param({"rules": []}, "rules", "at least one [[rules]] table", id="no-rules"),
     pytest.param({}, "rules", "at least one [[rules]] table", id="missing-rules"),
     pytest.param({"rules": {"name": "email"}}, "rules", "at least one [[rules]] table",
@@ -155,6 +168,14 @@ R0 = "rules[0] (email)"
                  "must name a known field", id="conflict-unknown-field"),
     pytest.param(rule_set(conflicts=["birthDate"]), "conflicts[0].field",
                  "must name a known field", id="conflict-not-a-table"),
+    pytest.param(rule_set(conflicts=[{"field": ["birthDate"]}]), "conflicts[0].field",
+                 "must name a known field", id="conflict-field-a-list"),
+    pytest.param(rule_set(conflicts=[{"field": "birthDate", "resaon": "x"}]), "conflicts[0]",
+                 "unknown keys ['resaon']", id="unknown-conflict-key"),
+    pytest.param(rule_set(conflicts=[{"field": "birthDate", "reason": 3}]),
+                 "conflicts[0].reason", "must be a string", id="conflict-reason-a-number"),
+    pytest.param(rule_set(conflicts={"field": "birthDate"}), "conflicts",
+                 "must be a list of [[conflicts]] tables", id="conflicts-not-a-list"),
     # reconciliation
     pytest.param(rule_set(reconciliation={"default": "newest"}), "reconciliation.default",
                  "use one of", id="unknown-default-strategy"),
@@ -164,6 +185,17 @@ R0 = "rules[0] (email)"
     pytest.param(rule_set(reconciliation={"attributes": {"shoeSize": "most_recent"}}),
                  "reconciliation.attributes.shoeSize", "unknown attribute",
                  id="unknown-attribute"),
+    pytest.param(rule_set(reconciliation="most_recent"), "reconciliation", "must be a table",
+                 id="reconciliation-not-a-table"),
+    pytest.param(rule_set(reconciliation={"attributes": "most_recent"}),
+                 "reconciliation.attributes", "must be a table", id="reconciliation-attributes-not-a-table"),
+    pytest.param(rule_set(reconciliation={"default": ["most_recent"]}), "reconciliation.default",
+                 "unknown strategy ['most_recent']", id="default-strategy-a-list"),
+    pytest.param(rule_set(reconciliation={"attributes": {"email": ["most_recent"]}}),
+                 "reconciliation.attributes.email", "unknown strategy ['most_recent']",
+                 id="attribute-strategy-a-list"),
+    pytest.param(rule_set(reconciliation={"defualt": "most_recent"}), "reconciliation",
+                 "unknown keys ['defualt']", id="unknown-reconciliation-key"),
     # limits
     pytest.param(rule_set(limits={"max_identifier_records": 1}),
                  "limits.max_identifier_records", "must be a number from 2 to",
@@ -174,6 +206,13 @@ R0 = "rules[0] (email)"
                  "must be a number", id="limit-text"),
     pytest.param(rule_set(limits={"max_identifier_records": False}),
                  "limits.max_identifier_records", "must be a number", id="limit-boolean"),
+    pytest.param(rule_set(limits={"max_block_records": 200.5}), "limits.max_block_records",
+                 "without a fraction", id="fractional-limit"),
+    pytest.param(rule_set(limits={"max_block_records": 200.0}), "limits.max_block_records",
+                 "without a fraction", id="limit-a-float"),
+    pytest.param(rule_set(limits=5), "limits", "must be a table", id="limits-not-a-table"),
+    pytest.param(rule_set(limits={"max_identifer_records": 5}), "limits",
+                 "unknown keys ['max_identifer_records']", id="unknown-limit"),
 ])
 def test_each_mistake_is_reported_naming_its_rule_and_field(data, field, reason):
     with pytest.raises(ValidationError) as info:
@@ -262,50 +301,57 @@ def test_missing_file_is_a_validation_error(tmp_path: Path):
     assert [e.field for e in info.value.errors] == ["rules"]
 
 
-# --- mistakes rules.py does not report yet (see the module docstring) ---------------------------
-
-_CRASHES = pytest.mark.xfail(strict=True, raises=(TypeError, AttributeError),
-                             reason="rules.py indexes or hashes a value before checking its type")
-_SILENT = pytest.mark.xfail(strict=True, reason="rules.py ignores the mistake")
+# --- readable messages, file encoding, immutability --------------------------------------------
 
 
-@pytest.mark.parametrize("data", [
-    pytest.param(rule_set(limits=5), marks=_CRASHES, id="limits-not-a-table"),
-    pytest.param(rule_set(reconciliation="most_recent"), marks=_CRASHES,
-                 id="reconciliation-not-a-table"),
-    pytest.param(rule_set(reconciliation={"attributes": "most_recent"}), marks=_CRASHES,
-                 id="reconciliation-attributes-not-a-table"),
-    pytest.param(rule_set(reconciliation={"default": ["most_recent"]}), marks=_CRASHES,
-                 id="default-strategy-a-list"),
-    pytest.param(rule_set(reconciliation={"attributes": {"email": ["most_recent"]}}),
-                 marks=_CRASHES, id="attribute-strategy-a-list"),
-    pytest.param(rule_set(rule(field=["email"])), marks=_CRASHES, id="field-a-list"),
-    pytest.param(rule_set(rule(scorer=["exact"])), marks=_CRASHES, id="scorer-a-list"),
-    pytest.param(rule_set(conflicts=[{"field": ["birthDate"]}]), marks=_CRASHES,
-                 id="conflict-field-a-list"),
-    pytest.param(rule_set({"name": "email", "comparison": [{"field": "email"}],
-                           "comparisons": [{"field": "email", "scorer": "exact"}]}),
-                 marks=_SILENT, id="unknown-rule-key"),
-    pytest.param(rule_set(limits={"max_identifer_records": 5}), marks=_SILENT,
-                 id="unknown-limit"),
-    pytest.param(rule_set(reconciliation={"defualt": "most_recent"}), marks=_SILENT,
-                 id="unknown-reconciliation-key"),
-    pytest.param(rule_set(conflicts=[{"field": "birthDate", "resaon": "x"}]), marks=_SILENT,
-                 id="unknown-conflict-key"),
-    pytest.param(rule_set(limits={"max_block_records": 200.5}), marks=_SILENT,
-                 id="fractional-limit-truncated"),
-    pytest.param(rule_set(rule(scorer="person_name")), marks=_SILENT,
-                 id="person-name-scorer-on-a-non-name-field"),
-])
-def test_malformed_rule_set_is_a_validation_error(data):
-    with pytest.raises(ValidationError):
-        parse_rules(data)
+def test_limit_range_is_printed_readably():
+    with pytest.raises(ValidationError) as info:
+        parse_rules(rule_set(limits={"max_block_records": 0}))
+    assert "from 2 to 1,000,000" in info.value.errors[0].reason
 
 
-@pytest.mark.xfail(strict=True, raises=UnicodeDecodeError,
-                   reason="load_rules catches OSError but not UnicodeDecodeError")
+def test_unknown_attribute_lists_the_attributes_readably():
+    with pytest.raises(ValidationError) as info:
+        parse_rules(rule_set(reconciliation={"attributes": {"shoeSize": "most_recent"}}))
+    assert info.value.errors[0].reason.endswith("use one of " + ", ".join(RECONCILED_ATTRIBUTES))
+
+
+def test_unknown_key_names_the_known_ones():
+    with pytest.raises(ValidationError) as info:
+        parse_rules(rule_set(limits={"max_identifer_records": 5}))
+    assert info.value.errors[0].reason == (
+        "unknown keys ['max_identifer_records']; use max_identifier_records, max_block_records")
+
+
 def test_file_that_is_not_utf8_is_a_validation_error(tmp_path: Path):
     path = tmp_path / "rules.toml"
     path.write_bytes(b"# r\xe8gles\n")
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="is not UTF-8") as info:
         load_rules(path)
+    assert [e.field for e in info.value.errors] == ["rules"]
+
+
+def test_rule_set_cannot_be_changed_after_validation():
+    rules = parse_rules(rule_set(reconciliation={"attributes": {"email": "most_recent"}}))
+    with pytest.raises(TypeError):
+        rules.reconciliation["email"] = "most_frequent"  # type: ignore[index]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rules.version = "x"  # type: ignore[misc]
+    assert rules.strategy("email") == "most_recent"
+    assert rules.reconciliation.get("email") == "most_recent"
+
+
+def test_rule_set_copies_the_mapping_it_is_given():
+    attributes = {"email": "most_recent"}
+    rules = RuleSet((), (), Limits(), attributes)
+    attributes["email"] = "most_frequent"
+    assert rules.strategy("email") == "most_recent"
+
+
+def test_replace_keeps_a_read_only_rule_set():
+    rules = load_rules()
+    retuned = dataclasses.replace(rules, rules=rules.rules[:1], version="retuned")
+    assert (retuned.rules, retuned.version) == (rules.rules[:1], "retuned")
+    assert retuned.reconciliation == rules.reconciliation
+    with pytest.raises(TypeError):
+        retuned.reconciliation["email"] = "most_frequent"  # type: ignore[index]

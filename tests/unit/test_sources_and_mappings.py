@@ -83,6 +83,22 @@ def test_csv_rows_carry_their_physical_line_numbers(tmp_path: Path):
     assert rows[1][1] == {"id": "2", "note": "two\nlines"}
 
 
+def test_csv_line_numbers_count_blank_lines_and_multi_line_cells(tmp_path: Path):
+    path = tmp_path / "r.csv"
+    path.write_text('id,note\n\n1,plain\n\n\n2,"two\n\nlines"\n\n3,"x",extra\n4,last\n\n')
+    rows = list(iter_rows(path))
+    assert [line for line, _ in rows] == [3, 6, 10, 11]
+    assert rows[1][1] == {"id": "2", "note": "two\n\nlines"}
+    assert isinstance(rows[2][1], RowError)
+    assert (rows[2][1].line, str(rows[2][1])) == (10, "line 10: more cells than header columns")
+
+
+def test_csv_short_row_has_none_for_missing_cells(tmp_path: Path):
+    path = tmp_path / "r.csv"
+    path.write_text(" id , note \n1\n")
+    assert list(iter_rows(path)) == [(2, {"id": "1", "note": None})]
+
+
 def test_unknown_file_format_is_refused(tmp_path: Path):
     with pytest.raises(ValidationError, match="unknown format"):
         list(iter_rows(tmp_path / "r.xlsx"))
