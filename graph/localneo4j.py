@@ -29,6 +29,19 @@ RECIPE = PROJECT_ROOT / "neo4j" / "pom.xml"
 _ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
 _ADMIN_TOOL = "org.neo4j.cli.AdminTool"
 
+# The JVM options Neo4j's own launcher adds (server.jvm.additional in its default neo4j.conf).
+# Without the --add-opens the page cache falls back to a slow mode (it warns in debug.log).
+_JVM_OPTIONS = (
+    "-XX:+UseG1GC", "-XX:-OmitStackTraceInFastThrow", "-XX:+UnlockExperimentalVMOptions",
+    "-XX:+TrustFinalNonStaticFields", "-XX:+DisableExplicitGC", "-XX:+ExitOnOutOfMemoryError",
+    "-Djdk.nio.maxCachedBufferSize=1024", "-Dio.netty.tryReflectionSetAccessible=true",
+    "-Djdk.tls.ephemeralDHKeySize=2048", "-Djdk.tls.rejectClientInitiatedRenegotiation=true",
+    "-XX:FlightRecorderOptions=stackdepth=256", "-XX:+UnlockDiagnosticVMOptions",
+    "-XX:+DebugNonSafepoints", "--add-opens=java.base/java.nio=ALL-UNNAMED",
+    "--add-opens=java.base/java.io=ALL-UNNAMED", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+    "-Dlog4j2.disable.jmx=true", "-Dfile.encoding=UTF-8",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class ServerStatus:
@@ -217,9 +230,8 @@ class LocalNeo4j:
         s = self.settings
         console = open(self.logs_dir / "console.log", "ab")  # noqa: SIM115 (handed to the child)
         cmd = [
-            "java", f"-Xms{s.heap_size}", f"-Xmx{s.heap_size}", "-XX:+UseG1GC",
-            "-XX:-OmitStackTraceInFastThrow", "-XX:+ExitOnOutOfMemoryError",
-            "-Dfile.encoding=UTF-8", "-cp", f"{self.lib}/*", _ENTRY_POINT,
+            "java", f"-Xms{s.heap_size}", f"-Xmx{s.heap_size}", *_JVM_OPTIONS,
+            "-cp", f"{self.lib}/*", _ENTRY_POINT,
             f"--home-dir={self.home.resolve()}", f"--config-dir={self.conf_dir.resolve()}",
         ]
         proc = subprocess.Popen(

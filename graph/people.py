@@ -36,7 +36,7 @@ RETURN x.key AS key, x.source AS source, """ + RECORD_FIELDS + """ AS props,
 """)
 
 SET_BLOCKS: LiteralString = """
-UNWIND $rows AS row
+UNWIND $blocks AS row
 MATCH (r:SourceRecord {key: row.key})
 CALL (r, row) {
   MATCH (r)-[x:IN_BLOCK]->(b:BlockingKey) WHERE NOT b.key IN row.blocks
@@ -128,7 +128,7 @@ RETURN a.key AS a, type(l) AS type, b.key AS b
 """
 
 _CREATE_PEOPLE: LiteralString = """
-UNWIND $ids AS id
+UNWIND $created AS id
 CREATE (:Person {id: id, createdAt: datetime(), updatedAt: datetime()})
 """
 
@@ -167,7 +167,7 @@ DETACH DELETE old
 """
 
 _GOLDEN: LiteralString = """
-UNWIND $rows AS row
+UNWIND $golden AS row
 MATCH (p:Person {id: row.id})
 SET p += row.props, p.updatedAt = datetime()
 WITH p
@@ -199,7 +199,7 @@ CALL (ev, e) {
 """
 
 _DROP_EMPTY_PEOPLE: LiteralString = """
-UNWIND $ids AS id
+UNWIND $emptied AS id
 MATCH (p:Person {id: id})
 WHERE NOT (p)-[:HAS_RECORD]->()
 DETACH DELETE p
@@ -229,7 +229,7 @@ def read_seed_props(tx: neo4j.ManagedTransaction, keys: Sequence[str]) -> list[d
 def set_blocking_keys(tx: neo4j.ManagedTransaction, rows: list[dict[str, Any]]) -> None:
     """Replace the ``IN_BLOCK`` links of records: rows ``{key, blocks: [..]}``."""
     if rows:
-        tx.run(SET_BLOCKS, rows=sorted(rows, key=lambda r: r["key"])).consume()
+        tx.run(SET_BLOCKS, blocks=sorted(rows, key=lambda r: r["key"])).consume()
 
 
 def lock_evidence(tx: neo4j.ManagedTransaction, keys: Sequence[str]) -> None:
@@ -289,11 +289,11 @@ def plan_steps(plan: Plan, *, actor: str, rules_version: str, new_people: Sequen
               for e in plan.events]
     audit = {"actor": actor, "rulesVersion": rules_version}
     steps: list[tuple[LiteralString, str, list[Any], dict[str, Any]]] = [
-        (_CREATE_PEOPLE, "ids", sorted(new_people), {}),
+        (_CREATE_PEOPLE, "created", sorted(new_people), {}),
         (_RELINK, "links", links, audit),
         (_ABSORB, "absorbed", absorbed, {}),
-        (_GOLDEN, "rows", golden, {}),
-        (_DROP_EMPTY_PEOPLE, "ids", emptied, {}),
+        (_GOLDEN, "golden", golden, {}),
+        (_DROP_EMPTY_PEOPLE, "emptied", emptied, {}),
         (_EVENTS, "events", events, audit),
     ]
     return [step for step in steps if step[2]]

@@ -69,7 +69,7 @@ def sources_list(ctx: click.Context) -> None:
               help="What the rows are; guessed from the file name when left out.")
 @click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write rejected rows (default FILE.errors.csv).")
-@click.option("--batch-size", type=click.IntRange(1, 50_000), default=2000, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1, 50_000), default=5000, show_default=True)
 @click.option("--defer-resolution", is_flag=True,
               help="Only store records; resolve later in batch with `c360 resolve --all`.")
 @click.pass_context

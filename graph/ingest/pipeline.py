@@ -151,13 +151,16 @@ def ingest_rows(
     driver: neo4j.Driver, settings: Settings, source: Source, file_type: str,
     rows: Iterable[tuple[int, Mapping[str, Any] | RowError]], *,
     batch_size: int = 2000, progress: tqdm | None = None, after_batch: AfterBatch | None = None,
-    mapping: Mapping[str, str] | None = None,
+    mapping: Mapping[str, str] | None = None, writers: int = 2,
 ) -> IngestSummary:
     """Parse and write native rows ``(line, row)`` of one file type for ``source``.
 
-    Returns the :class:`IngestSummary`; rejected rows are in ``summary.errors`` (with line,
-    field and reason). Raises :class:`graph.errors.Neo4jError` when Neo4j fails (rows of
-    batches already written stay written; re-running the same input is safe).
+    Up to ``writers`` batches are written concurrently while the next is parsed (Neo4j uses a
+    core per transaction). A key seen again while an earlier batch holding it is still being
+    written waits for that batch, so rows of one key are applied in file order and newer-wins
+    holds. Returns the :class:`IngestSummary`; rejected rows are in ``summary.errors`` (line,
+    field, reason). Raises :class:`graph.errors.Neo4jError` when Neo4j fails (batches already
+    written stay written; re-running the same input is safe).
     """
     if file_type not in PARSERS:
         raise ValidationError(FieldError("type", f"must be one of {', '.join(EVENT_TYPES)}"))
@@ -166,9 +169,9 @@ def ingest_rows(
                                                                source.mapping)
     summary = IngestSummary(source=source.id, file_type=file_type)
     started = time.monotonic()
-    pending: list[Future] = []
+    pending: list[tuple[Future, set[str]]] = []
     batch: list[tuple[int, dict[str, Any]]] = []
-    seen_in_batch: dict[str, int] = {}
+    batch_keys: set[str] = set()
 
     def collect(future: Future) -> None:
         outcomes, refused = future.result()
@@ -178,15 +181,23 @@ def ingest_rows(
         if after_batch is not None and outcomes:
             after_batch(file_type, outcomes)
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="c360-writer") as pool:
+    def in_flight(key: str) -> bool:
+        return any(key in keys for _, keys in pending)
+
+    with ThreadPoolExecutor(max_workers=max(1, writers), thread_name_prefix="c360-writer") as pool:
+        def drain(keep: int) -> None:
+            while len(pending) > keep:
+                collect(pending.pop(0)[0])
+
         def flush() -> None:
-            nonlocal batch
+            nonlocal batch, batch_keys
             if batch:
-                pending.append(pool.submit(_write, driver, settings, source.id, file_type, batch))
-                batch = []
-                seen_in_batch.clear()
-            while len(pending) > 1 or (pending and pending[0].done()):
-                collect(pending.pop(0))
+                future = pool.submit(_write, driver, settings, source.id, file_type, batch)
+                pending.append((future, batch_keys))
+                batch, batch_keys = [], set()
+            drain(max(1, writers))
+            while pending and pending[0][0].done():
+                collect(pending.pop(0)[0])
 
         for line, row in rows:
             summary.rows += 1
@@ -203,24 +214,25 @@ def ingest_rows(
                 summary.rejected += 1
                 summary.errors.extend(FieldError(e.field, e.reason, line) for e in exc.errors)
                 continue
-            key = parsed.get("key") or parsed.get("sku") or ""
-            if key and key in seen_in_batch:
+            key = str(parsed.get("key") or parsed.get("sku") or "")
+            if key and key in batch_keys:
                 flush()  # a key twice in one UNWIND would race itself: keep file order
+            if key and in_flight(key):
+                drain(0)
             if key:
-                seen_in_batch[key] = line
+                batch_keys.add(key)
             batch.append((line, parsed))
             if len(batch) >= batch_size:
                 flush()
         flush()
-        while pending:
-            collect(pending.pop(0))
+        drain(0)
     summary.seconds = time.monotonic() - started
     return summary
 
 
 def ingest_file(
     driver: neo4j.Driver, settings: Settings, path: Path, source_id: str,
-    file_type: str | None = None, *, batch_size: int = 2000, errors_path: Path | None = None,
+    file_type: str | None = None, *, batch_size: int = 5000, errors_path: Path | None = None,
     show_progress: bool = True, after_batch: AfterBatch | None = None,
 ) -> IngestSummary:
     """Ingest a CSV or JSON Lines file of one type (guessed from the name when not given).

@@ -46,10 +46,11 @@ class Features:
         return getattr(self, field)
 
 
-def features_of(props: Mapping[str, Any]) -> Features:
+def features_of(props: Mapping[str, Any], email_key: str | None = None) -> Features:
     """Features from a record's property map (``key``, ``source``, ``givenName`` ...).
 
-    ``birthDate`` may be a ``date``/neo4j ``Date`` or an ISO string.
+    ``birthDate`` may be a ``date``/neo4j ``Date`` or an ISO string. ``email_key``, when the
+    caller has it (the record's EMAIL identifier), saves normalising the email again.
     """
     email = props.get("email")
     birth = props.get("birthDate")
@@ -62,7 +63,7 @@ def features_of(props: Mapping[str, Any]) -> Features:
         givenName=fold(props.get("givenName")),
         familyName=fold(props.get("familyName")),
         birthDate=str(birth)[:10] if birth else None,
-        email=normalize_email(email).key if email else None,
+        email=email_key or (normalize_email(email).key if email else None),
         phone=props.get("phone") or None,
         loyaltyId=str(loyalty).strip().upper() if loyalty else None,
         address=fold_address(address) if address else "",

@@ -137,6 +137,12 @@ def _fold_chars(text: str) -> str:
     return " ".join(kept.split())
 
 
+@lru_cache(maxsize=200_000)
+def _fold_cached(text: str) -> str:
+    folded = _fold_chars(text)
+    return "" if is_blank(folded) else folded
+
+
 def fold(text: str | None) -> str:
     """The comparison form of ``text``: lower-case ASCII letters, digits and single spaces.
 
@@ -147,6 +153,8 @@ def fold(text: str | None) -> str:
     """
     if text is None or is_blank(text):
         return ""
+    if isinstance(text, str):  # names, cities and streets repeat: fold each spelling once
+        return _fold_cached(text)
     folded = _fold_chars(text)
     return "" if is_blank(folded) else folded
 

@@ -47,7 +47,8 @@ class RecordData:
     link_rule: str | None = None
 
     def features(self) -> Features:
-        return features_of({**self.props, "key": self.key, "source": self.source})
+        email = next((v for t, v in self.identifiers if t == "EMAIL"), None)
+        return features_of({**self.props, "key": self.key, "source": self.source}, email)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,12 +150,14 @@ def make_plan(
     records: Sequence[RecordData], rules: RuleSet, *, new_id: Callable[[], str],
     must_links: Iterable[tuple[str, str]] = (), cannot_links: Iterable[tuple[str, str]] = (),
     pairs: Iterable[tuple[str, str]] | None = None,
+    features: Mapping[str, Features] | None = None,
 ) -> Plan:
     """Re-cluster ``records`` (a whole component: every record of every person involved) and
     return the changes. ``pairs`` limits which pairs are compared (default: every pair sharing
-    an identifier or blocking key)."""
+    an identifier or blocking key); ``features`` may be passed when already computed."""
     by_key = {r.key: r for r in records}
-    features = {r.key: r.features() for r in records}
+    if features is None:
+        features = {r.key: r.features() for r in records}
     if pairs is None:
         pairs = candidate_pairs(records, features, rules.limits.max_block_records)
     edges = _edges(pairs, features, rules)
@@ -168,6 +171,10 @@ def make_plan(
     events: list[EventSpec] = []
     golden: dict[str, dict[str, Any]] = {}
     absorbed: dict[str, str] = {}
+    size_before: dict[str, int] = defaultdict(int)
+    for pid in current.values():
+        if pid is not None:
+            size_before[pid] += 1
     for a in assignments:
         moved = [k for k in a.keys if current[k] != a.person_id]
         for key in moved:
@@ -179,16 +186,11 @@ def make_plan(
                 json.dumps(edge.evidence.scores if edge else {}, sort_keys=True), matched))
         for old in a.absorbed:
             absorbed[old] = a.person_id
-        lost = {current[k] for k in by_key if current[k] == a.person_id} - {a.person_id}
-        if moved or a.absorbed or a.is_new or lost or _shrunk(a, current):
+        shrunk = size_before.get(a.person_id, 0) != len(a.keys)
+        if moved or a.absorbed or a.is_new or shrunk:
             golden[a.person_id] = _golden([by_key[k] for k in a.keys], rules)
             events.extend(_events(a, moved, current, clustering.link))
     return Plan(assignments, links, golden, events, absorbed)
-
-
-def _shrunk(a: Assignment, current: Mapping[str, str | None]) -> bool:
-    before = sum(1 for pid in current.values() if pid == a.person_id)
-    return before != len(a.keys)
 
 
 def _events(a: Assignment, moved: list[str], current: Mapping[str, str | None],

@@ -310,19 +310,22 @@ class Resolver:
             return new_ids[-1]
 
         plan = make_plan(records, self.rules, new_id=new_id, must_links=must,
-                         cannot_links=cannot, pairs=pairs)
+                         cannot_links=cannot, pairs=pairs, features=features)
         report.phases["cluster"] = time.monotonic() - started - report.phases["read"]
-        steps = [(people.SET_BLOCKS, "rows", block_rows, {})] + people.plan_steps(
+        steps = [(people.SET_BLOCKS, "blocks", block_rows, {})] + people.plan_steps(
             plan, actor=actor, rules_version=self.rules.version, new_people=new_ids)
         total = sum(len(rows) for _, _, rows, _ in steps)
         with tqdm(total=total, desc="write", unit=" rows", disable=not show_progress,
                   mininterval=0.5) as bar:
             for query, name, rows, params in steps:
+                step_started = time.monotonic()
                 for i in range(0, len(rows), batch_size):
                     chunk = rows[i:i + batch_size]
                     self._write(lambda tx, q=query, n=name, c=chunk, p=params:
                                 tx.run(q, {n: c, **p}).consume())
                     bar.update(len(chunk))
+                report.phases[f"write {name}"] = (report.phases.get(f"write {name}", 0.0)
+                                                  + time.monotonic() - step_started)
         report.people = len(plan.assignments)
         report.created = sum(1 for e in plan.events if e.kind == "CREATED")
         report.merged = sum(1 for e in plan.events if e.kind == "MERGED")
