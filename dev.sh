@@ -43,9 +43,7 @@ case "${1:-}" in
       .venv/bin/c360 neo4j start
     fi
     .venv/bin/c360 migrate
-    if .venv/bin/c360 demo --help >/dev/null 2>&1; then
-      .venv/bin/c360 demo load --people "${C360_DEMO_PEOPLE:-500}" --seed 42
-    fi
+    .venv/bin/c360 demo load --people "${C360_DEMO_PEOPLE:-500}" --seed 42
     echo "==> GraphQL: http://127.0.0.1:${C360_API_PORT:-8000}/graphql  (Ctrl-C stops the API; './dev.sh stop' stops Neo4j)"
     exec .venv/bin/c360 serve "$@"
     ;;
