@@ -18,8 +18,8 @@ import neo4j
 from graph.resolution.plan import Plan, RecordData
 
 __all__ = [
-    "apply_plan", "find_person_id", "lock_evidence", "plan_steps", "read_all_records",
-    "read_component", "read_links", "read_seed_props", "set_blocking_keys",
+    "SET_BLOCKS", "apply_plan", "find_person_id", "plan_steps", "read_all_records",
+    "read_component", "read_links",
 ]
 
 RECORD_FIELDS: LiteralString = """
@@ -49,18 +49,17 @@ CALL (r, row) {
 }
 """
 
-# Serialises resolutions that could see each other: every pair of possible candidates shares
-# an identifier or a blocking key, and each resolution write-locks all of its seeds' ones (in
-# one order) before it reads, so the later one sees the earlier one's people.
-_LOCK: LiteralString = """
-UNWIND $keys AS key
-MATCH (:SourceRecord {key: key})-[:HAS_IDENTIFIER|IN_BLOCK]->(n)
-WITH DISTINCT n ORDER BY elementId(n)
-SET n._lock = true
-REMOVE n._lock
-"""
-
+# Locking first serialises resolutions that could see each other: every pair of possible
+# candidates shares an identifier or a blocking key, and each resolution write-locks all of
+# its seeds' ones (in one order) before it reads, so the later one sees the earlier one's people.
 _COMPONENT: LiteralString = ("""
+CALL () {
+  UNWIND $keys AS key
+  MATCH (:SourceRecord {key: key})-[:HAS_IDENTIFIER|IN_BLOCK]->(n)
+  WITH DISTINCT n ORDER BY elementId(n)
+  SET n._lock = true
+  REMOVE n._lock
+}
 UNWIND $keys AS key
 MATCH (r:SourceRecord {key: key})
 WHERE r.placeholder IS NULL
@@ -98,7 +97,8 @@ RETURN x.key AS key, s.id AS source, s.priority AS priority,
        [(x)-[:HAS_IDENTIFIER]->(i:Identifier)
         WHERE COUNT { (i)<-[:HAS_IDENTIFIER]-() } <= $maxIdentifier | [i.type, i.value]]
          AS identifiers,
-       p.id AS person, toString(p.createdAt) AS personCreated, h.rule AS rule
+       p.id AS person, toString(p.createdAt) AS personCreated, h.rule AS rule,
+       [(x)-[l:MUST_LINK|CANNOT_LINK]->(y:SourceRecord) | [type(l), y.key]] AS steward
 """)
 
 _ALL_RECORDS: LiteralString = ("""
@@ -114,13 +114,6 @@ RETURN x.key AS key, s.id AS source, s.priority AS priority,
        [(x)-[:IN_BLOCK]->(b:BlockingKey) | b.key] AS blocks,
        p.id AS person, toString(p.createdAt) AS personCreated, h.rule AS rule
 """)
-
-_LINKS_AMONG: LiteralString = """
-UNWIND $keys AS key
-MATCH (a:SourceRecord {key: key})-[l:MUST_LINK|CANNOT_LINK]->(b:SourceRecord)
-WHERE b.key IN $keys
-RETURN a.key AS a, type(l) AS type, b.key AS b
-"""
 
 _ALL_LINKS: LiteralString = """
 MATCH (a:SourceRecord)-[l:MUST_LINK|CANNOT_LINK]->(b:SourceRecord)
@@ -221,29 +214,21 @@ def _record(row: neo4j.Record) -> RecordData:
     )
 
 
-def read_seed_props(tx: neo4j.ManagedTransaction, keys: Sequence[str]) -> list[dict[str, Any]]:
-    """``[{key, source, props, blocks}]`` of the (non-placeholder) seed records."""
-    return [dict(r) for r in tx.run(_SEED_PROPS, keys=list(keys))]
-
-
-def set_blocking_keys(tx: neo4j.ManagedTransaction, rows: list[dict[str, Any]]) -> None:
-    """Replace the ``IN_BLOCK`` links of records: rows ``{key, blocks: [..]}``."""
-    if rows:
-        tx.run(SET_BLOCKS, blocks=sorted(rows, key=lambda r: r["key"])).consume()
-
-
-def lock_evidence(tx: neo4j.ManagedTransaction, keys: Sequence[str]) -> None:
-    """Write-lock the identifier and blocking-key nodes of ``keys`` (see ``_LOCK``)."""
-    tx.run(_LOCK, keys=sorted(keys)).consume()
-
-
 def read_component(tx: neo4j.ManagedTransaction, keys: Sequence[str], max_identifier: int,
-                   max_block: int) -> list[RecordData]:
-    """The records a change to ``keys`` can affect: the seeds, their candidates, must/cannot
-    partners, and every record of every person among them."""
-    result = tx.run(_COMPONENT, keys=list(keys), maxIdentifier=max_identifier,
-                    maxBlock=max_block)
-    return [_record(r) for r in result]
+                   max_block: int) -> tuple[list[RecordData], list[tuple[str, str]],
+                                            list[tuple[str, str]]]:
+    """Lock the evidence of ``keys`` and read the records a change to them can affect: the
+    seeds, their candidates, must/cannot partners, and every record of every person among
+    them. Returns ``(records, must_links, cannot_links)`` (links among those records)."""
+    rows = list(tx.run(_COMPONENT, keys=sorted(keys), maxIdentifier=max_identifier,
+                       maxBlock=max_block))
+    inside = {row["key"] for row in rows}
+    must, cannot = [], []
+    for row in rows:
+        for link_type, other in row["steward"]:
+            if other in inside:
+                (must if link_type == "MUST_LINK" else cannot).append((row["key"], other))
+    return [_record(r) for r in rows], must, cannot
 
 
 def read_all_records(tx: neo4j.ManagedTransaction, max_identifier: int
@@ -253,12 +238,11 @@ def read_all_records(tx: neo4j.ManagedTransaction, max_identifier: int
         yield _record(row), list(row["blocks"])
 
 
-def read_links(tx: neo4j.ManagedTransaction, keys: Sequence[str] | None
+def read_links(tx: neo4j.ManagedTransaction
                ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """Steward decisions ``(must_links, cannot_links)`` among ``keys`` (all when None)."""
-    rows = tx.run(_ALL_LINKS) if keys is None else tx.run(_LINKS_AMONG, keys=list(keys))
+    """Every steward decision: ``(must_links, cannot_links)`` as record key pairs."""
     must, cannot = [], []
-    for row in rows:
+    for row in tx.run(_ALL_LINKS):
         (must if row["type"] == "MUST_LINK" else cannot).append((row["a"], row["b"]))
     return must, cannot
 
@@ -299,16 +283,27 @@ def plan_steps(plan: Plan, *, actor: str, rules_version: str, new_people: Sequen
     return [step for step in steps if step[2]]
 
 
+_APPLY: LiteralString = (
+    "CALL () {" + _CREATE_PEOPLE + "}\nCALL () {" + _RELINK + "}\nCALL () {" + _ABSORB
+    + "}\nCALL () {" + _GOLDEN + "}\nCALL () {" + _DROP_EMPTY_PEOPLE + "}\nCALL () {"
+    + _EVENTS + "}"
+)
+
+
 def apply_plan(tx: neo4j.ManagedTransaction, plan: Plan, *, actor: str, rules_version: str,
                new_people: Sequence[str]) -> list[str]:
-    """Write a whole plan in ``tx``; returns the ids of the events written."""
-    event_ids: list[str] = []
-    for query, name, rows, params in plan_steps(plan, actor=actor, rules_version=rules_version,
-                                                new_people=new_people):
-        tx.run(query, {name: rows, **params}).consume()
-        if query is _EVENTS:
-            event_ids = [e["id"] for e in rows]
-    return event_ids
+    """Write a whole plan in ``tx`` with one statement (one round trip); returns the ids of
+    the events written. Nothing is sent when the plan changes nothing."""
+    steps = plan_steps(plan, actor=actor, rules_version=rules_version, new_people=new_people)
+    if not steps:
+        return []
+    params: dict[str, Any] = {"created": [], "links": [], "absorbed": [], "golden": [],
+                              "emptied": [], "events": [], "actor": actor,
+                              "rulesVersion": rules_version}
+    for _, name, rows, _ in steps:
+        params[name] = rows
+    tx.run(_APPLY, params).consume()
+    return [e["id"] for e in params["events"]]
 
 
 def find_person_id(tx: neo4j.ManagedTransaction, person_id: str) -> str | None:

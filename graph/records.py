@@ -1,5 +1,6 @@
-"""Source records and their identifiers: ``(:SourceRecord)-[:FROM]->(:Source)``,
-``(:SourceRecord)-[:HAS_IDENTIFIER]->(:Identifier {type, value})``.
+"""Source records, their identifiers and blocking keys: ``(:SourceRecord)-[:FROM]->(:Source)``,
+``(:SourceRecord)-[:HAS_IDENTIFIER]->(:Identifier {type, value})``,
+``(:SourceRecord)-[:IN_BLOCK]->(:BlockingKey {key})`` (see :mod:`graph.resolution.blocking`).
 
 Upserts are keyed by ``SourceRecord.key`` (the record's id scoped by its source) and follow
 newer-wins: a row whose ``updatedAt`` is older than the stored one is ignored (``stale``), an
@@ -50,6 +51,18 @@ CALL (s, r, row, outcome) {
     MATCH (r)-[h:HAS_IDENTIFIER]->(i:Identifier)
     WHERE NOT {type: i.type, value: i.value} IN row.identifiers
     DELETE h
+  }
+  WITH r, row
+  CALL (r, row) {
+    MATCH (r)-[x:IN_BLOCK]->(b:BlockingKey)
+    WHERE NOT b.key IN row.blocks
+    DELETE x
+  }
+  WITH r, row
+  CALL (r, row) {
+    UNWIND row.blocks AS key
+    MERGE (b:BlockingKey {key: key})
+    MERGE (r)-[:IN_BLOCK]->(b)
   }
   WITH r, row
   UNWIND row.identifiers AS ident

@@ -17,8 +17,10 @@ from typing import Any
 
 from graph.errors import FieldError, ValidationError
 from graph.models import Source
+from graph.resolution.blocking import keys_for
 from graph.resolution.normalize import (
     clean_text,
+    fold,
     is_blank,
     normalize_country,
     normalize_email,
@@ -186,10 +188,13 @@ def parse_record(source: Source, row: Mapping[str, Any], extras: Mapping[str, An
         json.dumps(props, sort_keys=True, default=_json_default).encode()
     ).hexdigest()
     props["raw"] = json.dumps(dict(raw), ensure_ascii=False, default=_json_default)
+    blocks = keys_for(fold(given), fold(family), birth_date.isoformat() if birth_date else None,
+                      postcode.key)
     return {
         "key": record_key(source.id, source_record_id), "sourceId": source_record_id,
         "updatedAt": updated_at, "props": props,
         "identifiers": sorted(identifiers, key=lambda i: (i["type"], i["value"])),
+        "blocks": blocks,
     }
 
 

@@ -16,26 +16,29 @@ from __future__ import annotations
 
 from graph.resolution.features import Features
 
-__all__ = ["blocking_keys", "evidence_keys"]
+__all__ = ["blocking_keys", "evidence_keys", "keys_for"]
 
 
-def _initial(text: str) -> str:
-    return text[:1]
-
-
-def blocking_keys(f: Features) -> list[str]:
-    """Blocking keys of a record, sorted; none from missing values.
+def keys_for(given: str, family: str, birth_date: str | None, postcode: str | None
+             ) -> list[str]:
+    """Blocking keys from folded names, an ISO birth date and a postcode key, sorted; none
+    from missing values.
 
     * ``dob:<birth date>:<initial>`` for the given and the family name's initial, so swapped
-      names and a typo in one name still share a key (rules ``name_birth_date``);
+      names and a typo in one name still share a key (rule ``name_birth_date``);
     * ``pc:<postcode>:<initial>`` likewise for postcode (rule ``name_address``).
     """
-    initials = {i for i in (_initial(f.givenName), _initial(f.familyName)) if i}
+    initials = {i for i in (given[:1], family[:1]) if i}
     keys: set[str] = set()
-    for prefix, value in (("dob", f.birthDate), ("pc", f.postcode)):
+    for prefix, value in (("dob", birth_date), ("pc", postcode)):
         if value:
             keys.update(f"{prefix}:{value}:{i}" for i in initials)
     return sorted(keys)
+
+
+def blocking_keys(f: Features) -> list[str]:
+    """Blocking keys of a record's features (see :func:`keys_for`)."""
+    return keys_for(f.givenName, f.familyName, f.birthDate, f.postcode)
 
 
 def evidence_keys(f: Features, identifiers: list[tuple[str, str]]) -> list[str]:

@@ -26,7 +26,6 @@ from graph.db import translate_errors
 from graph.errors import Conflict, NotFound
 from graph.resolution import explain
 from graph.resolution.blocking import blocking_keys
-from graph.resolution.features import features_of
 from graph.resolution.plan import Plan, RecordData, candidate_pairs, make_plan
 from graph.resolution.rules import RuleSet, load_rules
 from graph.settings import Settings
@@ -146,20 +145,9 @@ class Resolver:
         actor = actor or self.actor
 
         def work(tx: neo4j.ManagedTransaction) -> ResolutionResult:
-            seeds = people.read_seed_props(tx, keys)
-            changed = []
-            for seed in seeds:
-                blocks = blocking_keys(features_of(
-                    {**seed["props"], "key": seed["key"], "source": seed["source"]}))
-                if blocks != sorted(seed["blocks"]):
-                    changed.append({"key": seed["key"], "blocks": blocks})
-            people.set_blocking_keys(tx, changed)
-            seed_keys = [s["key"] for s in seeds]
-            people.lock_evidence(tx, seed_keys)
             limits = self.rules.limits
-            component = people.read_component(tx, seed_keys, limits.max_identifier_records,
-                                              limits.max_block_records)
-            must, cannot = people.read_links(tx, [r.key for r in component])
+            component, must, cannot = people.read_component(
+                tx, keys, limits.max_identifier_records, limits.max_block_records)
             return self._apply(tx, component, must, cannot, keys, actor)
 
         return self._write(work)
@@ -255,13 +243,11 @@ class Resolver:
         keys = sorted({k for pair in pairs for k in pair})
 
         def work(tx: neo4j.ManagedTransaction) -> ResolutionResult:
-            people.lock_evidence(tx, keys)
             for a, b in pairs:
                 tx.run(_ADD_LINK, a=a, b=b, type=link_type, actor=actor, reason=reason).consume()
             limits = self.rules.limits
-            component = people.read_component(tx, keys, limits.max_identifier_records,
-                                              limits.max_block_records)
-            must, cannot = people.read_links(tx, [r.key for r in component])
+            component, must, cannot = people.read_component(
+                tx, keys, limits.max_identifier_records, limits.max_block_records)
             return self._apply(tx, component, must, cannot, keys, actor)
 
         return self._write(work)
@@ -295,7 +281,7 @@ class Resolver:
                         stored_blocks[record.key] = blocks
                         bar.update(1)
                 session.execute_read(read)
-            must, cannot = session.execute_read(people.read_links, None)
+            must, cannot = session.execute_read(people.read_links)
         report.records = len(records)
         report.phases["read"] = time.monotonic() - started
         features = {r.key: r.features() for r in records}
