@@ -19,7 +19,7 @@ from graph.resolution.plan import Plan, RecordData
 
 __all__ = [
     "SET_BLOCKS", "apply_plan", "find_person_id", "plan_steps", "read_all_records",
-    "read_component", "read_links",
+    "read_component", "read_golden", "read_links",
 ]
 
 RECORD_FIELDS: LiteralString = """
@@ -60,6 +60,15 @@ CALL () {
   SET n._lock = true
   REMOVE n._lock
 }
+CALL () {
+  // an identifier that has just passed the evidence limit: flag it as generic, and take in
+  // every record holding it so people glued by it before are re-resolved without it
+  UNWIND $keys AS key
+  MATCH (:SourceRecord {key: key})-[:HAS_IDENTIFIER]->(i:Identifier)
+  WHERE i.genericSince IS NULL AND COUNT { (i)<-[:HAS_IDENTIFIER]-() } > $maxIdentifier
+  WITH DISTINCT i
+  SET i.genericSince = datetime(), i.genericMark = $mark
+}
 UNWIND $keys AS key
 MATCH (r:SourceRecord {key: key})
 WHERE r.placeholder IS NULL
@@ -72,6 +81,10 @@ CALL (r) {
   MATCH (r)-[:IN_BLOCK]->(b:BlockingKey)
   WHERE COUNT { (b)<-[:IN_BLOCK]-() } <= $maxBlock
   MATCH (b)<-[:IN_BLOCK]-(c:SourceRecord)
+  RETURN c
+  UNION
+  MATCH (r)-[:HAS_IDENTIFIER]->(i:Identifier {genericMark: $mark})
+  MATCH (i)<-[:HAS_IDENTIFIER]-(c:SourceRecord)
   RETURN c
   UNION
   MATCH (r)-[:MUST_LINK|CANNOT_LINK]-(c:SourceRecord)
@@ -92,12 +105,14 @@ WITH DISTINCT x
 MATCH (x)-[:FROM]->(s:Source)
 OPTIONAL MATCH (p:Person)-[h:HAS_RECORD]->(x)
 RETURN x.key AS key, s.id AS source, s.priority AS priority,
-       toString(x.createdAt) AS createdAt, toString(x.updatedAt) AS updatedAt,
+       x.createdAt.epochSeconds * 1000000000 + x.createdAt.nanosecond AS createdAt,
+       toString(x.updatedAt) AS updatedAt,
        """ + RECORD_FIELDS + """ AS props,
        [(x)-[:HAS_IDENTIFIER]->(i:Identifier)
         WHERE COUNT { (i)<-[:HAS_IDENTIFIER]-() } <= $maxIdentifier | [i.type, i.value]]
          AS identifiers,
-       p.id AS person, toString(p.createdAt) AS personCreated, h.rule AS rule,
+       p.id AS person, h.rule AS rule,
+       p.createdAt.epochSeconds * 1000000000 + p.createdAt.nanosecond AS personCreated,
        [(x)-[l:MUST_LINK|CANNOT_LINK]->(y:SourceRecord) | [type(l), y.key]] AS steward
 """)
 
@@ -106,14 +121,24 @@ MATCH (x:SourceRecord)-[:FROM]->(s:Source)
 WHERE x.placeholder IS NULL
 OPTIONAL MATCH (p:Person)-[h:HAS_RECORD]->(x)
 RETURN x.key AS key, s.id AS source, s.priority AS priority,
-       toString(x.createdAt) AS createdAt, toString(x.updatedAt) AS updatedAt,
+       x.createdAt.epochSeconds * 1000000000 + x.createdAt.nanosecond AS createdAt,
+       toString(x.updatedAt) AS updatedAt,
        """ + RECORD_FIELDS + """ AS props,
        [(x)-[:HAS_IDENTIFIER]->(i:Identifier)
         WHERE COUNT { (i)<-[:HAS_IDENTIFIER]-() } <= $maxIdentifier | [i.type, i.value]]
          AS identifiers,
        [(x)-[:IN_BLOCK]->(b:BlockingKey) | b.key] AS blocks,
-       p.id AS person, toString(p.createdAt) AS personCreated, h.rule AS rule
+       p.id AS person, h.rule AS rule,
+       p.createdAt.epochSeconds * 1000000000 + p.createdAt.nanosecond AS personCreated
 """)
+
+_ALL_GOLDEN: LiteralString = """
+MATCH (p:Person)
+RETURN p.id AS id,
+       p {.givenName, .familyName, .email, .phone, .addressLine1, .addressLine2, .city,
+          .postcode, .country, .loyaltyId, .sources, .recordCount, .goldenSources, .attributes,
+          birthDate: toString(p.birthDate)} AS golden
+"""
 
 _ALL_LINKS: LiteralString = """
 MATCH (a:SourceRecord)-[l:MUST_LINK|CANNOT_LINK]->(b:SourceRecord)
@@ -205,12 +230,20 @@ RETURN coalesce(p.id, q.id) AS id
 """
 
 
+def _sortable(nanos: int | None) -> str:
+    """Epoch nanoseconds as fixed-width text, so times sort correctly as strings (ISO text
+    from Neo4j drops trailing zeros: "...00.18Z" would sort after "...00.183Z")."""
+    return f"{nanos or 0:020d}"
+
+
 def _record(row: neo4j.Record) -> RecordData:
     return RecordData(
         key=row["key"], source=row["source"], priority=int(row["priority"] or 0),
-        created_at=row["createdAt"] or "", updated_at=row["updatedAt"],
+        created_at=_sortable(row["createdAt"]), updated_at=row["updatedAt"],
         props=row["props"], identifiers=tuple((t, v) for t, v in row["identifiers"]),
-        person=row["person"], person_created=row["personCreated"], link_rule=row["rule"],
+        person=row["person"],
+        person_created=_sortable(row["personCreated"]) if row["person"] else None,
+        link_rule=row["rule"],
     )
 
 
@@ -221,7 +254,7 @@ def read_component(tx: neo4j.ManagedTransaction, keys: Sequence[str], max_identi
     seeds, their candidates, must/cannot partners, and every record of every person among
     them. Returns ``(records, must_links, cannot_links)`` (links among those records)."""
     rows = list(tx.run(_COMPONENT, keys=sorted(keys), maxIdentifier=max_identifier,
-                       maxBlock=max_block))
+                       maxBlock=max_block, mark=str(uuid.uuid4())))
     inside = {row["key"] for row in rows}
     must, cannot = [], []
     for row in rows:
@@ -236,6 +269,11 @@ def read_all_records(tx: neo4j.ManagedTransaction, max_identifier: int
     """Every non-placeholder record with its current blocking keys (batch resolution)."""
     for row in tx.run(_ALL_RECORDS, maxIdentifier=max_identifier):
         yield _record(row), list(row["blocks"])
+
+
+def read_golden(tx: neo4j.ManagedTransaction) -> dict[str, dict[str, Any]]:
+    """The stored golden attributes of every person, by person id."""
+    return {row["id"]: dict(row["golden"]) for row in tx.run(_ALL_GOLDEN)}
 
 
 def read_links(tx: neo4j.ManagedTransaction

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -63,9 +64,12 @@ class _Collector:
         self.errors.append(FieldError(field, reason))
 
     def required(self, row: Mapping[str, Any], field: str) -> str | None:
-        value = clean_text(row.get(field))
-        if value is None:
+        """An identifier field: any non-empty text counts ("0", "NA" and "X" are real ids)."""
+        raw = row.get(field)
+        value = None if raw is None else " ".join(unicodedata.normalize("NFC", str(raw)).split())
+        if not value:
             self.fail(field, "is required")
+            return None
         return value
 
     def convert(self, row: Mapping[str, Any], field: str, fn: Callable[[Any], Any],

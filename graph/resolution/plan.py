@@ -38,7 +38,7 @@ class RecordData:
     key: str
     source: str
     priority: int
-    created_at: str
+    created_at: str  # sortable text: when the record was first ingested
     updated_at: str | None
     props: Mapping[str, Any]
     identifiers: tuple[tuple[str, str], ...] = ()
@@ -47,8 +47,13 @@ class RecordData:
     link_rule: str | None = None
 
     def features(self) -> Features:
-        email = next((v for t, v in self.identifiers if t == "EMAIL"), None)
-        return features_of({**self.props, "key": self.key, "source": self.source}, email)
+        """Comparison features; email, phone and loyalty id only when their identifier is
+        evidence (left out when shared by too many records)."""
+        evidence = {t: v for t, v in self.identifiers}
+        props = {**self.props, "key": self.key, "source": self.source,
+                 "phone": evidence.get("PHONE"), "loyaltyId": evidence.get("LOYALTY_ID"),
+                 "email": evidence.get("EMAIL")}
+        return features_of(props, evidence.get("EMAIL"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +141,15 @@ def _golden(records: Sequence[RecordData], rules: RuleSet) -> dict[str, Any]:
     return golden
 
 
+def _same_golden(fresh: Mapping[str, Any], stored: Mapping[str, Any]) -> bool:
+    def norm(value: Any) -> Any:
+        if value is None or value == []:
+            return None
+        return list(value) if isinstance(value, list | tuple) else str(value)
+
+    return all(norm(v) == norm(stored.get(k)) for k, v in fresh.items())
+
+
 def _attributes(raw: Any) -> dict[str, Any]:
     if not raw:
         return {}
@@ -151,10 +165,17 @@ def make_plan(
     must_links: Iterable[tuple[str, str]] = (), cannot_links: Iterable[tuple[str, str]] = (),
     pairs: Iterable[tuple[str, str]] | None = None,
     features: Mapping[str, Features] | None = None,
+    refresh: Iterable[str] = (),
+    stored_golden: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Plan:
     """Re-cluster ``records`` (a whole component: every record of every person involved) and
     return the changes. ``pairs`` limits which pairs are compared (default: every pair sharing
-    an identifier or blocking key); ``features`` may be passed when already computed."""
+    an identifier or blocking key); ``features`` may be passed when already computed.
+
+    Golden attributes are recomputed for every person whose records change, for the people of
+    the ``refresh`` record keys (records whose values changed), and, when ``stored_golden``
+    (person id -> stored golden attributes) is given, for every person whose stored golden
+    record differs from the one its records give now."""
     by_key = {r.key: r for r in records}
     if features is None:
         features = {r.key: r.features() for r in records}
@@ -171,6 +192,7 @@ def make_plan(
     events: list[EventSpec] = []
     golden: dict[str, dict[str, Any]] = {}
     absorbed: dict[str, str] = {}
+    refresh = set(refresh)
     size_before: dict[str, int] = defaultdict(int)
     for pid in current.values():
         if pid is not None:
@@ -190,6 +212,12 @@ def make_plan(
         if moved or a.absorbed or a.is_new or shrunk:
             golden[a.person_id] = _golden([by_key[k] for k in a.keys], rules)
             events.extend(_events(a, moved, current, clustering.link))
+        elif refresh.intersection(a.keys):
+            golden[a.person_id] = _golden([by_key[k] for k in a.keys], rules)
+        elif stored_golden is not None:
+            fresh = _golden([by_key[k] for k in a.keys], rules)
+            if not _same_golden(fresh, stored_golden.get(a.person_id, {})):
+                golden[a.person_id] = fresh
     return Plan(assignments, links, golden, events, absorbed)
 
 

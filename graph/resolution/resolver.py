@@ -162,7 +162,7 @@ class Resolver:
             return new_ids[-1]
 
         plan = make_plan(component, self.rules, new_id=new_id, must_links=must,
-                         cannot_links=cannot)
+                         cannot_links=cannot, refresh=keys)
         event_ids = people.apply_plan(tx, plan, actor=actor, rules_version=self.rules.version,
                                       new_people=new_ids)
         return _result(plan, component, keys, event_ids)
@@ -282,6 +282,7 @@ class Resolver:
                         bar.update(1)
                 session.execute_read(read)
             must, cannot = session.execute_read(people.read_links)
+            stored_golden = session.execute_read(people.read_golden)
         report.records = len(records)
         report.phases["read"] = time.monotonic() - started
         features = {r.key: r.features() for r in records}
@@ -296,7 +297,8 @@ class Resolver:
             return new_ids[-1]
 
         plan = make_plan(records, self.rules, new_id=new_id, must_links=must,
-                         cannot_links=cannot, pairs=pairs, features=features)
+                         cannot_links=cannot, pairs=pairs, features=features,
+                         stored_golden=stored_golden)
         report.phases["cluster"] = time.monotonic() - started - report.phases["read"]
         steps = [(people.SET_BLOCKS, "blocks", block_rows, {})] + people.plan_steps(
             plan, actor=actor, rules_version=self.rules.version, new_people=new_ids)

@@ -211,3 +211,9 @@ def test_source_mapping_override_renames_native_fields(neo4j_driver, settings):
     assert outcome.key == "legacy:L1"
     row = _run(neo4j_driver, settings, "MATCH (r:SourceRecord {key: 'legacy:L1'}) RETURN r.email AS e, r.attributes AS a")[0]
     assert row["e"] == "l1@example.com" and json.loads(row["a"]) == {"Shoe": "42"}
+
+
+@pytest.mark.parametrize("record_id", ["0", "NA", "X", "none"])
+def test_ids_that_look_like_placeholders_are_real_ids(neo4j_driver, settings, shop, record_id):
+    outcome = ingest_record(neo4j_driver, settings, shop, {"customer_no": record_id, "email": "id@example.com"})
+    assert outcome.key == f"shop:{record_id}"
