@@ -3,6 +3,7 @@
 #   ./dev.sh up     set everything up (virtualenv, install, local Neo4j, migrations, demo data)
 #                   and serve the API at http://127.0.0.1:8000/graphql
 #   ./dev.sh test   set everything up and run the whole test suite against a real Neo4j
+#   ./dev.sh stop   stop the local Neo4j that `up` started
 # Needs Python 3.11+, and for the local Neo4j a Java 17+ JDK and Maven (or set NEO4J_URI).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -53,10 +54,14 @@ case "${1:-}" in
     exec .venv/bin/python -m pytest "$@"
     ;;
   stop)
-    [ -x .venv/bin/c360 ] && .venv/bin/c360 neo4j stop
+    if [ -x .venv/bin/c360 ]; then
+      .venv/bin/c360 neo4j stop
+    else
+      echo "nothing to stop: ./dev.sh up has not run here"
+    fi
     ;;
   *)
-    sed -n '2,6p' "$0"
+    sed -n '2,7p' "$0"
     exit 2
     ;;
 esac

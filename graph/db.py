@@ -12,9 +12,10 @@ from contextlib import contextmanager
 from typing import Any, LiteralString
 
 import neo4j
+from neo4j import exceptions as neo4j_exceptions
+
 from graph.errors import Neo4jAuthError, Neo4jError, Neo4jUnavailable
 from graph.settings import Settings
-from neo4j import exceptions as neo4j_exceptions
 
 __all__ = ["connect", "server_info", "translate_errors", "verify", "wipe_data"]
 
@@ -35,11 +36,24 @@ def translate_errors(settings: Settings) -> Iterator[None]:
         ) from exc
     except (neo4j_exceptions.ServiceUnavailable, neo4j_exceptions.SessionExpired, OSError) as exc:
         raise Neo4jUnavailable(
-            f"Neo4j is not reachable at {settings.uri}: {_first_line(exc)} "
-            "(is it running? `c360 neo4j status`)"
+            f"Neo4j is not reachable at {settings.uri} ({_first_line(exc)}); "
+            "is it running? `c360 neo4j status`"
         ) from exc
     except neo4j_exceptions.ConfigurationError as exc:
         raise Neo4jError(f"bad Neo4j connection settings for {settings.uri}: {exc}") from exc
+    except neo4j_exceptions.ClientError as exc:
+        code = exc.code or ""
+        if code.startswith("Neo.ClientError.Security."):
+            raise Neo4jAuthError(
+                f"Neo4j at {settings.uri} refused user {settings.neo4j_username!r}: "
+                f"{exc.message or code}"
+            ) from exc
+        if code == "Neo.ClientError.Database.DatabaseNotFound":
+            raise Neo4jError(
+                f"database {settings.neo4j_database!r} does not exist on {settings.uri} "
+                "(NEO4J_DATABASE)"
+            ) from exc
+        raise
 
 
 def connect(settings: Settings, *, verify: bool = True) -> neo4j.Driver:
@@ -118,5 +132,5 @@ def wipe_data(driver: neo4j.Driver, settings: Settings, *, batch: int = 10_000) 
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
+    return text.splitlines()[0].rstrip(":").strip()
 

@@ -1,6 +1,6 @@
 """A local Neo4j Community server without Docker: fetch, configure, start, stop.
 
-The jars come from Maven Central through ``mvn`` and the recipe ``neo4j/pom.xml`` (Neo4j
+The jars come from Maven Central through ``mvn`` and the recipe ``neo4j-local/pom.xml`` (Neo4j
 Community plus Neo4j Browser); they land in ``settings.neo4j_lib_dir``. The server's home
 (``conf/``, ``data/``, ``logs/``, ``run/neo4j.pid``) is ``settings.local_home``. Both are
 git-ignored. The JVM is started directly (``org.neo4j.server.CommunityEntryPoint``) in its own
@@ -25,7 +25,7 @@ from graph.settings import PROJECT_ROOT, Settings
 
 __all__ = ["LocalNeo4j", "ServerStatus"]
 
-RECIPE = PROJECT_ROOT / "neo4j" / "pom.xml"
+RECIPE = PROJECT_ROOT / "neo4j-local" / "pom.xml"
 _ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
 _ADMIN_TOOL = "org.neo4j.cli.AdminTool"
 
@@ -192,7 +192,9 @@ class LocalNeo4j:
             "server.default_listen_address=127.0.0.1",
             "server.default_advertised_address=127.0.0.1",
             f"server.bolt.listen_address=127.0.0.1:{s.bolt_port}",
+            f"server.bolt.advertised_address=127.0.0.1:{s.bolt_port}",
             f"server.http.listen_address=127.0.0.1:{s.http_port}",
+            f"server.http.advertised_address=127.0.0.1:{s.http_port}",
             "server.https.enabled=false",
             f"server.memory.heap.initial_size={s.heap_size}",
             f"server.memory.heap.max_size={s.heap_size}",

@@ -28,10 +28,11 @@ from pathlib import Path
 from typing import Any, LiteralString, cast
 
 import neo4j
+from neo4j import exceptions as neo4j_exceptions
+
 from graph.db import translate_errors
 from graph.errors import ChecksumMismatch, MigrationError
 from graph.settings import Settings
-from neo4j import exceptions as neo4j_exceptions
 
 __all__ = ["Migration", "MigrationInfo", "MigrationReport", "discover", "info", "migrate"]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, LiteralString
 
 import neo4j
+
 from graph.records import ENSURE_RECORD
 
 __all__ = ["known_skus", "upsert_carts", "upsert_order_lines", "upsert_orders",

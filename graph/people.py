@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any, LiteralString
 
 import neo4j
+
 from graph.resolution.plan import Plan, RecordData
 
 __all__ = [
@@ -150,16 +151,19 @@ UNWIND $created AS id
 CREATE (:Person {id: id, createdAt: datetime(), updatedAt: datetime()})
 """
 
+# A record staying with its person keeps linkedAt and actor; its evidence is re-explained.
 _RELINK: LiteralString = """
 UNWIND $links AS l
 MATCH (r:SourceRecord {key: l.key})
 MATCH (p:Person {id: l.personId})
-CALL (r) {
-  MATCH (:Person)-[old:HAS_RECORD]->(r)
+CALL (r, p) {
+  MATCH (other:Person)-[old:HAS_RECORD]->(r) WHERE other <> p
   DELETE old
 }
-CREATE (p)-[:HAS_RECORD {rule: l.rule, score: l.score, scores: l.scores, matched: l.matched,
-                         linkedAt: datetime(), actor: $actor, rulesVersion: $rulesVersion}]->(r)
+MERGE (p)-[h:HAS_RECORD]->(r)
+ON CREATE SET h.linkedAt = datetime(), h.actor = $actor
+SET h.rule = l.rule, h.score = l.score, h.scores = l.scores, h.matched = l.matched,
+    h.rulesVersion = $rulesVersion, h.explainedAt = datetime()
 """
 
 _ABSORB: LiteralString = """

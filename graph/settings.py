@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graph.errors import ConfigError
@@ -18,6 +18,7 @@ from graph.errors import ConfigError
 __all__ = ["PROJECT_ROOT", "Settings", "load_settings"]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 
 
 def _env(*names: str) -> AliasChoices:
@@ -68,6 +69,16 @@ class Settings(BaseSettings):
     api_host: str = Field("127.0.0.1", validation_alias=_env("C360_API_HOST"))
     api_port: int = Field(8000, ge=1, le=65535, validation_alias=_env("C360_API_PORT"))
 
+    @field_validator("neo4j_uri")
+    @classmethod
+    def _bolt_scheme(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+        if scheme not in _SCHEMES:
+            raise ValueError(f"must start with one of {', '.join(s + '://' for s in _SCHEMES)}")
+        return value
+
     @property
     def uri(self) -> str:
         """``NEO4J_URI`` when set, else the local server's Bolt address on ``bolt_port``."""
@@ -100,6 +111,7 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg'].removeprefix('Value error, ')}"
+            for err in exc.errors()
         )
         raise ConfigError(f"invalid settings: {problems}") from exc

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from collections.abc import Mapping
 from typing import LiteralString
 
 import neo4j
+
 from graph.db import translate_errors
 from graph.errors import FieldError, NotFound, ValidationError
 from graph.mappings import CANONICAL_NAMES
@@ -111,7 +113,7 @@ def require_source(driver: neo4j.Driver, settings: Settings, id: str) -> Source:
     if source is None:
         raise NotFound(
             f"source {id!r} is not registered; register it first with "
-            f"`c360 sources add {id} --kind KIND --name NAME`"
+            f"`c360 sources add {shlex.quote(id)} --kind KIND --name NAME`"
         )
     return source
 

@@ -20,9 +20,9 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import neo4j
 import pytest
 
-import neo4j
 from graph import db, migrate
 from graph.settings import PROJECT_ROOT, Settings
 

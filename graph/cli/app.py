@@ -16,6 +16,7 @@ __all__ = ["cli"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="customer360", prog_name="c360")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """customer360: one person, one 360 ID, across every system that knows them."""

@@ -78,7 +78,8 @@ def ingest_cmd(ctx: click.Context, files: tuple[Path, ...], source_id: str,
                defer_resolution: bool) -> None:
     """Ingest CSV or JSON Lines FILES of one source; records are resolved as they arrive.
 
-    Exit status 2 when rows were rejected (they are listed in the errors file)."""
+    Exit status 3 when rows were rejected (they are listed in the errors file); the good rows
+    are stored."""
     settings = settings_of(ctx)
     driver = db.connect(settings)
     hook = None if defer_resolution else resolve_after_ingest(
@@ -94,4 +95,4 @@ def ingest_cmd(ctx: click.Context, files: tuple[Path, ...], source_id: str,
     finally:
         driver.close()
     if rejected:
-        ctx.exit(2)
+        ctx.exit(3)

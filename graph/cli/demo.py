@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -54,7 +55,9 @@ def demo_load(ctx: click.Context, directory: Path, people: int, seed: int,
               realtime: bool) -> None:
     """Register the demo sources, ingest the data set in DIR (generating it first if
     needed) and resolve it. Loading again changes nothing."""
-    if not (directory / MANIFEST_NAME).is_file():
+    manifest = directory / MANIFEST_NAME
+    if not manifest.is_file() or (json.loads(manifest.read_text()).get("people"),
+                                  json.loads(manifest.read_text()).get("seed")) != (people, seed):
         _generate(directory, people, seed)
     settings = settings_of(ctx)
     driver = db.connect(settings)

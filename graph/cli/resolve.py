@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import LiteralString
 
 import click
-
 import neo4j
+
 from graph import db
 from graph.cli.app import cli, settings_of
 from graph.errors import FieldError, ValidationError
 from graph.resolution.evaluate import evaluate, format_evaluation, read_truth
-from graph.resolution.resolver import Resolver
+from graph.resolution.resolver import ResolutionResult, Resolver
 from graph.resolution.rules import load_rules
 
 __all__: list[str] = []
@@ -74,11 +74,19 @@ def resolve_cmd(ctx: click.Context, resolve_all: bool, keys: tuple[str, ...],
             click.echo(str(resolver.resolve_all()))
             return
         result = resolver.resolve(list(keys))
+        missing = 0
         for r in result.records:
+            if r.person_id is None:
+                missing += 1
+                click.echo(f"{r.key}: no such source record (or only a placeholder with no "
+                           "data yet)", err=True)
+                continue
             rule = f" by {r.rule} ({r.score:g})" if r.rule and r.score is not None else ""
             click.echo(f"{r.key}: {r.decision} -> {r.person_id}{rule}")
     finally:
         driver.close()
+    if missing:
+        ctx.exit(1)
 
 
 @cli.command("evaluate")
@@ -111,6 +119,12 @@ def evaluate_cmd(ctx: click.Context, truth_file: Path) -> None:
 def explain_cmd(ctx: click.Context, first: str, second: str | None, as_json: bool,
                 rules_file: Path | None) -> None:
     """Explain a person (FIRST = 360 ID or alias) or a pair of records (two source:id keys)."""
+    if second is None and ":" in first:
+        raise ValidationError(FieldError(
+            "first", f"{first!r} looks like a record key: give a person id, or two record keys "
+            "to compare"))
+    if second is not None and first == second:
+        raise ValidationError(FieldError("second", "give two different record keys"))
     driver, resolver = _resolver(ctx, rules_file)
     try:
         if second is None:
@@ -118,7 +132,7 @@ def explain_cmd(ctx: click.Context, first: str, second: str | None, as_json: boo
             if as_json:
                 click.echo(json.dumps({"personId": person.person_id,
                                        "aliases": list(person.aliases),
-                                       "links": [vars_of(link) for link in person.links]},
+                                       "links": [_camel(link) for link in person.links]},
                                       indent=2))
                 return
             aliases = f" (aliases: {', '.join(person.aliases)})" if person.aliases else ""
@@ -140,8 +154,13 @@ def explain_cmd(ctx: click.Context, first: str, second: str | None, as_json: boo
         driver.close()
 
 
-def vars_of(link: object) -> dict[str, object]:
-    return {name: getattr(link, name) for name in link.__slots__}  # type: ignore[attr-defined]
+def _camel(link: object) -> dict[str, object]:
+    def camel(name: str) -> str:
+        head, *rest = name.split("_")
+        return head + "".join(part.title() for part in rest)
+
+    return {camel(name): getattr(link, name)
+            for name in link.__slots__}  # type: ignore[attr-defined]
 
 
 @cli.command("merge")
@@ -149,16 +168,28 @@ def vars_of(link: object) -> dict[str, object]:
 @click.argument("person_b")
 @click.option("--actor", default="steward", show_default=True)
 @click.option("--reason", default="")
+@click.option("--override", is_flag=True,
+              help="Replace cannot-links from an earlier split between the two people.")
 @click.pass_context
-def merge_cmd(ctx: click.Context, person_a: str, person_b: str, actor: str, reason: str) -> None:
-    """Merge two people (a steward's must-link); the oldest 360 ID survives."""
+def merge_cmd(ctx: click.Context, person_a: str, person_b: str, actor: str, reason: str,
+              override: bool) -> None:
+    """Merge two people (a steward's must-link); the oldest 360 ID survives and the other
+    keeps resolving as its alias."""
     driver, resolver = _resolver(ctx, None, actor)
     try:
-        result = resolver.merge_people(person_a, person_b, actor=actor, reason=reason)
+        result = resolver.merge_people(person_a, person_b, actor=actor, reason=reason,
+                                       override=override)
     finally:
         driver.close()
     survivor = result.records[0].person_id
     click.echo(f"merged {person_a} and {person_b} into {survivor}")
+    _report_people(result)
+
+
+def _report_people(result: ResolutionResult) -> None:
+    for pid in result.people:
+        keys = [r.key for r in result.records if r.person_id == pid]
+        click.echo(f"  {pid}" + (f": {', '.join(keys)}" if keys else ""))
 
 
 @cli.command("split")
@@ -173,4 +204,6 @@ def split_cmd(ctx: click.Context, record_key: str, actor: str, reason: str) -> N
         result = resolver.split_record(record_key, actor=actor, reason=reason)
     finally:
         driver.close()
-    click.echo(f"{record_key} is now in {result.of(record_key).person_id}")
+    click.echo(f"{record_key} is now in {result.of(record_key).person_id}; people changed "
+               f"({result.split} new by the split):")
+    _report_people(result)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import neo4j
+
 from graph import sources
 from graph.demo.generate import DEMO_SOURCES, MANIFEST_NAME
 from graph.errors import FieldError, ValidationError

@@ -97,15 +97,25 @@ def _upper(raw: Any) -> str:
     return text.upper().replace(" ", "_").replace("-", "_")
 
 
+def _decimal(raw: Any) -> Decimal:
+    try:
+        value = Decimal(str(raw).strip().replace(",", "."))
+    except InvalidOperation:
+        raise ValueError(f"must be a number, got {raw!r}") from None
+    if not value.is_finite():
+        raise ValueError(f"must be a finite number, got {raw!r}")
+    return value
+
+
 def _money(raw: Any) -> float:
-    value = Decimal(str(raw).strip().replace(",", "."))
+    value = _decimal(raw)
     if value < 0:
         raise ValueError(f"must not be negative, got {raw!r}")
     return float(round(value, 2))
 
 
 def _positive_int(raw: Any) -> int:
-    value = Decimal(str(raw).strip())
+    value = _decimal(raw)
     if value != value.to_integral_value() or value <= 0:
         raise ValueError(f"must be a whole number above 0, got {raw!r}")
     return int(value)

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import neo4j
 from tqdm import tqdm
 
-import neo4j
 from graph import activity, consents, orders, records
 from graph.db import translate_errors
 from graph.errors import FieldError, ValidationError
@@ -107,17 +107,27 @@ def guess_file_type(path: Path) -> str:
 
     Raises :class:`ValidationError` when the name does not say; pass the type explicitly then.
     """
-    stem = path.name.split(".")[0].lower().replace("-", "_")
+    stem = "_" + path.name.split(".")[0].lower().replace("-", "_").replace(" ", "_") + "_"
     for name in sorted(_FILE_NAMES, key=len, reverse=True):
-        if stem == name or stem.endswith("_" + name):
+        if f"_{name}_" in stem:
             return _FILE_NAMES[name]
     raise ValidationError(FieldError(
-        "type", f"cannot tell the file type of {path.name}; pass one of {', '.join(EVENT_TYPES)}"
+        "type", f"cannot tell the file type of {path.name} from its name; pass --type with one "
+        f"of {', '.join(EVENT_TYPES)}"
     ))
 
 
+def _native(field_name: str, row: Mapping[str, Any], mapping: Mapping[str, str]) -> str:
+    """The column a canonical field came from, as the source named it (``PersonEmail``)."""
+    for native, canonical in mapping.items():
+        if canonical == field_name and native in row:
+            return native
+    return field_name
+
+
 def _write(driver: neo4j.Driver, settings: Settings, source_id: str, file_type: str,
-           rows: list[tuple[int, dict[str, Any]]]) -> tuple[list[tuple[str, str]],
+           rows: list[tuple[int, dict[str, Any]]], product_field: str = "sku",
+           ) -> tuple[list[tuple[str, str]],
                                                          list[tuple[int, FieldError]]]:
     """One batch in one managed transaction; returns outcomes and rows refused by the graph."""
     writer = _WRITERS[file_type]
@@ -135,9 +145,8 @@ def _write(driver: neo4j.Driver, settings: Settings, source_id: str, file_type: 
                     i["sku"] for i in row["items"]]
                 unknown = sorted(set(wanted) - known)
                 if unknown:
-                    field_name = "sku" if file_type == "order_lines" else "items"
                     refused.append((line, FieldError(
-                        field_name, f"unknown product {', '.join(unknown)}", line)))
+                        product_field, f"unknown product {', '.join(unknown)}", line)))
                 else:
                     good.append((line, row))
         outcomes = writer(tx, source_id, [r for _, r in good]) if good else []
@@ -168,6 +177,9 @@ def ingest_rows(
     mapping = mapping if mapping is not None else mapping_for(source.kind, file_type,
                                                                source.mapping)
     summary = IngestSummary(source=source.id, file_type=file_type)
+    product_canonical = "sku" if file_type == "order_lines" else "items"
+    product_field = next((n for n, c in mapping.items() if c == product_canonical),
+                         product_canonical)
     started = time.monotonic()
     pending: list[tuple[Future, set[str]]] = []
     batch: list[tuple[int, dict[str, Any]]] = []
@@ -192,7 +204,8 @@ def ingest_rows(
         def flush() -> None:
             nonlocal batch, batch_keys
             if batch:
-                future = pool.submit(_write, driver, settings, source.id, file_type, batch)
+                future = pool.submit(_write, driver, settings, source.id, file_type, batch,
+                                     product_field)
                 pending.append((future, batch_keys))
                 batch, batch_keys = [], set()
             drain(max(1, writers))
@@ -212,7 +225,8 @@ def ingest_rows(
                 parsed = parse(source, canonical, extras, row)
             except ValidationError as exc:
                 summary.rejected += 1
-                summary.errors.extend(FieldError(e.field, e.reason, line) for e in exc.errors)
+                summary.errors.extend(FieldError(_native(e.field, row, mapping), e.reason, line)
+                                      for e in exc.errors)
                 continue
             key = str(parsed.get("key") or parsed.get("sku") or "")
             if key and key in batch_keys:
@@ -249,7 +263,7 @@ def ingest_file(
     if not path.is_file():
         raise ValidationError(FieldError("file", f"{path} does not exist"))
     with tqdm(desc=f"{source_id}/{path.name}", unit=" rows", unit_scale=True,
-              disable=not show_progress, mininterval=0.5) as bar:
+              disable=None if show_progress else True, mininterval=0.5) as bar:
         summary = ingest_rows(driver, settings, source, file_type, iter_rows(path),
                               batch_size=batch_size, progress=bar, after_batch=after_batch)
     if summary.errors:

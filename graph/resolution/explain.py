@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import LiteralString
 
 import neo4j
+
 from graph.db import translate_errors
 from graph.errors import NotFound
 from graph.people import RECORD_FIELDS
@@ -58,7 +59,10 @@ class PairExplanation:
 
     def summary(self) -> str:
         if self.steward:
-            decision = f"a steward's {self.steward['type']} ({self.steward.get('reason') or ''})"
+            kind = "must-link" if self.steward["type"] == "MUST_LINK" else "cannot-link"
+            reason = f": {self.steward['reason']}" if self.steward.get("reason") else ""
+            decision = (f"a steward's {kind} by {self.steward.get('actor')} at "
+                        f"{self.steward.get('at')}{reason}")
         elif self.verdict.conflict:
             decision = f"conflict: {self.verdict.conflict}"
         elif self.verdict.evidence:

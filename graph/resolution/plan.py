@@ -199,7 +199,11 @@ def make_plan(
             size_before[pid] += 1
     for a in assignments:
         moved = [k for k in a.keys if current[k] != a.person_id]
-        for key in moved:
+        lost = size_before.get(a.person_id, 0) - (len(a.keys) - len(moved))
+        changed = bool(moved or a.absorbed or a.is_new or lost)
+        # records that stay keep their link, unless the person lost records: then every link
+        # is re-explained, since its evidence may be a record that has left
+        for key in (a.keys if lost else moved):
             edge = clustering.link.get(key)
             matched = None if edge is None else (edge.b if edge.a == key else edge.a)
             links.append(LinkSpec(
@@ -208,8 +212,7 @@ def make_plan(
                 json.dumps(edge.evidence.scores if edge else {}, sort_keys=True), matched))
         for old in a.absorbed:
             absorbed[old] = a.person_id
-        shrunk = size_before.get(a.person_id, 0) != len(a.keys)
-        if moved or a.absorbed or a.is_new or shrunk:
+        if changed:
             golden[a.person_id] = _golden([by_key[k] for k in a.keys], rules)
             events.extend(_events(a, moved, current, clustering.link))
         elif refresh.intersection(a.keys):

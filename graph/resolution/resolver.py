@@ -18,9 +18,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, LiteralString
 
+import neo4j
 from tqdm import tqdm
 
-import neo4j
 from graph import people
 from graph.db import translate_errors
 from graph.errors import Conflict, NotFound
@@ -62,6 +62,7 @@ class ResolutionResult:
     created: int = 0
     merged: int = 0
     split: int = 0
+    people: tuple[str, ...] = ()  # every person the resolution created or changed
 
     def of(self, key: str) -> RecordResolution:
         return next(r for r in self.records if r.key == key)
@@ -119,7 +120,7 @@ RETURN r.key AS key, p.id AS person
 
 _CANNOT_BETWEEN: LiteralString = """
 MATCH (:Person {id: $a})-[:HAS_RECORD]->(x)-[:CANNOT_LINK]-(y)<-[:HAS_RECORD]-(:Person {id: $b})
-RETURN x.key AS a, y.key AS b LIMIT 1
+RETURN x.key AS a, y.key AS b
 """
 
 
@@ -199,22 +200,25 @@ class Resolver:
             raise NotFound(f"no person with id {person_or_alias!r}")
         return found
 
-    def merge_people(self, a: str, b: str, *, actor: str | None = None,
-                     reason: str = "") -> ResolutionResult:
+    def merge_people(self, a: str, b: str, *, actor: str | None = None, reason: str = "",
+                     override: bool = False) -> ResolutionResult:
         """Merge two people by a steward's decision (a must-link between their oldest records).
 
         The oldest 360 ID survives; the other becomes an alias. Raises :class:`NotFound` for an
-        unknown ID and :class:`Conflict` when a cannot-link separates them.
+        unknown ID and :class:`Conflict` when a steward's cannot-link (an earlier split)
+        separates them, unless ``override``: then those cannot-links are replaced.
         """
         pa, pb = self.person_id(a), self.person_id(b)
         if pa == pb:
             raise Conflict(f"{a} and {b} are already the same person ({pa})")
-        if self._read(_CANNOT_BETWEEN, a=pa, b=pb):
-            raise Conflict(f"a steward's cannot-link keeps {pa} and {pb} apart; "
-                           "split decisions must be reverted first")
+        separated = self._read(_CANNOT_BETWEEN, a=pa, b=pb)
+        if separated and not override:
+            raise Conflict(f"a steward's cannot-link (an earlier split) keeps {pa} and {pb} "
+                           "apart; merge with override (`c360 merge --override`) to replace it")
         ka = self._read(_PERSON_RECORDS, id=pa)[0]["key"]
         kb = self._read(_PERSON_RECORDS, id=pb)[0]["key"]
-        return self._decide("MUST_LINK", [(ka, kb)], actor, reason)
+        pairs = [(ka, kb)] + [(r["a"], r["b"]) for r in separated]
+        return self._decide("MUST_LINK", pairs, actor, reason)
 
     def split_record(self, key: str, *, actor: str | None = None,
                      reason: str = "") -> ResolutionResult:
@@ -271,7 +275,7 @@ class Resolver:
         with translate_errors(self.settings), self.driver.session(
                 database=self.settings.neo4j_database,
                 default_access_mode=neo4j.READ_ACCESS) as session:
-            with tqdm(desc="read records", unit=" records", disable=not show_progress,
+            with tqdm(desc="read records", unit=" records", disable=None if show_progress else True,
                       mininterval=0.5) as bar:
                 def read(tx: neo4j.ManagedTransaction) -> None:
                     records.clear()
@@ -303,7 +307,7 @@ class Resolver:
         steps = [(people.SET_BLOCKS, "blocks", block_rows, {})] + people.plan_steps(
             plan, actor=actor, rules_version=self.rules.version, new_people=new_ids)
         total = sum(len(rows) for _, _, rows, _ in steps)
-        with tqdm(total=total, desc="write", unit=" rows", disable=not show_progress,
+        with tqdm(total=total, desc="write", unit=" rows", disable=None if show_progress else True,
                   mininterval=0.5) as bar:
             for query, name, rows, params in steps:
                 step_started = time.monotonic()
@@ -335,17 +339,16 @@ def _result(plan: Plan, component: list[RecordData], keys: Sequence[str],
         if a is None:
             out.append(RecordResolution(key, None, "unresolved"))
             continue
-        link = links.get(key)
-        if link is None:
+        was = before.get(key)
+        if was == a.person_id:
             decision = "unchanged"
-        elif a.absorbed:
+        elif a.absorbed and (was is None or was in a.absorbed):
             decision = "merged"
-        elif a.is_new and before.get(key) is None:
-            decision = "created"
-        elif before.get(key) is None:
-            decision = "linked"
+        elif was is None:
+            decision = "created" if a.is_new else "linked"
         else:
             decision = "moved"
+        link = links.get(key)
         out.append(RecordResolution(key, a.person_id, decision,
                                     link.rule if link else None, link.score if link else None,
                                     a.absorbed))
@@ -354,6 +357,8 @@ def _result(plan: Plan, component: list[RecordData], keys: Sequence[str],
         created=sum(1 for e in plan.events if e.kind == "CREATED"),
         merged=sum(1 for e in plan.events if e.kind == "MERGED"),
         split=sum(1 for e in plan.events if e.kind == "SPLIT"),
+        people=tuple(sorted({a.person_id for a in plan.assignments
+                             if a.person_id in plan.golden})),
     )
 
 

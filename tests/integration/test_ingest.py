@@ -98,7 +98,7 @@ def test_bad_rows_are_reported_and_good_rows_kept(neo4j_driver, settings, shop, 
     with summary.errors_file.open() as fh:
         errors = list(csv.DictReader(fh))
     assert [(e["line"], e["field"]) for e in errors] == [
-        ("3", "sourceId"), ("4", "birthDate"), ("5", "email"), ("6", "updatedAt")]
+        ("3", "customer_no"), ("4", "birthday"), ("5", "email"), ("6", "last_modified")]
     assert all(e["reason"] for e in errors)
     keys = {r["k"] for r in _run(neo4j_driver, settings, "MATCH (r:SourceRecord) RETURN r.key AS k")}
     assert keys == {"shop:C1", "shop:C6"}
@@ -117,7 +117,7 @@ def test_single_record_with_errors_names_every_field_and_writes_nothing(neo4j_dr
     with pytest.raises(ValidationError) as info:
         ingest_record(neo4j_driver, settings, shop, {"customer_no": " ", "email": "x@", "birthday": "soon"})
     fields = {e.field for e in info.value.errors}
-    assert fields == {"sourceId", "email", "birthDate"}
+    assert fields == {"customer_no", "email", "birthday"}  # named as the caller sent them
     assert _run(neo4j_driver, settings, "MATCH (r:SourceRecord) RETURN count(r) AS c")[0]["c"] == 0
 
 
@@ -164,8 +164,8 @@ def test_order_line_for_unknown_product_is_rejected(neo4j_driver, settings, shop
     summary = ingest_file(neo4j_driver, settings, path, shop, show_progress=False)
     assert summary.rejected == 3
     reasons = {(e.line, e.field): e.reason for e in summary.errors}
-    assert "unknown product SKU-404" in reasons[(2, "sku")]
-    assert (3, "sku") in reasons and (4, "quantity") in reasons
+    assert "unknown product SKU-404" in reasons[(2, "product_id")]  # named as in the file
+    assert (3, "product_id") in reasons and (4, "quantity") in reasons
 
 
 def test_provenance_from_order_back_to_source_record_and_source(neo4j_driver, settings, shop):

@@ -633,3 +633,27 @@ def test_a_consent_captured_before_resolution_follows_the_person_and_moves_with_
     assert of_a != of_b and person in (of_a, of_b)
     assert _gave(graph) == {of_a: {"crm:A"}, of_b: {"shop:B"}}
     assert graph.run("MATCH (c:Consent)<-[g:GAVE]-() RETURN count(g) AS n")[0]["n"] == 2
+
+
+def test_after_a_split_no_link_is_explained_by_a_record_that_left(graph):
+    person = _three_records_of_ann(graph)
+
+    graph.resolver.split_record("web:C")
+
+    explanation = graph.resolver.explain_person(person)
+    assert "web:C" not in {link.matched for link in explanation.links}
+    assert {link.key for link in explanation.links} == {"crm:A", "shop:B"}
+
+
+def test_a_steward_merge_can_override_an_earlier_split(graph):
+    person = _three_records_of_ann(graph)
+    graph.resolver.split_record("web:C")
+    other = graph.person_of("web:C")
+
+    with pytest.raises(Conflict, match="override"):
+        graph.resolver.merge_people(person, other)
+    graph.resolver.merge_people(person, other, override=True)
+
+    assert graph.person_of("web:C") == person
+    graph.resolver.resolve_all(show_progress=False)
+    assert graph.person_of("web:C") == person

@@ -36,6 +36,6 @@ def test_dockerfile_runs_migrations_before_serving():
 
 
 def test_neo4j_version_is_the_same_everywhere():
-    pom = (PROJECT_ROOT / "neo4j" / "pom.xml").read_text()
+    pom = (PROJECT_ROOT / "neo4j-local" / "pom.xml").read_text()
     assert "<neo4j.version>5.26." in pom
     assert _compose()["services"]["neo4j"]["image"].startswith("neo4j:5.26")
