@@ -12,15 +12,16 @@ from typing import Any
 
 import anyio
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
-from api.context import Context
-from api.schema import schema
+from api.auth import Role, authenticate, parse_api_keys
+from api.context import Context, Loaders
+from api.schema import build_schema
 from graph import db, migrate
-from graph.errors import C360Error
+from graph.errors import C360Error, ConfigError
 from graph.settings import Settings, load_settings
 
 __all__ = ["create_app"]
@@ -29,8 +30,41 @@ __all__ = ["create_app"]
 class _GraphQL(GraphQL):
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.app.state
-        return Context(driver=state.driver, settings=state.settings, request=request,
+        return Context(driver=state.driver, settings=state.settings,
+                       principal=request.scope["c360.principal"],
+                       loaders=Loaders(state.driver, state.settings), request=request,
                        response=response)
+
+
+def _unauthenticated() -> JSONResponse:
+    return JSONResponse(
+        {"errors": [{"message": "authentication required: send X-API-Key or "
+                                "Authorization: Bearer <token>",
+                     "extensions": {"code": "UNAUTHENTICATED"}}]},
+        status_code=401, headers={"WWW-Authenticate": 'Bearer realm="customer360"'})
+
+
+class _Authenticated:
+    """ASGI wrapper: requests without valid credentials get 401 (GraphQL error shape), except
+    a browser's GET of the GraphiQL page itself (which holds no data)."""
+
+    def __init__(self, app: Any, settings: Settings, api_keys: dict[str, Role]) -> None:
+        self.app, self.settings, self.api_keys = app, settings, api_keys
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket"):
+            conn = HTTPConnection(scope)
+            principal = authenticate(conn, self.settings, self.api_keys)
+            graphiql = (scope["type"] == "http" and scope["method"] == "GET"
+                        and "text/html" in conn.headers.get("accept", ""))
+            if principal is None and not graphiql:
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 4401})
+                    return
+                await _unauthenticated()(scope, receive, send)
+                return
+            scope["c360.principal"] = principal
+        await self.app(scope, receive, send)
 
 
 async def _health(request: Request) -> JSONResponse:
@@ -39,6 +73,8 @@ async def _health(request: Request) -> JSONResponse:
 
 async def _ready(request: Request) -> JSONResponse:
     state = request.app.state
+    if authenticate(request, state.settings, state.api_keys) is None:
+        return _unauthenticated()
     try:
         await anyio.to_thread.run_sync(db.verify, state.driver, state.settings)
         rows = await anyio.to_thread.run_sync(migrate.info, state.driver, state.settings)
@@ -61,18 +97,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
     (:class:`graph.errors.Neo4jError`); the driver is closed on shutdown.
     """
     settings = settings or load_settings()
+    try:
+        api_keys = parse_api_keys(settings.api_keys.get_secret_value()
+                                  if settings.api_keys else None)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         driver = await anyio.to_thread.run_sync(db.connect, settings)
         app.state.driver = driver
         app.state.settings = settings
+        app.state.api_keys = api_keys
         try:
             yield
         finally:
             await anyio.to_thread.run_sync(app.state.driver.close)
 
-    graphql = _GraphQL(schema)
+    graphql = _Authenticated(_GraphQL(build_schema(settings)), settings, api_keys)
     routes = [
         Route("/health", _health, methods=["GET"]),
         Route("/ready", _ready, methods=["GET"]),

@@ -68,6 +68,14 @@ class Settings(BaseSettings):
 
     api_host: str = Field("127.0.0.1", validation_alias=_env("C360_API_HOST"))
     api_port: int = Field(8000, ge=1, le=65535, validation_alias=_env("C360_API_PORT"))
+    # "key=role,key2=role2"; roles: admin, agent, marketer, ingest
+    api_keys: SecretStr | None = Field(None, validation_alias=_env("C360_API_KEYS"))
+    # HS256 secret for bearer tokens (JWT with a "role" claim)
+    jwt_secret: SecretStr | None = Field(None, validation_alias=_env("C360_JWT_SECRET"))
+    max_page_size: int = Field(100, ge=1, le=10_000, validation_alias=_env("C360_MAX_PAGE"))
+    max_query_depth: int = Field(12, ge=2, le=100, validation_alias=_env("C360_MAX_DEPTH"))
+    max_aliases: int = Field(20, ge=1, le=1000, validation_alias=_env("C360_MAX_ALIASES"))
+    max_tokens: int = Field(4000, ge=100, le=100_000, validation_alias=_env("C360_MAX_TOKENS"))
 
     @field_validator("neo4j_uri")
     @classmethod

@@ -1,14 +1,41 @@
-"""The GraphQL schema, split by feature and combined here."""
+"""The GraphQL schema, split by feature and combined here.
+
+:func:`build_schema` applies the protection limits of the settings (query depth, aliases,
+tokens) and masks unexpected errors; :data:`schema` is built with the defaults (used to write
+``api/schema.graphql``).
+"""
 
 from __future__ import annotations
 
 import strawberry
+from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.tools import merge_types
 
+from api.errors import should_mask
 from api.schema.health import HealthQuery
+from api.schema.people import PeopleQuery
+from api.schema.stewardship import StewardshipMutation
+from graph.settings import Settings
 
-__all__ = ["schema"]
+__all__ = ["build_schema", "schema"]
 
-Query = merge_types("Query", (HealthQuery,))
+Query = merge_types("Query", (HealthQuery, PeopleQuery))
+Mutation = merge_types("Mutation", (StewardshipMutation,))
 
-schema = strawberry.Schema(query=Query)
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    """The schema with the limits of ``settings`` (defaults when None)."""
+    depth, aliases, tokens = (12, 20, 4000) if settings is None else (
+        settings.max_query_depth, settings.max_aliases, settings.max_tokens)
+    return strawberry.Schema(
+        query=Query, mutation=Mutation,
+        extensions=[
+            lambda: QueryDepthLimiter(max_depth=depth),
+            lambda: MaxAliasesLimiter(max_alias_count=aliases),
+            lambda: MaxTokensLimiter(max_token_count=tokens),
+            lambda: MaskErrors(should_mask_error=should_mask),
+        ],
+    )
+
+
+schema = build_schema()

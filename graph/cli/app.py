@@ -103,12 +103,25 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     import uvicorn  # the API server is only needed by this command
 
     settings = settings_of(ctx)
+    if settings.api_keys is None:
+        settings = _write_dev_api_key(ctx)
     db.connect(settings).close()  # fail here with one clear line, not in a lifespan traceback
     # An import string keeps graph free of any import of api (dependencies point api -> graph).
     uvicorn.run(
         "api.app:create_app", factory=True, host=host or settings.api_host,
         port=port or settings.api_port, log_level="info",
     )
+
+
+def _write_dev_api_key(ctx: click.Context) -> Settings:
+    """Generate an admin API key for a local API and keep it in ./.env (git-ignored)."""
+    key = secrets.token_urlsafe(24)
+    with Path(".env").open("a", encoding="utf-8") as fh:
+        fh.write(f"C360_API_KEYS={key}=admin\n")
+    click.echo(f"C360_API_KEYS was not set: generated an admin API key and saved it in "
+               f"{Path('.env').resolve()}; send it as the X-API-Key header")
+    ctx.obj["settings"] = load_settings()
+    return ctx.obj["settings"]
 
 
 def _write_dev_password(ctx: click.Context) -> Settings:

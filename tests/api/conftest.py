@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import uvicorn
+from pydantic import SecretStr
 
 from api import create_app
 
@@ -54,14 +55,43 @@ class RunningApp:
         self.thread.join(timeout=30)
 
 
+KEYS = {"admin": "admin-key-1", "agent": "agent-key-1", "marketer": "marketer-key-1",
+        "ingest": "ingest-key-1"}
+JWT_SECRET = "test-jwt-secret-that-is-long-enough-for-hs256"
+
+
 @pytest.fixture
-def api(settings) -> Iterator[RunningApp]:
+def api_settings(settings):
+    return settings.model_copy(update={
+        "api_keys": SecretStr(",".join(f"{key}={role}" for role, key in KEYS.items())),
+        "jwt_secret": SecretStr(JWT_SECRET)})
+
+
+@pytest.fixture
+def api(api_settings) -> Iterator[RunningApp]:
     """The app for the test Neo4j, served over HTTP for the duration of one test."""
-    with RunningApp(create_app(settings)) as running:
+    with RunningApp(create_app(api_settings)) as running:
         yield running
 
 
 @pytest.fixture
 def http(api) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=api.url, timeout=30) as client:
-        yield client
+    """An HTTP client with the admin API key."""
+    with httpx.Client(base_url=api.url, timeout=30, headers={"X-API-Key": KEYS["admin"]}) as c:
+        yield c
+
+
+@pytest.fixture
+def client_as(api):
+    """``client_as("agent")``: an HTTP client with that role's API key (None: anonymous)."""
+    clients = []
+
+    def make(role: str | None) -> httpx.Client:
+        headers = {"X-API-Key": KEYS[role]} if role else {}
+        client = httpx.Client(base_url=api.url, timeout=30, headers=headers)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()

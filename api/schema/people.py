@@ -1,0 +1,101 @@
+"""Queries: find a person by 360 ID (or alias), source record or identifier; list sources."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import anyio
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from api.errors import graph_errors
+from api.permissions import CanReadPeople
+from api.schema.types import Person, SourceKind, SourceType
+from graph import sources as graph_sources
+from graph import views
+from graph.errors import Conflict, FieldError, ValidationError
+
+__all__ = ["PeopleQuery"]
+
+
+@strawberry.type
+class PeopleQuery:
+    @strawberry.field(permission_classes=[CanReadPeople],
+                      description="Any object by its Relay global ID (a Person or a "
+                                  "SourceRecord). Null when unknown.")
+    @graph_errors
+    async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
+        if id.type_name not in ("Person", "SourceRecord"):
+            raise ValidationError(FieldError("id", f"no {id.type_name!r} objects here"))
+        return await id.resolve_node(info, required=False)
+
+    @strawberry.field(permission_classes=[CanReadPeople],
+                      description="A person by 360 ID; an absorbed (merged) ID finds the "
+                                  "surviving person. Null when unknown.")
+    @graph_errors
+    async def person(self, info: Info, id: str) -> Person | None:
+        if not id.strip():
+            raise ValidationError(FieldError("id", "must not be empty"))
+        return Person.of(await info.context.loaders.people.load(id.strip()))
+
+    @strawberry.field(permission_classes=[CanReadPeople],
+                      description="The person holding a source's record. Null when unknown.")
+    @graph_errors
+    async def person_by_source_record(
+        self, info: Info, system: Annotated[str, strawberry.argument(name="source")],
+        source_id: str,
+    ) -> Person | None:
+        # (the Python name differs: "source" collides with Strawberry's permission hook)
+        ctx = info.context
+        pid = await anyio.to_thread.run_sync(views.person_id_by_record, ctx.driver,
+                                             ctx.settings, f"{system}:{source_id}")
+        return Person.of(await ctx.loaders.people.load(pid)) if pid else None
+
+    @strawberry.field(permission_classes=[CanReadPeople],
+                      description="The person with a normalised identifier (type EMAIL, "
+                                  "PHONE, LOYALTY_ID, DEVICE_ID, COOKIE_ID). Errors with "
+                                  "CONFLICT when several people share it.")
+    @graph_errors
+    async def person_by_identifier(self, info: Info, type: str, value: str) -> Person | None:
+        ctx = info.context
+        kind = type.strip().upper()
+        if kind not in {"EMAIL", "PHONE", "LOYALTY_ID", "DEVICE_ID", "COOKIE_ID"}:
+            raise ValidationError(FieldError(
+                "type", "must be EMAIL, PHONE, LOYALTY_ID, DEVICE_ID or COOKIE_ID"))
+        normalised = _normalise_identifier(kind, value)
+        ids = await anyio.to_thread.run_sync(views.person_id_by_identifier, ctx.driver,
+                                             ctx.settings, kind, normalised)
+        if len(ids) > 1:
+            raise Conflict(f"{kind} {value!r} is shared by several people")
+        return Person.of(await ctx.loaders.people.load(ids[0])) if ids else None
+
+    @strawberry.field(permission_classes=[CanReadPeople],
+                      description="Every registered source.")
+    @graph_errors
+    async def sources(self, info: Info) -> list[SourceType]:
+        ctx = info.context
+        found = await anyio.to_thread.run_sync(graph_sources.list_sources, ctx.driver,
+                                               ctx.settings)
+        return [SourceType(id=s.id, kind=SourceKind[s.kind.value], name=s.name,
+                           priority=s.priority) for s in found]
+
+
+def _normalise_identifier(kind: str, value: str) -> str:
+    from graph.resolution.normalize import normalize_email, normalize_phone
+
+    if kind == "EMAIL":
+        result = normalize_email(value)
+        if result.status != "ok" or result.key is None:
+            raise ValidationError(FieldError("value", result.reason or "is not an email"))
+        return result.key
+    if kind == "PHONE":
+        result = normalize_phone(value)
+        if result.status != "ok" or result.key is None:
+            raise ValidationError(FieldError(
+                "value", f"{result.reason or 'is not a phone number'} (use +country code)"))
+        return result.key
+    text = value.strip()
+    if not text:
+        raise ValidationError(FieldError("value", "must not be empty"))
+    return text.upper() if kind == "LOYALTY_ID" else text

@@ -1,0 +1,177 @@
+"""Mutations that write: register sources, ingest records, merge people, split records."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import anyio
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from api.errors import graph_errors
+from api.permissions import CanIngest, IsAdmin
+from api.schema.types import Person, SourceKind, SourceType
+from graph import sources as graph_sources
+from graph.errors import Conflict
+from graph.ingest import ingest_record
+from graph.resolution.resolver import ResolutionResult, Resolver
+
+__all__ = ["StewardshipMutation"]
+
+
+@strawberry.input(description="A source system to register (or update).")
+class SourceRegisterInput:
+    id: str
+    kind: SourceKind  # type: ignore[valid-type]
+    name: str
+    priority: int = 0
+
+
+@strawberry.input(description="One record in the source's native field names (or canonical).")
+class RecordIngestInput:
+    source: str
+    record: JSON
+
+
+@strawberry.type(description="What ingesting a record did.")
+class RecordIngestResult:
+    record_key: str
+    outcome: str = strawberry.field(description="created, updated, unchanged or stale.")
+    decision: str = strawberry.field(description="created (a new person), linked, merged "
+                                     "(it bridged people), moved or unchanged.")
+    rule: str | None
+    score: float | None
+    absorbed_ids: list[str] = strawberry.field(description="360 IDs merged into the person.")
+    person: Person | None
+
+
+@strawberry.input(description="Merge two people by a steward's decision.")
+class PeopleMergeInput:
+    person_a: str
+    person_b: str
+    reason: str = ""
+    override: bool = strawberry.field(default=False, description="Replace cannot-links of an "
+                                      "earlier split between them.")
+
+
+@strawberry.type(description="The people were merged; the oldest 360 ID survived.")
+class PersonMergeSuccess:
+    person: Person
+    absorbed_ids: list[str]
+
+
+@strawberry.type(description="The merge was refused.")
+class MergeConflict:
+    message: str
+
+
+@strawberry.input(description="Split a record out of its person by a steward's decision.")
+class RecordSplitInput:
+    record_key: str
+    reason: str = ""
+
+
+@strawberry.type(description="The record was split out; people lists everyone changed.")
+class RecordSplitSuccess:
+    person: Person
+    people: list[Person]
+
+
+@strawberry.type(description="The split was refused.")
+class SplitConflict:
+    message: str
+
+
+MergeResult = Annotated[PersonMergeSuccess | MergeConflict, strawberry.union("MergeResult")]
+SplitResult = Annotated[RecordSplitSuccess | SplitConflict, strawberry.union("SplitResult")]
+
+
+def _resolver(info: Info) -> Resolver:
+    ctx = info.context
+    return Resolver(ctx.driver, ctx.settings, actor=ctx.principal.actor)
+
+
+async def _people(info: Info, ids: list[str]) -> list[Person]:
+    found = await info.context.loaders.people.load_many(ids)
+    return [p for p in (Person.of(v) for v in found) if p is not None]
+
+
+@strawberry.type
+class StewardshipMutation:
+    @strawberry.mutation(permission_classes=[IsAdmin],
+                         description="Register a source system, or update it.")
+    @graph_errors
+    async def register_source(self, info: Info, input: SourceRegisterInput) -> SourceType:
+        ctx = info.context
+        source = graph_sources.validate_source(input.id, input.kind.value, input.name,
+                                               input.priority)
+        stored = await anyio.to_thread.run_sync(graph_sources.register_source, ctx.driver,
+                                                ctx.settings, source)
+        return SourceType(id=stored.id, kind=SourceKind[stored.kind.value], name=stored.name,
+                          priority=stored.priority)
+
+    @strawberry.mutation(permission_classes=[CanIngest],
+                         description="Ingest one record and resolve it to a person.")
+    @graph_errors
+    async def ingest_record(self, info: Info, input: RecordIngestInput) -> RecordIngestResult:
+        ctx = info.context
+        if not isinstance(input.record, dict):
+            from graph.errors import FieldError, ValidationError
+
+            raise ValidationError(FieldError("record", "must be a JSON object"))
+        results: list[ResolutionResult] = []
+        resolver = _resolver(info)
+
+        def hook(kind: str, outcomes: list[tuple[str, str]]) -> None:
+            keys = [k for k, o in outcomes if o in ("created", "updated")]
+            if kind == "records" and keys:
+                results.append(resolver.resolve(keys))
+
+        outcome = await anyio.to_thread.run_sync(
+            lambda: ingest_record(ctx.driver, ctx.settings, input.source, input.record,
+                                  after_batch=hook))
+        if results:
+            resolution = results[0].of(outcome.key)
+        else:
+            settled = await anyio.to_thread.run_sync(resolver.resolve, [outcome.key])
+            resolution = settled.of(outcome.key)
+        person = (Person.of(await ctx.loaders.people.load(resolution.person_id))
+                  if resolution.person_id else None)
+        return RecordIngestResult(
+            record_key=outcome.key, outcome=outcome.outcome, decision=resolution.decision,
+            rule=resolution.rule, score=resolution.score,
+            absorbed_ids=list(resolution.absorbed), person=person)
+
+    @strawberry.mutation(permission_classes=[IsAdmin],
+                         description="Merge two people; the oldest 360 ID survives and the "
+                                     "other keeps resolving as its alias.")
+    @graph_errors
+    async def merge_people(self, info: Info, input: PeopleMergeInput) -> MergeResult:
+        resolver = _resolver(info)
+        try:
+            result = await anyio.to_thread.run_sync(
+                lambda: resolver.merge_people(input.person_a, input.person_b,
+                                              reason=input.reason, override=input.override))
+        except Conflict as exc:
+            return MergeConflict(message=str(exc))
+        survivor = result.records[0].person_id
+        people = await _people(info, [survivor])
+        return PersonMergeSuccess(person=people[0], absorbed_ids=list(result.records[0].absorbed))
+
+    @strawberry.mutation(permission_classes=[IsAdmin],
+                         description="Split a source record out of its person; the part "
+                                     "holding the oldest record keeps the 360 ID.")
+    @graph_errors
+    async def split_record(self, info: Info, input: RecordSplitInput) -> SplitResult:
+        resolver = _resolver(info)
+        try:
+            result = await anyio.to_thread.run_sync(
+                lambda: resolver.split_record(input.record_key, reason=input.reason))
+        except Conflict as exc:
+            return SplitConflict(message=str(exc))
+        people = await _people(info, list(result.people))
+        mine = result.of(input.record_key).person_id
+        return RecordSplitSuccess(person=next(p for p in people if p.person_id == mine),
+                                  people=people)
+

@@ -1,0 +1,207 @@
+"""Read models for front ends: people and their source records, fetched in batches.
+
+Every function takes many keys and answers in one query (``UNWIND $ids``), so the API's
+DataLoaders cost one round trip per kind of data per request, whatever the number of people on
+a page. Dates come back as ISO strings (``toString`` in Cypher): the API returns text, and
+letting the driver build native temporal objects is measurably slower (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, LiteralString
+
+import neo4j
+
+from graph.db import translate_errors
+from graph.settings import Settings
+
+__all__ = ["ConsentView", "PersonView", "RecordView", "consents_of_people", "people_by_ids",
+           "person_id_by_identifier",
+           "person_id_by_record", "records_by_keys", "records_of_people"]
+
+GOLDEN_FIELDS = ("givenName", "familyName", "birthDate", "email", "phone", "addressLine1",
+                 "addressLine2", "city", "postcode", "country", "loyaltyId")
+
+
+@dataclass(frozen=True, slots=True)
+class PersonView:
+    """A person's golden record: ``golden`` maps attribute -> value (ISO text for dates),
+    ``golden_sources`` attribute -> record key it came from; ``aliases`` absorbed 360 IDs."""
+
+    id: str
+    created_at: str
+    updated_at: str
+    golden: dict[str, Any]
+    golden_sources: dict[str, str]
+    sources: tuple[str, ...]
+    record_count: int
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordView:
+    """A source record with its source and identifiers, and why it belongs to its person."""
+
+    key: str
+    source_id: str
+    source_kind: str
+    source_record_id: str
+    attributes: dict[str, Any]
+    identifiers: tuple[tuple[str, str], ...]
+    quality_flags: tuple[str, ...]
+    updated_at: str | None
+    created_at: str | None
+    raw: str | None
+    person_id: str | None
+    link: dict[str, Any] | None
+
+
+_PEOPLE: LiteralString = """
+UNWIND $ids AS id
+OPTIONAL MATCH (direct:Person {id: id})
+OPTIONAL MATCH (:PersonAlias {id: id})-[:ALIAS_OF]->(aliased:Person)
+WITH id, coalesce(direct, aliased) AS p
+WHERE p IS NOT NULL
+RETURN id AS asked, p.id AS id, toString(p.createdAt) AS createdAt,
+       toString(p.updatedAt) AS updatedAt,
+       p {.givenName, .familyName, .email, .phone, .addressLine1, .addressLine2, .city,
+          .postcode, .country, .loyaltyId, birthDate: toString(p.birthDate)} AS golden,
+       p.goldenSources AS goldenSources, p.sources AS sources, p.recordCount AS recordCount,
+       [(a:PersonAlias)-[:ALIAS_OF]->(p) | a.id] AS aliases
+"""
+
+_RECORD_FIELDS: LiteralString = """
+RETURN r.key AS key, s.id AS sourceId, s.kind AS sourceKind, r.sourceId AS recordId,
+       r {.givenName, .familyName, .email, .phone, .addressLine1, .addressLine2, .city,
+          .postcode, .country, .loyaltyId, birthDate: toString(r.birthDate)} AS attributes,
+       [(r)-[:HAS_IDENTIFIER]->(i:Identifier) | [i.type, i.value]] AS identifiers,
+       coalesce(r.qualityFlags, []) AS qualityFlags, toString(r.updatedAt) AS updatedAt,
+       toString(r.createdAt) AS createdAt, r.raw AS raw, p.id AS personId,
+       CASE WHEN h IS NULL THEN null ELSE h {.rule, .score, .scores, .matched, .actor,
+            linkedAt: toString(h.linkedAt)} END AS link
+"""
+
+_RECORDS_OF_PEOPLE: LiteralString = ("""
+UNWIND $ids AS id
+MATCH (p:Person {id: id})-[h:HAS_RECORD]->(r:SourceRecord)-[:FROM]->(s:Source)
+WHERE $kind IS NULL OR s.kind = $kind
+WITH p, h, r, s ORDER BY r.key
+""" + _RECORD_FIELDS)
+
+_RECORDS_BY_KEYS: LiteralString = ("""
+UNWIND $keys AS key
+MATCH (r:SourceRecord {key: key})-[:FROM]->(s:Source)
+OPTIONAL MATCH (p:Person)-[h:HAS_RECORD]->(r)
+""" + _RECORD_FIELDS)
+
+_BY_RECORD: LiteralString = """
+MATCH (p:Person)-[:HAS_RECORD]->(:SourceRecord {key: $key})
+RETURN p.id AS id
+"""
+
+_BY_IDENTIFIER: LiteralString = """
+MATCH (:Identifier {type: $type, value: $value})<-[:HAS_IDENTIFIER]-(:SourceRecord)
+      <-[:HAS_RECORD]-(p:Person)
+RETURN DISTINCT p.id AS id ORDER BY id LIMIT 2
+"""
+
+
+def _read(driver: neo4j.Driver, settings: Settings, query: LiteralString, **params: Any
+          ) -> list[neo4j.Record]:
+    with translate_errors(settings):
+        records, _, _ = driver.execute_query(query, params, database_=settings.neo4j_database,
+                                             routing_=neo4j.RoutingControl.READ)
+    return records
+
+
+def people_by_ids(driver: neo4j.Driver, settings: Settings, ids: Sequence[str]
+                  ) -> dict[str, PersonView]:
+    """``{asked id: PersonView}`` for ids and absorbed aliases that exist (others absent)."""
+    out = {}
+    for row in _read(driver, settings, _PEOPLE, ids=list(dict.fromkeys(ids))):
+        out[row["asked"]] = PersonView(
+            id=row["id"], created_at=row["createdAt"], updated_at=row["updatedAt"],
+            golden=dict(row["golden"]), golden_sources=json.loads(row["goldenSources"] or "{}"),
+            sources=tuple(row["sources"] or ()), record_count=int(row["recordCount"] or 0),
+            aliases=tuple(sorted(row["aliases"])),
+        )
+    return out
+
+
+def _record_view(row: neo4j.Record) -> RecordView:
+    link = dict(row["link"]) if row["link"] is not None else None
+    if link is not None:
+        link["scores"] = json.loads(link.get("scores") or "{}")
+    return RecordView(
+        key=row["key"], source_id=row["sourceId"], source_kind=row["sourceKind"],
+        source_record_id=row["recordId"], attributes=dict(row["attributes"]),
+        identifiers=tuple((t, v) for t, v in row["identifiers"]),
+        quality_flags=tuple(row["qualityFlags"]), updated_at=row["updatedAt"],
+        created_at=row["createdAt"], raw=row["raw"], person_id=row["personId"], link=link,
+    )
+
+
+def records_of_people(driver: neo4j.Driver, settings: Settings, ids: Sequence[str],
+                      kind: str | None = None) -> dict[str, list[RecordView]]:
+    """``{person id: [RecordView]}`` ordered by record key; ``kind`` filters by source kind."""
+    out: dict[str, list[RecordView]] = {pid: [] for pid in ids}
+    for row in _read(driver, settings, _RECORDS_OF_PEOPLE, ids=list(dict.fromkeys(ids)),
+                     kind=kind):
+        out[row["personId"]].append(_record_view(row))
+    return out
+
+
+def records_by_keys(driver: neo4j.Driver, settings: Settings, keys: Sequence[str]
+                    ) -> dict[str, RecordView]:
+    """``{record key: RecordView}`` for the keys that exist."""
+    return {row["key"]: _record_view(row)
+            for row in _read(driver, settings, _RECORDS_BY_KEYS, keys=list(dict.fromkeys(keys)))}
+
+
+def person_id_by_record(driver: neo4j.Driver, settings: Settings, key: str) -> str | None:
+    """The person holding source record ``key``, or None."""
+    rows = _read(driver, settings, _BY_RECORD, key=key)
+    return rows[0]["id"] if rows else None
+
+
+def person_id_by_identifier(driver: neo4j.Driver, settings: Settings, type_: str, value: str
+                            ) -> list[str]:
+    """People holding a record with identifier (type, value); more than one means the
+    identifier is shared (a placeholder, a household) and callers should say so."""
+    return [row["id"] for row in _read(driver, settings, _BY_IDENTIFIER, type=type_,
+                                       value=value)]
+
+
+_CONSENTS: LiteralString = """
+UNWIND $ids AS id
+MATCH (p:Person {id: id})-[:GAVE]->(c:Consent)
+WITH p, c ORDER BY c.at DESC, c.key
+WITH p, c.channel AS channel, c.purpose AS purpose, collect(c)[0] AS latest
+RETURN p.id AS personId, channel, purpose, latest.status AS status,
+       toString(latest.at) AS at, latest.sourceKey AS sourceKey
+ORDER BY channel, purpose
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentView:
+    """The effective consent of a person for one channel and purpose: its latest event."""
+
+    channel: str
+    purpose: str
+    status: str
+    at: str
+    source_key: str | None
+
+
+def consents_of_people(driver: neo4j.Driver, settings: Settings, ids: Sequence[str]
+                       ) -> dict[str, list[ConsentView]]:
+    """``{person id: [ConsentView]}``: the latest event per channel and purpose."""
+    out: dict[str, list[ConsentView]] = {pid: [] for pid in ids}
+    for row in _read(driver, settings, _CONSENTS, ids=list(dict.fromkeys(ids))):
+        out[row["personId"]].append(ConsentView(row["channel"], row["purpose"], row["status"],
+                                                row["at"], row["sourceKey"]))
+    return out
