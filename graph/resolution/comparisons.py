@@ -49,6 +49,8 @@ def _empty(value: Any) -> bool:
     """None, whitespace-only text, or a tuple whose parts are all empty (``()`` included)."""
     if value is None:
         return True
+    if type(value) is str:
+        return not value or value.isspace()
     if isinstance(value, tuple):
         return all(_empty(v) for v in value)
     return isinstance(value, str) and not value.strip()

@@ -139,6 +139,8 @@ def _fold_chars(text: str) -> str:
 
 @lru_cache(maxsize=200_000)
 def _fold_cached(text: str) -> str:
+    if is_blank(text):
+        return ""
     folded = _fold_chars(text)
     return "" if is_blank(folded) else folded
 
@@ -151,10 +153,10 @@ def fold(text: str | None) -> str:
     ``.``) removed. "" for None and for text that is, or folds to, a blank placeholder (so
     ``fold(fold(x)) == fold(x)``).
     """
-    if text is None or is_blank(text):
-        return ""
     if isinstance(text, str):  # names, cities and streets repeat: fold each spelling once
         return _fold_cached(text)
+    if text is None or is_blank(text):
+        return ""
     folded = _fold_chars(text)
     return "" if is_blank(folded) else folded
 
