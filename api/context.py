@@ -34,9 +34,21 @@ class Loaders:
                                                    ids)
             return [found.get(i, []) for i in ids]
 
+        def history_loader(kind: str) -> DataLoader:
+            async def load(ids: list[str]) -> list[list[dict[str, Any]]]:
+                found = await anyio.to_thread.run_sync(views.history_of_people, driver,
+                                                       settings, kind, ids)
+                return [found.get(i, []) for i in ids]
+            return DataLoader(load_fn=load)
+
         self.people = DataLoader(load_fn=people)
         self.records = DataLoader(load_fn=records)
         self.consents = DataLoader(load_fn=consents)
+        self._history = {kind: history_loader(kind) for kind in views.HISTORY_QUERIES}
+
+    async def history(self, kind: str, person_id: str) -> list[dict[str, Any]]:
+        """Rows of one history kind (orders, cases, ...) of a person, newest first."""
+        return await self._history[kind].load(person_id)
 
 
 @dataclass

@@ -7,13 +7,19 @@ latest event (by ``at``) over every record of the person.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, LiteralString
 
 import neo4j
 
+from graph.db import translate_errors
+from graph.errors import FieldError, NotFound, ValidationError
+from graph.models import event_key
 from graph.records import ENSURE_RECORD
+from graph.resolution.normalize import parse_datetime
+from graph.settings import Settings
 
-__all__ = ["upsert_consents"]
+__all__ = ["CHANNELS", "STATUSES", "set_consent", "upsert_consents"]
 
 _CONSENTS: LiteralString = ("MATCH (s:Source {id: $source}) UNWIND $rows AS row "
                             + ENSURE_RECORD + """
@@ -37,3 +43,51 @@ def upsert_consents(tx: neo4j.ManagedTransaction, source_id: str,
     """Add consent events once each; returns ``[(key, created|unchanged)]``."""
     rows = sorted(rows, key=lambda r: r["key"])
     return [(r["key"], r["outcome"]) for r in tx.run(_CONSENTS, source=source_id, rows=rows)]
+
+
+CHANNELS = frozenset({"EMAIL", "SMS", "PHONE", "POST", "PUSH", "WEB"})
+STATUSES = frozenset({"GRANTED", "WITHDRAWN"})
+
+_SET: LiteralString = """
+MATCH (p:Person {id: $personId})
+MERGE (c:Consent {key: $key})
+ON CREATE SET c.channel = $channel, c.purpose = $purpose, c.status = $status,
+              c.at = datetime($at), c.sourceKey = $sourceKey, c.source = 'api'
+MERGE (p)-[:GAVE]->(c)
+RETURN p.id AS id
+"""
+
+
+def set_consent(driver: neo4j.Driver, settings: Settings, person_id: str, channel: str,
+                purpose: str, status: str, *, actor: str, at: str | None = None) -> str:
+    """Record a consent event given to the API for a person (channel EMAIL, SMS, PHONE, POST,
+    PUSH or WEB; status GRANTED or WITHDRAWN; ``at`` ISO 8601, default now). The event is
+    keyed by person, channel, purpose, status and time, so a retry with the same ``at`` adds
+    nothing. Returns the event key. Raises :class:`ValidationError` naming each bad field and
+    :class:`NotFound` for an unknown person.
+    """
+    errors: list[FieldError] = []
+    channel, purpose, status = (channel or "").strip().upper(), (purpose or "").strip().upper(), (
+        status or "").strip().upper()
+    if channel not in CHANNELS:
+        errors.append(FieldError("channel", f"must be one of {', '.join(sorted(CHANNELS))}"))
+    if not purpose or not purpose.replace("_", "").isalnum():
+        errors.append(FieldError("purpose", "must be a word such as MARKETING or PROFILING"))
+    if status not in STATUSES:
+        errors.append(FieldError("status", "must be GRANTED or WITHDRAWN"))
+    try:
+        moment = parse_datetime(at) if at else datetime.now(UTC)
+    except ValueError as exc:
+        errors.append(FieldError("at", str(exc)))
+        moment = None
+    if errors:
+        raise ValidationError(errors)
+    assert moment is not None
+    key = event_key("api", person_id, channel, purpose, status, moment.isoformat())
+    with translate_errors(settings):
+        records, _, _ = driver.execute_query(
+            _SET, personId=person_id, key=key, channel=channel, purpose=purpose, status=status,
+            at=moment.isoformat(), sourceKey=f"api:{actor}", database_=settings.neo4j_database)
+    if not records:
+        raise NotFound(f"no person with id {person_id!r}")
+    return key

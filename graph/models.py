@@ -6,6 +6,7 @@ documents its Neo4j node.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -14,6 +15,8 @@ __all__ = [
     "EVENT_TYPES",
     "Source",
     "SourceKind",
+    "event_key",
+    "record_key",
 ]
 
 
@@ -55,3 +58,14 @@ CANONICAL_FIELDS: tuple[str, ...] = (
 EVENT_TYPES: tuple[str, ...] = (
     "records", "products", "orders", "order_lines", "carts", "cases", "engagement", "consents",
 )
+
+
+def record_key(source_id: str, record_id: str) -> str:
+    """The unique ``SourceRecord.key``: the record's id scoped by its source (``src:id``)."""
+    return f"{source_id}:{record_id}"
+
+
+def event_key(source_id: str, *parts: object) -> str:
+    """Stable key of an event without an id of its own: a hash of its identifying fields."""
+    digest = hashlib.sha1("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:20]
+    return f"{source_id}:{digest}"

@@ -18,7 +18,8 @@ import neo4j
 from graph.db import translate_errors
 from graph.settings import Settings
 
-__all__ = ["ConsentView", "PersonView", "RecordView", "consents_of_people", "people_by_ids",
+__all__ = ["HISTORY_QUERIES", "ConsentView", "PersonView", "RecordView", "consents_of_people",
+           "history_of_people", "people_by_ids",
            "person_id_by_identifier",
            "person_id_by_record", "records_by_keys", "records_of_people"]
 
@@ -204,4 +205,72 @@ def consents_of_people(driver: neo4j.Driver, settings: Settings, ids: Sequence[s
     for row in _read(driver, settings, _CONSENTS, ids=list(dict.fromkeys(ids))):
         out[row["personId"]].append(ConsentView(row["channel"], row["purpose"], row["status"],
                                                 row["at"], row["sourceKey"]))
+    return out
+
+
+_ORDERS: LiteralString = """
+UNWIND $ids AS id
+MATCH (p:Person {id: id})-[:HAS_RECORD]->(r:SourceRecord)-[:PLACED]->(o:Order)
+WHERE o.placeholder IS NULL
+RETURN p.id AS personId, o.key AS key, o.id AS id, o.source AS source, r.key AS recordKey,
+       toString(o.placedAt) AS placedAt, o.status AS status, o.total AS total,
+       o.currency AS currency,
+       [(o)-[c:CONTAINS]->(pr:Product) | {sku: pr.sku, name: pr.name, category: pr.category,
+         quantity: c.quantity, unitPrice: c.unitPrice, lineKey: c.lineKey}] AS lines
+ORDER BY personId, placedAt DESC, key
+"""
+
+_CASES: LiteralString = """
+UNWIND $ids AS id
+MATCH (p:Person {id: id})-[:HAS_RECORD]->(r:SourceRecord)-[:OPENED]->(c:Case)
+WHERE c.placeholder IS NULL
+RETURN p.id AS personId, c.key AS key, c.id AS id, c.source AS source, r.key AS recordKey,
+       c.subject AS subject, c.status AS status, c.channel AS channel,
+       toString(c.openedAt) AS openedAt, toString(c.closedAt) AS closedAt
+ORDER BY personId, openedAt DESC, key
+"""
+
+_ENGAGEMENTS: LiteralString = """
+UNWIND $ids AS id
+MATCH (p:Person {id: id})-[:HAS_RECORD]->(r:SourceRecord)-[:ENGAGED]->(e:Engagement)
+RETURN p.id AS personId, e.key AS key, e.source AS source, r.key AS recordKey, e.type AS type,
+       e.channel AS channel, e.campaign AS campaign, toString(e.at) AS at
+ORDER BY personId, at DESC, key
+"""
+
+_CARTS: LiteralString = """
+UNWIND $ids AS id
+MATCH (p:Person {id: id})-[:HAS_RECORD]->(r:SourceRecord)-[:HAS_CART]->(c:Cart)
+WHERE c.placeholder IS NULL
+RETURN p.id AS personId, c.key AS key, c.id AS id, c.source AS source, r.key AS recordKey,
+       c.status AS status, toString(c.updatedAt) AS updatedAt, c.total AS total,
+       c.currency AS currency,
+       [(c)-[l:CONTAINS]->(pr:Product) | {sku: pr.sku, name: pr.name, category: pr.category,
+         quantity: l.quantity, unitPrice: pr.price}] AS lines
+ORDER BY personId, updatedAt DESC, key
+"""
+
+_CONSENT_HISTORY: LiteralString = """
+UNWIND $ids AS id
+MATCH (p:Person {id: id})-[:GAVE]->(c:Consent)
+RETURN p.id AS personId, c.key AS key, c.channel AS channel, c.purpose AS purpose,
+       c.status AS status, toString(c.at) AS at, c.sourceKey AS sourceKey
+ORDER BY personId, at DESC, key
+"""
+
+#: History kinds, each ``{person id: [row dict]}`` newest first (see ``history_of_people``).
+HISTORY_QUERIES: dict[str, LiteralString] = {
+    "orders": _ORDERS, "cases": _CASES, "engagements": _ENGAGEMENTS, "carts": _CARTS,
+    "consentHistory": _CONSENT_HISTORY,
+}
+
+
+def history_of_people(driver: neo4j.Driver, settings: Settings, kind: str,
+                      ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """``{person id: [row]}`` of one history kind (orders, cases, engagements, carts,
+    consentHistory) over all of each person's records, newest first. Times are ISO text."""
+    out: dict[str, list[dict[str, Any]]] = {pid: [] for pid in ids}
+    for row in _read(driver, settings, HISTORY_QUERIES[kind], ids=list(dict.fromkeys(ids))):
+        data = dict(row)
+        out[data.pop("personId")].append(data)
     return out

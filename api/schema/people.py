@@ -40,6 +40,17 @@ class PeopleQuery:
         return Person.of(await info.context.loaders.people.load(id.strip()))
 
     @strawberry.field(permission_classes=[CanReadPeople],
+                      description="Several people by 360 ID (or alias) in one request, in the "
+                                  "order asked; unknown ids are left out. At most the page size.")
+    @graph_errors
+    async def people(self, info: Info, ids: list[str]) -> list[Person]:
+        if len(ids) > info.context.settings.max_page_size:
+            raise ValidationError(FieldError(
+                "ids", f"at most {info.context.settings.max_page_size} per request"))
+        found = await info.context.loaders.people.load_many([i.strip() for i in ids])
+        return [p for p in (Person.of(v) for v in found) if p is not None]
+
+    @strawberry.field(permission_classes=[CanReadPeople],
                       description="The person holding a source's record. Null when unknown.")
     @graph_errors
     async def person_by_source_record(

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from enum import Enum
-from typing import Generic, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -14,72 +12,15 @@ from strawberry.types import Info
 from api.auth import Role
 from api.errors import graph_errors
 from api.permissions import CanReadPeople
+from api.schema.history import PersonHistory
+from api.schema.pagination import Connection, paginate
 from graph import views
-from graph.errors import FieldError, ValidationError
 from graph.models import SourceKind as GraphSourceKind
 
-__all__ = ["Connection", "ConsentType", "Person", "SourceRecord", "SourceType", "paginate"]
-
-N = TypeVar("N")
+__all__ = ["ConsentType", "Person", "SourceRecord", "SourceType"]
 
 SourceKind = strawberry.enum(Enum("SourceKind", {k.value: k.value for k in GraphSourceKind}),
                              description="What kind of system a source is.")
-
-
-@strawberry.type(description="Relay page information.")
-class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
-
-
-@strawberry.type(description="An edge of a connection: a node and its cursor.")
-class Edge(Generic[N]):
-    cursor: str
-    node: N
-
-
-@strawberry.type(description="A page of a list that can grow (Relay connection).")
-class Connection(Generic[N]):
-    edges: list[Edge[N]]
-    page_info: PageInfo
-    total_count: int
-
-
-def _cursor(offset: int) -> str:
-    return base64.b64encode(f"offset:{offset}".encode()).decode()
-
-
-def _offset(cursor: str | None) -> int:
-    if cursor is None:
-        return -1
-    try:
-        kind, _, value = base64.b64decode(cursor.encode(), validate=True).decode().partition(":")
-        if kind != "offset":
-            raise ValueError
-        return int(value)
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationError(FieldError("after", "is not a cursor of this list")) from None
-
-
-def paginate(items: Sequence[N], first: int | None, after: str | None, max_page: int
-             ) -> Connection[N]:
-    """One page of ``items`` after cursor ``after``; ``first`` is capped at ``max_page``.
-
-    Raises :class:`ValidationError` for a negative ``first`` or a foreign cursor.
-    """
-    if first is not None and first < 0:
-        raise ValidationError(FieldError("first", "must not be negative"))
-    size = min(first if first is not None else max_page, max_page)
-    start = _offset(after) + 1
-    page = items[start:start + size]
-    edges = [Edge(cursor=_cursor(start + i), node=node) for i, node in enumerate(page)]
-    return Connection(
-        edges=edges, total_count=len(items),
-        page_info=PageInfo(has_next_page=start + size < len(items), has_previous_page=start > 0,
-                           start_cursor=edges[0].cursor if edges else None,
-                           end_cursor=edges[-1].cursor if edges else None))
 
 
 @strawberry.type(name="Source", description="A registered system that sends records.")
@@ -193,7 +134,7 @@ _CONSENTED_CHANNEL = {"email": "EMAIL", "phone": "SMS"}
 
 @strawberry.type(description="The unified individual: one stable 360 ID across every system, "
                  "golden attributes reconciled from the records.")
-class Person(relay.Node):
+class Person(PersonHistory, relay.Node):
     person_id: relay.NodeID[str] = strawberry.field(description="The stable 360 ID.")
     given_name: str | None
     family_name: str | None

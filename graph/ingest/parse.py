@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from graph.errors import FieldError, ValidationError
-from graph.models import Source
+from graph.models import Source, event_key, record_key
 from graph.resolution.blocking import keys_for
 from graph.resolution.normalize import (
     clean_text,
@@ -41,17 +41,6 @@ CONSENT_STATUS = {
     "DENIED": "WITHDRAWN", "UNSUBSCRIBED": "WITHDRAWN", "REVOKED": "WITHDRAWN",
 }
 CART_STATUS = frozenset({"OPEN", "ABANDONED", "CONVERTED"})
-
-
-def record_key(source_id: str, record_id: str) -> str:
-    """The unique ``SourceRecord.key``: the record's id scoped by its source (``src:id``)."""
-    return f"{source_id}:{record_id}"
-
-
-def event_key(source_id: str, *parts: object) -> str:
-    """Stable key of an event without an id of its own: a hash of its identifying fields."""
-    digest = hashlib.sha1("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:20]
-    return f"{source_id}:{digest}"
 
 
 class _Collector:

@@ -1,0 +1,71 @@
+"""Relay connections: ``first``/``after`` pages with ``pageInfo`` and ``totalCount``."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import Generic, TypeVar
+
+import strawberry
+
+from graph.errors import FieldError, ValidationError
+
+__all__ = ["Connection", "Edge", "PageInfo", "paginate"]
+
+N = TypeVar("N")
+
+
+@strawberry.type(description="Relay page information.")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type(description="An edge of a connection: a node and its cursor.")
+class Edge(Generic[N]):
+    cursor: str
+    node: N
+
+
+@strawberry.type(description="A page of a list that can grow (Relay connection).")
+class Connection(Generic[N]):
+    edges: list[Edge[N]]
+    page_info: PageInfo
+    total_count: int
+
+
+def _cursor(offset: int) -> str:
+    return base64.b64encode(f"offset:{offset}".encode()).decode()
+
+
+def _offset(cursor: str | None) -> int:
+    if cursor is None:
+        return -1
+    try:
+        kind, _, value = base64.b64decode(cursor.encode(), validate=True).decode().partition(":")
+        if kind != "offset":
+            raise ValueError
+        return int(value)
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationError(FieldError("after", "is not a cursor of this list")) from None
+
+
+def paginate(items: Sequence[N], first: int | None, after: str | None, max_page: int
+             ) -> Connection[N]:
+    """One page of ``items`` after cursor ``after``; ``first`` is capped at ``max_page``.
+
+    Raises :class:`ValidationError` for a negative ``first`` or a foreign cursor.
+    """
+    if first is not None and first < 0:
+        raise ValidationError(FieldError("first", "must not be negative"))
+    size = min(first if first is not None else max_page, max_page)
+    start = _offset(after) + 1
+    page = items[start:start + size]
+    edges = [Edge(cursor=_cursor(start + i), node=node) for i, node in enumerate(page)]
+    return Connection(
+        edges=edges, total_count=len(items),
+        page_info=PageInfo(has_next_page=start + size < len(items), has_previous_page=start > 0,
+                           start_cursor=edges[0].cursor if edges else None,
+                           end_cursor=edges[-1].cursor if edges else None))

@@ -1,0 +1,160 @@
+"""History through the API: orders, carts, cases, engagement, consents, timeline; events
+ingest; consent setting; and the query count of a page of people (no N+1)."""
+
+from __future__ import annotations
+
+import pytest
+
+from graph import views
+
+
+def gql(client, query: str, **variables):
+    response = client.post("/graphql", json={"query": query, "variables": variables})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def codes(body) -> list[str]:
+    return [e.get("extensions", {}).get("code") for e in body.get("errors", [])]
+
+
+EVENTS = """mutation($source: String!, $type: EventType!, $rows: [JSON!]!) {
+  ingestEvents(input: {source: $source, type: $type, rows: $rows}) {
+    created updated unchanged stale rejected errors { row field reason } } }"""
+RECORD = """mutation($source: String!, $record: JSON!) {
+  ingestRecord(input: {source: $source, record: $record}) { person { personId } } }"""
+
+
+@pytest.fixture
+def ann(http, client_as):
+    for sid, kind in (("shop", "COMMERCE"), ("desk", "SERVICE"), ("mail", "MARKETING")):
+        gql(http, 'mutation($id: String!, $kind: SourceKind!) { registerSource(input: '
+                  '{id: $id, kind: $kind, name: $id}) { id } }', id=sid, kind=kind)
+    ingester = client_as("ingest")
+    pid = gql(ingester, RECORD, source="shop", record={"customer_no": "C1", "first_name": "Ann",
+              "email": "ann@example.com"})["data"]["ingestRecord"]["person"]["personId"]
+    gql(ingester, RECORD, source="desk", record={"Id": "003A", "FirstName": "Ann",
+        "PersonEmail": "ann@example.com"})
+    body = gql(ingester, EVENTS, source="shop", type="PRODUCTS", rows=[
+        {"product_id": "SKU-1", "product_name": "Mug", "price": "9.50", "currency": "EUR"}])
+    assert body["data"]["ingestEvents"]["created"] == 1
+    body = gql(ingester, EVENTS, source="shop", type="ORDERS", rows=[
+        {"order_no": "O1", "customer_no": "C1", "creation_date": "2025-01-10T10:00:00Z",
+         "status": "paid", "order_total": "19.00", "currency": "EUR"},
+        {"order_no": "O2", "customer_no": "C1", "creation_date": "2025-03-10T10:00:00Z",
+         "status": "shipped", "order_total": "9.50", "currency": "EUR"},
+        {"order_no": "", "customer_no": "C1", "creation_date": "not a date"}])
+    result = body["data"]["ingestEvents"]
+    assert (result["created"], result["rejected"]) == (2, 1)
+    assert {(e["row"], e["field"]) for e in result["errors"]} == {(2, "order_no"), (2, "creation_date")}
+    gql(ingester, EVENTS, source="shop", type="ORDER_LINES", rows=[
+        {"order_no": "O1", "position": "1", "product_id": "SKU-1", "quantity": "2", "base_price": "9.50"}])
+    gql(ingester, EVENTS, source="desk", type="CASES", rows=[
+        {"CaseNumber": "00007", "ContactId": "003A", "Subject": "Broken mug", "Status": "New",
+         "CreatedDate": "2025-02-01T09:00:00Z"}])
+    gql(ingester, EVENTS, source="shop", type="CARTS", rows=[
+        {"basket_id": "K1", "customer_no": "C1", "status": "abandoned",
+         "last_modified": "2025-03-20T10:00:00Z", "items": [{"sku": "SKU-1", "quantity": 1}]}])
+    return pid
+
+
+HISTORY = """query($id: String!, $since: String) { person(id: $id) {
+  orders(first: 5, since: $since) { totalCount edges { node { orderId status total sourceRecord lines { sku quantity name } } } }
+  cases { totalCount edges { node { caseId subject sourceRecord } } }
+  carts { edges { node { status lines { sku quantity } } } }
+  timeline(first: 10) { totalCount edges { node { at type sourceRecord summary } } } } }"""
+
+
+def test_history_of_every_system_hangs_off_the_person(client_as, ann):
+    person = gql(client_as("agent"), HISTORY, id=ann)["data"]["person"]
+    orders = [e["node"] for e in person["orders"]["edges"]]
+    assert [o["orderId"] for o in orders] == ["O2", "O1"]  # newest first
+    assert orders[1]["lines"] == [{"sku": "SKU-1", "quantity": 2, "name": "Mug"}]
+    assert orders[0]["sourceRecord"] == "shop:C1"
+    assert person["cases"]["edges"][0]["node"] == {"caseId": "00007", "subject": "Broken mug",
+                                                   "sourceRecord": "desk:003A"}
+    assert person["carts"]["edges"][0]["node"] == {"status": "ABANDONED",
+                                                   "lines": [{"sku": "SKU-1", "quantity": 1}]}
+    timeline = [e["node"]["type"] for e in person["timeline"]["edges"]]
+    assert timeline == ["ORDER", "CASE", "ORDER"]
+    since = gql(client_as("agent"), HISTORY, id=ann, since="2025-02-15T00:00:00Z")["data"]["person"]
+    assert since["orders"]["totalCount"] == 1
+
+
+def test_bad_time_filter_is_bad_user_input(client_as, ann):
+    body = gql(client_as("agent"), HISTORY, id=ann, since="last tuesday")
+    assert codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["fields"][0]["field"] == "since"
+
+
+CONSENT = """mutation($id: String!, $channel: String!, $status: String!, $at: String) {
+  setConsent(input: {personId: $id, channel: $channel, purpose: "marketing", status: $status, at: $at}) {
+    consents { channel purpose status sourceRecord } } }"""
+
+
+def test_agents_set_consent_the_latest_event_wins_and_history_is_kept(client_as, ann):
+    agent = client_as("agent")
+    gql(agent, CONSENT, id=ann, channel="email", status="granted", at="2025-01-01T00:00:00Z")
+    body = gql(agent, CONSENT, id=ann, channel="email", status="withdrawn", at="2025-02-01T00:00:00Z")
+    assert body["data"]["setConsent"]["consents"] == [
+        {"channel": "EMAIL", "purpose": "MARKETING", "status": "WITHDRAWN",
+         "sourceRecord": "api:api-key:agen…"}]
+    again = gql(agent, CONSENT, id=ann, channel="email", status="withdrawn", at="2025-02-01T00:00:00Z")
+    assert "errors" not in again
+    history = gql(agent, """query($id: String!) { person(id: $id) { consentHistory { totalCount
+        edges { node { status at } } } } }""", id=ann)["data"]["person"]["consentHistory"]
+    assert history["totalCount"] == 2  # the retry added nothing
+    assert [e["node"]["status"] for e in history["edges"]] == ["WITHDRAWN", "GRANTED"]
+
+
+@pytest.mark.parametrize(("role", "code"), [("marketer", "FORBIDDEN"), ("ingest", "FORBIDDEN")])
+def test_only_agents_and_admins_set_consent(client_as, ann, role, code):
+    body = gql(client_as(role), CONSENT, id=ann, channel="email", status="granted")
+    assert codes(body) == [code]
+
+
+def test_bad_consent_input_names_each_field(client_as, ann):
+    body = gql(client_as("agent"), CONSENT, id=ann, channel="pigeon", status="maybe")
+    assert codes(body) == ["BAD_USER_INPUT"]
+    assert {f["field"] for f in body["errors"][0]["extensions"]["fields"]} == {"channel", "status"}
+    body = gql(client_as("agent"), CONSENT, id="p-unknown", channel="email", status="granted")
+    assert codes(body) == ["NOT_FOUND"]
+
+
+def test_events_for_an_unknown_source_or_non_object_rows_are_refused(client_as):
+    ingester = client_as("ingest")
+    assert codes(gql(ingester, EVENTS, source="nowhere", type="ORDERS", rows=[{}])) == ["NOT_FOUND"]
+    body = gql(ingester, EVENTS, source="nowhere", type="ORDERS", rows=[1, "x"])
+    assert codes(body) == ["BAD_USER_INPUT"]
+
+
+PAGE = """query($ids: [String!]!) { people(ids: $ids) { personId givenName
+  sourceRecords(first: 5) { totalCount edges { node { recordKey whyLinked { rule } } } }
+  orders(first: 10) { totalCount edges { node { orderId lines { sku } } } }
+  consents { channel status } } }"""
+
+
+def test_a_page_of_people_costs_a_constant_number_of_queries(http, client_as, monkeypatch):
+    gql(http, 'mutation { registerSource(input: {id: "shop", kind: COMMERCE, name: "Shop"}) { id } }')
+    ingester = client_as("ingest")
+    ids = []
+    for n in range(50):
+        body = gql(ingester, RECORD, source="shop", record={"customer_no": f"C{n}", "first_name": f"P{n}",
+                   "email": f"p{n}@example.com"})
+        ids.append(body["data"]["ingestRecord"]["person"]["personId"])
+        gql(ingester, EVENTS, source="shop", type="ORDERS", rows=[
+            {"order_no": f"O{n}", "customer_no": f"C{n}", "creation_date": "2025-01-10T10:00:00Z"}])
+    calls: list[str] = []
+    original = views._read
+
+    def counting(driver, settings, query, **params):
+        calls.append(query.strip().splitlines()[0])
+        return original(driver, settings, query, **params)
+
+    monkeypatch.setattr(views, "_read", counting)
+    for size in (5, 50):
+        calls.clear()
+        body = gql(client_as("agent"), PAGE, ids=ids[:size])
+        people = body["data"]["people"]
+        assert len(people) == size and all(p["orders"]["totalCount"] == 1 for p in people)
+        assert len(calls) <= 4, calls  # people, records, orders, consents: one query each
