@@ -36,11 +36,11 @@ class _GraphQL(GraphQL):
                        response=response)
 
 
-def _unauthenticated() -> JSONResponse:
+def _unauthenticated(presented: bool = False) -> JSONResponse:
+    message = ("the API key or bearer token is not valid" if presented else
+               "authentication required: send X-API-Key or Authorization: Bearer <token>")
     return JSONResponse(
-        {"errors": [{"message": "authentication required: send X-API-Key or "
-                                "Authorization: Bearer <token>",
-                     "extensions": {"code": "UNAUTHENTICATED"}}]},
+        {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
         status_code=401, headers={"WWW-Authenticate": 'Bearer realm="customer360"'})
 
 
@@ -61,7 +61,9 @@ class _Authenticated:
                 if scope["type"] == "websocket":
                     await send({"type": "websocket.close", "code": 4401})
                     return
-                await _unauthenticated()(scope, receive, send)
+                presented = bool(conn.headers.get("x-api-key")
+                                 or conn.headers.get("authorization"))
+                await _unauthenticated(presented)(scope, receive, send)
                 return
             scope["c360.principal"] = principal
         await self.app(scope, receive, send)
@@ -105,7 +107,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        driver = await anyio.to_thread.run_sync(db.connect, settings)
+        # short retries: a request while Neo4j is down answers UNAVAILABLE in seconds
+        driver = await anyio.to_thread.run_sync(
+            lambda: db.connect(settings, retry_s=5.0, connect_timeout_s=3.0))
         app.state.driver = driver
         app.state.settings = settings
         app.state.api_keys = api_keys

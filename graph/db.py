@@ -56,19 +56,24 @@ def translate_errors(settings: Settings) -> Iterator[None]:
         raise
 
 
-def connect(settings: Settings, *, verify: bool = True) -> neo4j.Driver:
+def connect(settings: Settings, *, verify: bool = True, retry_s: float = 30.0,
+            connect_timeout_s: float = 30.0) -> neo4j.Driver:
     """Create the process's driver for ``settings.uri`` (used as given: bolt/neo4j/+s schemes).
 
     With ``verify`` the server is contacted once, so a wrong password or an unreachable server
     fails here with one clear line (:class:`Neo4jAuthError`, :class:`Neo4jUnavailable`).
-    The caller owns the driver and must ``close()`` it.
+    The caller owns the driver and must ``close()`` it. ``retry_s`` bounds how long managed
+    transactions retry transient errors (s); ``connect_timeout_s`` how long one connection
+    attempt may take (s): a server answering requests keeps both short so clients fail fast.
     """
     with translate_errors(settings):
         driver = neo4j.GraphDatabase.driver(
             settings.uri,
             auth=(settings.neo4j_username, settings.password()),
             user_agent="customer360",
-            connection_acquisition_timeout=30.0,
+            connection_acquisition_timeout=connect_timeout_s,
+            connection_timeout=connect_timeout_s,
+            max_transaction_retry_time=retry_s,
             max_connection_lifetime=3600,
             # "unknown label/property" hints on an empty graph are noise, not problems
             notifications_min_severity=neo4j.NotificationMinimumSeverity.OFF,

@@ -10,6 +10,7 @@ recorded in the pid file.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -17,6 +18,8 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,6 +135,18 @@ class LocalNeo4j:
         self.log(f"Fetched {jars} jars in {time.monotonic() - started:.1f} s")
         return True
 
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """Serialise start/stop on one home: a second `start` waits for the first to finish
+        and then finds the server running, instead of racing it for the store lock."""
+        (self.home / "run").mkdir(parents=True, exist_ok=True)
+        with (self.home / "run" / "c360.lock").open("w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     def start(self) -> str:
         """Fetch if needed, configure, start in the background and wait until Bolt answers.
 
@@ -139,6 +154,10 @@ class LocalNeo4j:
         Raises :class:`LocalNeo4jError` with Neo4j's own error lines when the start fails, and
         when the Bolt or HTTP port is taken by another process.
         """
+        with self._exclusive():
+            return self._start()
+
+    def _start(self) -> str:
         if (pid := self._live_pid()) is not None:
             return (
                 f"Neo4j is already running (pid {pid}) at {self.bolt_uri}; "
@@ -165,6 +184,10 @@ class LocalNeo4j:
 
     def stop(self, timeout_s: float = 60.0) -> str:
         """Stop the server recorded in the pid file (SIGTERM, then SIGKILL after timeout_s)."""
+        with self._exclusive():
+            return self._stop(timeout_s)
+
+    def _stop(self, timeout_s: float) -> str:
         pid = self._live_pid()
         if pid is None:
             self.pid_file.unlink(missing_ok=True)

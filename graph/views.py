@@ -19,7 +19,7 @@ from graph.db import translate_errors
 from graph.settings import Settings
 
 __all__ = ["HISTORY_QUERIES", "ConsentView", "PersonView", "RecordView", "consents_of_people",
-           "history_of_people", "people_by_ids",
+           "history_of_people", "people_by_ids", "search_people_by_name",
            "person_id_by_identifier",
            "person_id_by_record", "records_by_keys", "records_of_people"]
 
@@ -82,7 +82,7 @@ RETURN r.key AS key, s.id AS sourceId, s.kind AS sourceKind, r.sourceId AS recor
        coalesce(r.qualityFlags, []) AS qualityFlags, toString(r.updatedAt) AS updatedAt,
        toString(r.createdAt) AS createdAt, r.raw AS raw, p.id AS personId,
        CASE WHEN h IS NULL THEN null ELSE h {.rule, .score, .scores, .matched, .actor,
-            linkedAt: toString(h.linkedAt)} END AS link
+            linkedAt: toString(h.linkedAt), explainedAt: toString(h.explainedAt)} END AS link
 """
 
 _RECORDS_OF_PEOPLE: LiteralString = ("""
@@ -274,3 +274,49 @@ def history_of_people(driver: neo4j.Driver, settings: Settings, kind: str,
         data = dict(row)
         out[data.pop("personId")].append(data)
     return out
+
+
+_SEARCH_NAMES: LiteralString = """
+CALL db.index.fulltext.queryNodes("person_names", $terms, {limit: $limit})
+YIELD node, score
+RETURN node.id AS id, node.givenName AS givenName, node.familyName AS familyName, score
+"""
+
+_LUCENE_SPECIAL = set('+-&|!(){}[]^"~*?:\\/')
+
+
+def _lucene_terms(text: str) -> str:
+    """Fuzzy Lucene terms for the folded words of ``text`` (special characters dropped, so user
+    input can never change the query's syntax)."""
+    from graph.resolution.normalize import fold
+
+    words = ["".join(c for c in w if c not in _LUCENE_SPECIAL) for w in fold(text).split()]
+    return " ".join(f"{w}~" for w in words if len(w) > 1) or ""
+
+
+def search_people_by_name(driver: neo4j.Driver, settings: Settings, name: str, limit: int
+                          ) -> list[tuple[str, float]]:
+    """``[(person id, score 0-100)]`` for a fuzzy name query, best first.
+
+    Candidates come from the full-text index ``person_names`` (Lucene fuzzy terms); they are
+    ranked by :func:`graph.resolution.comparisons.score` with the ``person_name`` scorer, so
+    accents, order and nicknames count as in resolution.
+    """
+    from graph.resolution.comparisons import score
+    from graph.resolution.normalize import fold
+
+    query = _lucene_terms(name)
+    if not query:
+        return []
+    rows = _read(driver, settings, _SEARCH_NAMES, terms=query, limit=limit * 5)
+    words = fold(name).split()
+    asked = (words[0], " ".join(words[1:])) if len(words) > 1 else (words[0], "")
+    ranked = []
+    for row in rows:
+        candidate = (fold(row["givenName"]), fold(row["familyName"]))
+        value = score("person_name", asked, candidate) if asked[1] else max(
+            score("given_name", asked[0], candidate[0]) or 0.0,
+            score("jaro_winkler", asked[0], candidate[1]) or 0.0)
+        ranked.append((row["id"], float(value or 0.0)))
+    ranked.sort(key=lambda item: (-item[1], item[0]))
+    return ranked[:limit]

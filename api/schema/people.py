@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from api.errors import graph_errors
 from api.permissions import CanReadPeople
+from api.schema.pagination import Connection, paginate
 from api.schema.types import Person, SourceKind, SourceType
 from graph import sources as graph_sources
 from graph import views
@@ -80,6 +81,33 @@ class PeopleQuery:
         if len(ids) > 1:
             raise Conflict(f"{kind} {value!r} is shared by several people")
         return Person.of(await ctx.loaders.people.load(ids[0])) if ids else None
+
+    @strawberry.field(permission_classes=[CanReadPeople],
+                      description="People by fuzzy name (accents, word order, nicknames and "
+                                  "typos tolerated) and/or exact email or phone, best first.")
+    @graph_errors
+    async def search_people(self, info: Info, name: str | None = None,
+                            email: str | None = None, phone: str | None = None,
+                            first: int | None = 10, after: str | None = None
+                            ) -> Connection[Person]:
+        ctx = info.context
+        if not any(v and v.strip() for v in (name, email, phone)):
+            raise ValidationError(FieldError("name", "give a name, an email or a phone"))
+        ids: list[str] = []
+        for kind, value in (("EMAIL", email), ("PHONE", phone)):
+            if value and value.strip():
+                ids += await anyio.to_thread.run_sync(
+                    views.person_id_by_identifier, ctx.driver, ctx.settings, kind,
+                    _normalise_identifier(kind, value))
+        if name and name.strip():
+            limit = ctx.settings.max_page_size
+            hits = await anyio.to_thread.run_sync(views.search_people_by_name, ctx.driver,
+                                                  ctx.settings, name, limit)
+            by_name = [pid for pid, score in hits if score >= 60]
+            ids = [i for i in by_name if i in ids] if ids else by_name
+        found = await ctx.loaders.people.load_many(list(dict.fromkeys(ids)))
+        people = [p for p in (Person.of(v) for v in found) if p is not None]
+        return paginate(people, first, after, ctx.settings.max_page_size)
 
     @strawberry.field(permission_classes=[CanReadPeople],
                       description="Every registered source.")

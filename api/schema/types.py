@@ -49,8 +49,10 @@ class WhyLinked:
     score: float | None
     scores: list[FieldScore]
     matched_record: str | None = strawberry.field(description="Key of the record it matched.")
-    linked_at: str | None
-    actor: str | None
+    linked_at: str | None = strawberry.field(description="When the record joined the person.")
+    actor: str | None = strawberry.field(description="Who linked it (ingest, steward ...).")
+    explained_at: str | None = strawberry.field(description="When this evidence was last "
+                                                "recomputed (after the person lost records).")
 
 
 @strawberry.type(name="Consent", description="The effective consent for a channel and "
@@ -69,7 +71,7 @@ def _why(link: dict | None) -> WhyLinked | None:
     return WhyLinked(rule=link["rule"], score=link.get("score"),
                      scores=[FieldScore(field=k, score=v) for k, v in link["scores"].items()],
                      matched_record=link.get("matched"), linked_at=link.get("linkedAt"),
-                     actor=link.get("actor"))
+                     actor=link.get("actor"), explained_at=link.get("explainedAt"))
 
 
 @strawberry.type(description="One system's record of a person, as received (normalised), "

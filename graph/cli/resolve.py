@@ -66,8 +66,9 @@ def rules_check(path: Path) -> None:
 def resolve_cmd(ctx: click.Context, resolve_all: bool, keys: tuple[str, ...],
                 rules_file: Path | None) -> None:
     """Resolve source records KEYS (source:id) now, or every record with --all."""
-    if not resolve_all and not keys:
-        raise ValidationError(FieldError("keys", "give record keys (source:id) or --all"))
+    if resolve_all == bool(keys):
+        raise ValidationError(FieldError("keys", "give record keys (source:id) or --all, "
+                                                 "not both"))
     driver, resolver = _resolver(ctx, rules_file)
     try:
         if resolve_all:
@@ -142,7 +143,9 @@ def explain_cmd(ctx: click.Context, first: str, second: str | None, as_json: boo
                 via = f" matching {link.matched}" if link.matched else ""
                 click.echo(f"  {link.key} [{link.source}]: {link.rule}{via}"
                            + (f" ({scores})" if scores else "")
-                           + f", {link.linked_at} by {link.actor}")
+                           + f", linked {link.linked_at} by {link.actor}"
+                           + (f", re-explained {link.explained_at}" if link.explained_at
+                              else ""))
             return
         pair = resolver.explain_pair(first, second)
         click.echo(pair.summary())

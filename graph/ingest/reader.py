@@ -34,6 +34,16 @@ def detect_format(path: Path) -> str:
 
 
 def iter_rows(path: Path) -> Iterator[tuple[int, dict[str, object] | RowError]]:
+    """See :func:`_rows`; a file that is not UTF-8 text raises :class:`ValidationError`."""
+    try:
+        yield from _rows(path)
+    except UnicodeDecodeError as exc:
+        raise ValidationError(FieldError(
+            "file", f"{path.name} is not UTF-8 text (byte {exc.start} of a read block); "
+            "convert it, e.g. iconv -f latin1 -t utf-8")) from exc
+
+
+def _rows(path: Path) -> Iterator[tuple[int, dict[str, object] | RowError]]:
     """Yield ``(line, row)`` for each data row of ``path``; a bad line yields a RowError.
 
     CSV: the first line is the header; values are strings, empty cells are "". ``line`` is the

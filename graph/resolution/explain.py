@@ -34,7 +34,8 @@ MATCH (p:Person {id: $id})
 RETURN p.id AS id, [(a:PersonAlias)-[:ALIAS_OF]->(p) | a.id] AS aliases,
        [(p)-[h:HAS_RECORD]->(r:SourceRecord)-[:FROM]->(s:Source) |
         {key: r.key, source: s.id, rule: h.rule, score: h.score, scores: h.scores,
-         matched: h.matched, linkedAt: toString(h.linkedAt), actor: h.actor}] AS links
+         matched: h.matched, linkedAt: toString(h.linkedAt), actor: h.actor,
+         explainedAt: toString(h.explainedAt)}] AS links
 """
 
 
@@ -86,6 +87,7 @@ class LinkExplanation:
     matched: str | None
     linked_at: str | None
     actor: str | None
+    explained_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +129,6 @@ def explain_person(driver: neo4j.Driver, settings: Settings, person_id: str
     row = rows[0]
     links = tuple(sorted((LinkExplanation(
         x["key"], x["source"], x["rule"], x["score"], json.loads(x["scores"] or "{}"),
-        x["matched"], x["linkedAt"], x["actor"]) for x in row["links"]),
+        x["matched"], x["linkedAt"], x["actor"], x["explainedAt"]) for x in row["links"]),
         key=lambda link: (link.linked_at or "", link.key)))
     return PersonExplanation(row["id"], tuple(sorted(row["aliases"])), links)

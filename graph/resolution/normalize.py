@@ -371,6 +371,16 @@ def normalize_phone(raw: object, default_region: str | None = None) -> Normalize
         return _rejected(raw, "invalid", f"not a phone number: {exc}")
     if _is_junk_number(phonenumbers.national_significant_number(number)):
         return _rejected(raw, "placeholder", "repeated or sequential digits")
+    calling_code = str(phonenumbers.country_code_for_region(region)) if region else ""
+    if (calling_code and _country_code_digits(text, digits) is None
+            and digits.startswith(calling_code) and not text.lstrip().startswith("0")):
+        # "491751267623" from a German record: its country code without "+" or "00"
+        try:
+            international = phonenumbers.parse("+" + digits, None)
+        except phonenumbers.NumberParseException:
+            international = None
+        if international is not None and phonenumbers.is_valid_number(international):
+            number = international
     # is_possible_number is the cheap length check; is_valid_number matches every range.
     if not (phonenumbers.is_possible_number(number) or phonenumbers.is_valid_number(number)):
         return _rejected(raw, "invalid", "not a valid number for its country")

@@ -125,17 +125,31 @@ def _edges(pairs: Iterable[tuple[str, str]], features: Mapping[str, Features],
     return edges
 
 
+#: Attributes that describe one postal address: taken together from one record.
+ADDRESS_BLOCK = ("addressLine1", "addressLine2", "city", "postcode", "country")
+
+
 def _golden(records: Sequence[RecordData], rules: RuleSet) -> dict[str, Any]:
     values = [RecordValues(r.key, r.priority, r.updated_at,
                            {a: r.props.get(a) for a in RECONCILED_ATTRIBUTES},
                            _attributes(r.props.get("attributes")))
               for r in records]
+    chosen = reconcile(values, rules)
     golden: dict[str, Any] = {a: None for a in RECONCILED_ATTRIBUTES}
-    golden.update({a: g.value for a, g in reconcile(values, rules).items()})
+    golden.update({a: g.value for a, g in chosen.items()})
+    sources = {a: g.record_key for a, g in chosen.items()}
+    if "addressLine1" in chosen:
+        # an address is one fact: street, city and postcode come from the record whose street
+        # won, never stitched from several records into an address nobody has
+        winner = next(r for r in records if r.key == chosen["addressLine1"].record_key)
+        for attribute in ADDRESS_BLOCK:
+            value = winner.props.get(attribute)
+            if value not in (None, "") or attribute != "country":
+                golden[attribute] = value
+                sources[attribute] = winner.key
     golden["sources"] = sorted({r.source for r in records})
     golden["recordCount"] = len(records)
-    golden["goldenSources"] = json.dumps(
-        {a: g.record_key for a, g in reconcile(values, rules).items()}, sort_keys=True)
+    golden["goldenSources"] = json.dumps(sources, sort_keys=True)
     merged = merge_attributes(values)
     golden["attributes"] = json.dumps(merged, sort_keys=True) if merged else None
     return golden

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from graph import people
 from graph.db import translate_errors
-from graph.errors import Conflict, NotFound
+from graph.errors import Conflict, FieldError, NotFound, ValidationError
 from graph.resolution import explain
 from graph.resolution.blocking import blocking_keys
 from graph.resolution.plan import Plan, RecordData, candidate_pairs, make_plan
@@ -229,6 +229,8 @@ class Resolver:
         person's oldest record keeps its ID. Raises :class:`NotFound` for an unknown or
         unresolved record and :class:`Conflict` when the record is alone in its person.
         """
+        if ":" not in key:
+            raise ValidationError(FieldError("recordKey", "must be source:id, e.g. shop:C1"))
         rows = self._read(_RECORD_PERSON, key=key)
         if not rows:
             raise NotFound(f"no source record {key!r}")

@@ -204,3 +204,27 @@ def test_page_size_is_capped_and_cursors_page_through(http, api_settings, shop):
     assert seen == [f"shop:C{n}" for n in range(5)]
     status, body = gql(http, '{ person(id: "x") { sourceRecords(after: "bm90LWEtY3Vyc29y") { totalCount } } }')
     assert body["data"]["person"] is None  # unknown person: nothing to page
+
+
+SEARCH = """query($name: String, $email: String) { searchPeople(name: $name, email: $email, first: 5) {
+  totalCount edges { node { personId givenName familyName } } } }"""
+
+
+def test_search_people_by_fuzzy_name_and_exact_email(http, shop):
+    for n, (given, family, email) in enumerate([("Anaïs", "Lefrançois", "anais@example.com"),
+                                                ("Robert", "Ashby", "rob@example.com"),
+                                                ("Rowan", "Ashby", "rowan@example.com")]):
+        ingest(http, "shop", {"customer_no": f"C{n}", "first_name": given, "last_name": family,
+                              "email": email})
+    body = gql(http, SEARCH, name="anais lefrancois")[1]
+    assert body.get("data"), body
+    hits = body["data"]["searchPeople"]
+    assert hits["edges"][0]["node"]["givenName"] == "Anaïs"
+    hits = gql(http, SEARCH, name="Ashby Bob")[1]["data"]["searchPeople"]  # order and nickname
+    assert hits["edges"][0]["node"]["givenName"] == "Robert"
+    hits = gql(http, SEARCH, name="Ashby", email="ROWAN@example.com")[1]["data"]["searchPeople"]
+    assert [e["node"]["givenName"] for e in hits["edges"]] == ["Rowan"]
+    body = gql(http, SEARCH)[1]
+    assert codes(body) == ["BAD_USER_INPUT"]
+    weird = gql(http, SEARCH, name='") OR 1=1 ~*:\\\\ AND')[1]  # Lucene syntax is neutralised
+    assert "errors" not in weird

@@ -642,3 +642,13 @@ def test_normalize_phone_never_raises_and_keys_are_e164(text, region):
 @given(st.from_regex(r"\+?[0-9 ()\-.]{0,20}", fullmatch=True), st.sampled_from(["US", "GB"]))
 def test_normalize_phone_never_raises_on_digit_strings(text, region):
     assert normalize_phone(text, region).status in {"ok", "empty", "placeholder", "invalid"}
+
+
+@pytest.mark.parametrize(("raw", "region", "expected"), [
+    ("491751267623", "DE", "+491751267623"),   # country code without + in a German record
+    ("01751267623", "DE", "+491751267623"),
+    ("33612345678", "FR", "+33612345678"),
+    ("0612345678", "FR", "+33612345678"),
+])
+def test_country_code_written_without_plus_is_not_doubled(raw, region, expected):
+    assert normalize_phone(raw, region).key == expected

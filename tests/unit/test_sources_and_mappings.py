@@ -102,3 +102,10 @@ def test_csv_short_row_has_none_for_missing_cells(tmp_path: Path):
 def test_unknown_file_format_is_refused(tmp_path: Path):
     with pytest.raises(ValidationError, match="unknown format"):
         list(iter_rows(tmp_path / "r.xlsx"))
+
+
+def test_a_file_that_is_not_utf8_is_one_clear_error(tmp_path: Path):
+    path = tmp_path / "records.csv"
+    path.write_bytes("customer_no,first_name\nC1,Ren\xe9\n".encode("latin-1"))
+    with pytest.raises(ValidationError, match="not UTF-8"):
+        list(iter_rows(path))
