@@ -28,13 +28,17 @@ x {.givenName, .familyName, .email, .phone, .addressLine1, .addressLine2, .city,
    .country, .loyaltyId, .attributes, birthDate: toString(x.birthDate)}
 """
 
-_SEED_PROPS: LiteralString = ("""
-UNWIND $keys AS key
-MATCH (x:SourceRecord {key: key})
-WHERE x.placeholder IS NULL
-RETURN x.key AS key, x.source AS source, """ + RECORD_FIELDS + """ AS props,
-       [(x)-[:IN_BLOCK]->(b:BlockingKey) | b.key] AS blocks
-""")
+# The columns of a RecordData row (see _record): record x, its source s, person p, link h.
+_RECORD_DATA: LiteralString = ("""
+RETURN x.key AS key, s.id AS source, s.priority AS priority,
+       x.createdAt.epochSeconds * 1000000000 + x.createdAt.nanosecond AS createdAt,
+       toString(x.updatedAt) AS updatedAt,
+       """ + RECORD_FIELDS + """ AS props,
+       [(x)-[:HAS_IDENTIFIER]->(i:Identifier)
+        WHERE COUNT { (i)<-[:HAS_IDENTIFIER]-() } <= $maxIdentifier | [i.type, i.value]]
+         AS identifiers,
+       p.id AS person, h.rule AS rule,
+       p.createdAt.epochSeconds * 1000000000 + p.createdAt.nanosecond AS personCreated""")
 
 SET_BLOCKS: LiteralString = """
 UNWIND $blocks AS row
@@ -105,15 +109,7 @@ UNWIND direct + members AS x
 WITH DISTINCT x
 MATCH (x)-[:FROM]->(s:Source)
 OPTIONAL MATCH (p:Person)-[h:HAS_RECORD]->(x)
-RETURN x.key AS key, s.id AS source, s.priority AS priority,
-       x.createdAt.epochSeconds * 1000000000 + x.createdAt.nanosecond AS createdAt,
-       toString(x.updatedAt) AS updatedAt,
-       """ + RECORD_FIELDS + """ AS props,
-       [(x)-[:HAS_IDENTIFIER]->(i:Identifier)
-        WHERE COUNT { (i)<-[:HAS_IDENTIFIER]-() } <= $maxIdentifier | [i.type, i.value]]
-         AS identifiers,
-       p.id AS person, h.rule AS rule,
-       p.createdAt.epochSeconds * 1000000000 + p.createdAt.nanosecond AS personCreated,
+""" + _RECORD_DATA + """,
        [(x)-[l:MUST_LINK|CANNOT_LINK]->(y:SourceRecord) | [type(l), y.key]] AS steward
 """)
 
@@ -121,16 +117,8 @@ _ALL_RECORDS: LiteralString = ("""
 MATCH (x:SourceRecord)-[:FROM]->(s:Source)
 WHERE x.placeholder IS NULL
 OPTIONAL MATCH (p:Person)-[h:HAS_RECORD]->(x)
-RETURN x.key AS key, s.id AS source, s.priority AS priority,
-       x.createdAt.epochSeconds * 1000000000 + x.createdAt.nanosecond AS createdAt,
-       toString(x.updatedAt) AS updatedAt,
-       """ + RECORD_FIELDS + """ AS props,
-       [(x)-[:HAS_IDENTIFIER]->(i:Identifier)
-        WHERE COUNT { (i)<-[:HAS_IDENTIFIER]-() } <= $maxIdentifier | [i.type, i.value]]
-         AS identifiers,
-       [(x)-[:IN_BLOCK]->(b:BlockingKey) | b.key] AS blocks,
-       p.id AS person, h.rule AS rule,
-       p.createdAt.epochSeconds * 1000000000 + p.createdAt.nanosecond AS personCreated
+""" + _RECORD_DATA + """,
+       [(x)-[:IN_BLOCK]->(b:BlockingKey) | b.key] AS blocks
 """)
 
 _ALL_GOLDEN: LiteralString = """
