@@ -12,7 +12,7 @@ from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimite
 from strawberry.tools import merge_types
 
 from api.errors import should_mask
-from api.schema.events import EventsMutation
+from api.schema.events import EventsMutation, PrivacyQuery
 from api.schema.health import HealthQuery
 from api.schema.people import PeopleQuery
 from api.schema.stewardship import StewardshipMutation
@@ -20,7 +20,7 @@ from graph.settings import Settings
 
 __all__ = ["build_schema", "schema"]
 
-Query = merge_types("Query", (HealthQuery, PeopleQuery))
+Query = merge_types("Query", (HealthQuery, PeopleQuery, PrivacyQuery))
 Mutation = merge_types("Mutation", (StewardshipMutation, EventsMutation))
 
 

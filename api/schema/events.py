@@ -11,15 +11,16 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from api.errors import graph_errors
-from api.permissions import CanIngest, CanSetConsent
+from api.permissions import CanIngest, CanSetConsent, IsAdmin
 from api.schema.types import ConsentType, Person
 from graph import consents
 from graph.errors import FieldError, ValidationError
 from graph.ingest import ingest_rows
+from graph.privacy import export_person
 from graph.sources import require_source
 from graph.views import consents_of_people
 
-__all__ = ["EventsMutation"]
+__all__ = ["EventsMutation", "PrivacyQuery"]
 
 
 @strawberry.enum(description="What the rows of ingestEvents are.")
@@ -126,3 +127,16 @@ class EventsMutation:
             person=Person.of(person),
             consents=[ConsentType(channel=c.channel, purpose=c.purpose, status=c.status, at=c.at,
                                   source_record=c.source_key) for c in current[person.id]])
+
+
+@strawberry.type
+class PrivacyQuery:
+    @strawberry.field(permission_classes=[IsAdmin],
+                      description="Everything held about a person (subject access request): "
+                                  "golden values with their source record, every record as "
+                                  "received and normalised, its history, the audit trail.")
+    @graph_errors
+    async def export_person(self, info: Info, person_id: str) -> JSON:
+        ctx = info.context
+        return await anyio.to_thread.run_sync(export_person, ctx.driver, ctx.settings,
+                                              person_id.strip())

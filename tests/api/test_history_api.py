@@ -158,3 +158,26 @@ def test_a_page_of_people_costs_a_constant_number_of_queries(http, client_as, mo
         people = body["data"]["people"]
         assert len(people) == size and all(p["orders"]["totalCount"] == 1 for p in people)
         assert len(calls) <= 4, calls  # people, records, orders, consents: one query each
+
+
+EXPORT = """query($id: String!) { exportPerson(personId: $id) }"""
+
+
+def test_export_person_returns_every_fact_with_its_source(http, client_as, ann):
+    body = gql(http, EXPORT, id=ann)
+    export = body["data"]["exportPerson"]
+    assert export["personId"] == ann
+    assert export["golden"]["givenName"] == {"value": "Ann", "source": export["golden"]["givenName"]["source"]}
+    assert export["golden"]["givenName"]["source"] in {"shop:C1", "desk:003A"}
+    records = {r["key"]: r for r in export["records"]}
+    assert set(records) == {"shop:C1", "desk:003A"}
+    shop = records["shop:C1"]
+    assert shop["source"] == {"id": "shop", "kind": "COMMERCE", "name": "shop"}
+    assert shop["received"]["email"] == "ann@example.com"  # the row as the source sent it
+    assert {"type": "EMAIL", "value": "ann@example.com"} in shop["identifiers"]
+    assert sorted(o["id"] for o in shop["orders"]) == ["O1", "O2"]
+    assert records["desk:003A"]["cases"][0]["subject"] == "Broken mug"
+    assert [e["kind"] for e in export["resolutionEvents"]] == ["CREATED", "LINKED"]
+    # subject access is an admin task
+    assert codes(gql(client_as("agent"), EXPORT, id=ann)) == ["FORBIDDEN"]
+    assert codes(gql(http, EXPORT, id="p-unknown")) == ["NOT_FOUND"]
