@@ -76,7 +76,7 @@ CALL () {
 }
 UNWIND $keys AS key
 MATCH (r:SourceRecord {key: key})
-WHERE r.placeholder IS NULL
+WHERE r.placeholder IS NULL AND r.forgottenMatch IS NULL
 CALL (r) {
   MATCH (r)-[:HAS_IDENTIFIER]->(i:Identifier)
   WHERE COUNT { (i)<-[:HAS_IDENTIFIER]-() } <= $maxIdentifier
@@ -97,7 +97,7 @@ CALL (r) {
   UNION
   RETURN r AS c
 }
-WITH DISTINCT c WHERE c.placeholder IS NULL
+WITH DISTINCT c WHERE c.placeholder IS NULL AND c.forgottenMatch IS NULL
 OPTIONAL MATCH (p:Person)-[:HAS_RECORD]->(c)
 WITH collect(DISTINCT c) AS direct, collect(DISTINCT p) AS people
 CALL (people) {
@@ -115,7 +115,7 @@ OPTIONAL MATCH (p:Person)-[h:HAS_RECORD]->(x)
 
 _ALL_RECORDS: LiteralString = ("""
 MATCH (x:SourceRecord)-[:FROM]->(s:Source)
-WHERE x.placeholder IS NULL
+WHERE x.placeholder IS NULL AND x.forgottenMatch IS NULL
 OPTIONAL MATCH (p:Person)-[h:HAS_RECORD]->(x)
 """ + _RECORD_DATA + """,
        [(x)-[:IN_BLOCK]->(b:BlockingKey) | b.key] AS blocks

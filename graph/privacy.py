@@ -7,7 +7,11 @@ identifiers, and the history hanging off each record, plus the resolution audit 
 
 from __future__ import annotations
 
+import hashlib
 import json
+import secrets
+import uuid
+from dataclasses import dataclass
 from typing import Any, LiteralString
 
 import neo4j
@@ -17,7 +21,8 @@ from graph.errors import NotFound
 from graph.settings import Settings
 from graph.views import GOLDEN_FIELDS, people_by_ids
 
-__all__ = ["export_person"]
+__all__ = ["ForgetReport", "export_person", "forget_person", "forget_salt",
+           "identifier_hash"]
 
 _EXPORT_RECORDS: LiteralString = """
 MATCH (p:Person {id: $id})-[h:HAS_RECORD]->(r:SourceRecord)-[:FROM]->(s:Source)
@@ -106,3 +111,119 @@ def export_person(driver: neo4j.Driver, settings: Settings, person_id: str) -> d
         "consentsGivenThroughApi": level["apiConsents"],
         "resolutionEvents": sorted(level["events"], key=lambda e: e["at"] or ""),
     }
+
+
+_SALT_READ: LiteralString = "MATCH (c:C360Config {key: 'forgetSalt'}) RETURN c.value AS salt"
+_SALT: LiteralString = """
+MERGE (c:C360Config {key: 'forgetSalt'})
+ON CREATE SET c.value = $candidate
+RETURN c.value AS salt
+"""
+
+_FORGET_READ: LiteralString = """
+MATCH (p:Person {id: $id})
+OPTIONAL MATCH (p)-[:HAS_RECORD]->(r:SourceRecord)
+OPTIONAL MATCH (r)-[:HAS_IDENTIFIER]->(i:Identifier)
+RETURN collect(DISTINCT r.key) AS keys, collect(DISTINCT [i.type, i.value]) AS identifiers,
+       collect(DISTINCT r.source) AS sources
+"""
+
+_FORGET: LiteralString = """
+UNWIND $hashes AS h
+MERGE (f:ForgottenIdentifier {hash: h.hash})
+ON CREATE SET f.type = h.type, f.forgottenAt = datetime()
+WITH count(*) AS remembered
+MATCH (p:Person {id: $id})
+OPTIONAL MATCH (p)-[:HAS_RECORD]->(r:SourceRecord)
+WITH p, collect(r) AS records
+CALL (records) {
+  UNWIND records AS r
+  OPTIONAL MATCH (r)-[:PLACED|HAS_CART|OPENED|ENGAGED|CAPTURED]->(history)
+  DETACH DELETE history
+}
+CALL (records) {
+  UNWIND records AS r
+  MATCH (r)-[:HAS_IDENTIFIER]->(i:Identifier)
+  WITH DISTINCT i
+  WHERE COUNT { (i)<-[:HAS_IDENTIFIER]-() } = COUNT {
+        (i)<-[:HAS_IDENTIFIER]-(x:SourceRecord) WHERE x IN records }
+  DETACH DELETE i
+}
+CALL (p) {
+  OPTIONAL MATCH (p)-[:GAVE]->(c:Consent)
+  DETACH DELETE c
+}
+CALL (p) {
+  OPTIONAL MATCH (e:ResolutionEvent)-[:CONCERNS]->(p)
+  DETACH DELETE e
+}
+CALL (p) {
+  OPTIONAL MATCH (a:PersonAlias)-[:ALIAS_OF]->(p)
+  DETACH DELETE a
+}
+CALL (records) {
+  UNWIND records AS r
+  DETACH DELETE r
+}
+DETACH DELETE p
+CREATE (:ResolutionEvent {id: $eventId, kind: 'FORGOTTEN', at: datetime(), actor: $actor,
+        reason: $reason, recordCount: size(records), sources: $sources,
+        identifiersRemembered: $identifierCount})
+"""
+
+
+def forget_salt(driver: neo4j.Driver, settings: Settings, *, create: bool) -> str | None:
+    """The installation's salt for hashing forgotten identifiers (created on first forget)."""
+    with translate_errors(settings):
+        if create:
+            rows, _, _ = driver.execute_query(_SALT, candidate=secrets.token_hex(32),
+                                              database_=settings.neo4j_database)
+        else:
+            rows, _, _ = driver.execute_query(_SALT_READ, database_=settings.neo4j_database,
+                                              routing_=neo4j.RoutingControl.READ)
+    return rows[0]["salt"] if rows else None
+
+
+def identifier_hash(salt: str, type_: str, value: str) -> str:
+    """SHA-256 of salt, type and normalised value (hex): what is kept of an erased identifier."""
+    return hashlib.sha256(f"{salt}\x1f{type_}\x1f{value}".encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetReport:
+    """What ``forget_person`` erased: record count and sources; the audit event's id."""
+
+    records: int
+    sources: tuple[str, ...]
+    identifiers_remembered: int
+    event_id: str
+
+
+def forget_person(driver: neo4j.Driver, settings: Settings, person_id: str, *, actor: str,
+                  reason: str = "") -> ForgetReport:
+    """Erase a person (by 360 ID or alias): its records, their history and identifiers, its
+    consents, aliases and resolution events, in one transaction (all or nothing).
+
+    Kept: one ``FORGOTTEN`` ResolutionEvent without personal data (actor, time, reason,
+    record count, source ids) and a salted SHA-256 hash of each erased identifier, so a
+    source sending the same person again is flagged (``forgottenMatch``) and not resolved
+    into a new person. Raises :class:`NotFound` for an unknown person.
+    """
+    person = people_by_ids(driver, settings, [person_id]).get(person_id)
+    if person is None:
+        raise NotFound(f"no person with id {person_id!r}")
+    salt = forget_salt(driver, settings, create=True)
+    assert salt is not None
+    event_id = str(uuid.uuid4())
+
+    def work(tx: neo4j.ManagedTransaction) -> ForgetReport:
+        row = tx.run(_FORGET_READ, id=person.id).single(strict=True)
+        identifiers = [(t, v) for t, v in row["identifiers"] if t is not None]
+        hashes = [{"hash": identifier_hash(salt, t, v), "type": t} for t, v in identifiers]
+        sources = tuple(sorted(s for s in row["sources"] if s))
+        tx.run(_FORGET, id=person.id, hashes=hashes, eventId=event_id, actor=actor,
+               reason=reason, sources=list(sources), identifierCount=len(hashes)).consume()
+        return ForgetReport(len(row["keys"]), sources, len(hashes), event_id)
+
+    with translate_errors(settings), driver.session(database=settings.neo4j_database) as s:
+        return s.execute_write(work)

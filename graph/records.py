@@ -6,7 +6,9 @@ Upserts are keyed by ``SourceRecord.key`` (the record's id scoped by its source)
 newer-wins: a row whose ``updatedAt`` is older than the stored one is ignored (``stale``), an
 identical row changes nothing (``unchanged``). Events may arrive before their record: they
 create a *placeholder* record (``placeholder: true``, no attributes) that the real record
-fills in when it arrives, so nothing attached to it is lost.
+fills in when it arrives, so nothing attached to it is lost. A record carrying an identifier
+of a forgotten person (``row.forgotten``: salted hashes, see :mod:`graph.privacy`) is stored
+with ``forgottenMatch: true`` and left out of resolution until a steward decides.
 """
 
 from __future__ import annotations
@@ -43,7 +45,9 @@ WITH s, r, row,
      END AS outcome
 CALL (s, r, row, outcome) {
   WITH * WHERE outcome IN ['created', 'updated']
-  SET r += row.props, r.updatedAt = row.updatedAt, r.ingestedAt = datetime()
+  SET r += row.props, r.updatedAt = row.updatedAt, r.ingestedAt = datetime(),
+      r.forgottenMatch = CASE WHEN size(row.forgotten) > 0 AND EXISTS {
+        MATCH (f:ForgottenIdentifier) WHERE f.hash IN row.forgotten } THEN true END
   REMOVE r.placeholder
   MERGE (r)-[:FROM]->(s)
   WITH r, row

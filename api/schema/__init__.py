@@ -15,13 +15,13 @@ from api.errors import should_mask
 from api.schema.events import EventsMutation, PrivacyQuery
 from api.schema.health import HealthQuery
 from api.schema.people import PeopleQuery
-from api.schema.stewardship import StewardshipMutation
+from api.schema.stewardship import PrivacyMutation, StewardshipMutation
 from graph.settings import Settings
 
 __all__ = ["build_schema", "schema"]
 
 Query = merge_types("Query", (HealthQuery, PeopleQuery, PrivacyQuery))
-Mutation = merge_types("Mutation", (StewardshipMutation, EventsMutation))
+Mutation = merge_types("Mutation", (StewardshipMutation, EventsMutation, PrivacyMutation))
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:

@@ -15,9 +15,10 @@ from api.schema.types import Person, SourceKind, SourceType
 from graph import sources as graph_sources
 from graph.errors import Conflict
 from graph.ingest import ingest_record
+from graph.privacy import forget_person
 from graph.resolution.resolver import ResolutionResult, Resolver
 
-__all__ = ["StewardshipMutation"]
+__all__ = ["PrivacyMutation", "StewardshipMutation"]
 
 
 @strawberry.input(description="A source system to register (or update).")
@@ -175,3 +176,35 @@ class StewardshipMutation:
         return RecordSplitSuccess(person=next(p for p in people if p.person_id == mine),
                                   people=people)
 
+
+
+@strawberry.input(description="Erase a person (right to be forgotten).")
+class PersonForgetInput:
+    person_id: str
+    reason: str = ""
+
+
+@strawberry.type(description="What was erased; an audit event without personal data remains.")
+class PersonForgetResult:
+    records_erased: int
+    sources: list[str]
+    identifiers_remembered: int = strawberry.field(
+        description="Salted hashes kept so a source sending the person again is flagged.")
+    event_id: str
+
+
+@strawberry.type
+class PrivacyMutation:
+    @strawberry.mutation(permission_classes=[IsAdmin],
+                         description="Erase a person's personal data and records across every "
+                                     "source (all or nothing). Later records carrying one of "
+                                     "their identifiers are flagged, not resolved.")
+    @graph_errors
+    async def forget_person(self, info: Info, input: PersonForgetInput) -> PersonForgetResult:
+        ctx = info.context
+        report = await anyio.to_thread.run_sync(
+            lambda: forget_person(ctx.driver, ctx.settings, input.person_id.strip(),
+                                  actor=ctx.principal.actor, reason=input.reason))
+        return PersonForgetResult(records_erased=report.records, sources=list(report.sources),
+                                  identifiers_remembered=report.identifiers_remembered,
+                                  event_id=report.event_id)

@@ -210,3 +210,26 @@ def split_cmd(ctx: click.Context, record_key: str, actor: str, reason: str) -> N
     click.echo(f"{record_key} is now in {result.of(record_key).person_id}; people changed "
                f"({result.split} new by the split):")
     _report_people(result)
+
+
+@cli.command("forget")
+@click.argument("person_id")
+@click.option("--actor", default="steward", show_default=True)
+@click.option("--reason", default="")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def forget_cmd(ctx: click.Context, person_id: str, actor: str, reason: str, yes: bool) -> None:
+    """Erase PERSON_ID's personal data and records everywhere (right to be forgotten)."""
+    from graph.privacy import forget_person
+
+    if not yes:
+        click.confirm(f"Erase {person_id} and all its records for good?", abort=True)
+    settings = settings_of(ctx)
+    driver = db.connect(settings)
+    try:
+        report = forget_person(driver, settings, person_id, actor=actor, reason=reason)
+    finally:
+        driver.close()
+    click.echo(f"erased {report.records} record(s) from {', '.join(report.sources) or '-'}; "
+               f"{report.identifiers_remembered} identifier hash(es) kept to flag a return; "
+               f"audit event {report.event_id}")

@@ -28,6 +28,7 @@ from graph.ingest.parse import PARSERS
 from graph.ingest.reader import RowError, iter_rows
 from graph.mappings import mapping_for, rename
 from graph.models import EVENT_TYPES, Source
+from graph.privacy import forget_salt, identifier_hash
 from graph.settings import Settings
 from graph.sources import require_source
 
@@ -177,6 +178,7 @@ def ingest_rows(
     mapping = mapping if mapping is not None else mapping_for(source.kind, file_type,
                                                                source.mapping)
     summary = IngestSummary(source=source.id, file_type=file_type)
+    salt = forget_salt(driver, settings, create=False) if file_type == "records" else None
     product_canonical = "sku" if file_type == "order_lines" else "items"
     product_field = next((n for n, c in mapping.items() if c == product_canonical),
                          product_canonical)
@@ -228,6 +230,9 @@ def ingest_rows(
                 summary.errors.extend(FieldError(_native(e.field, row, mapping), e.reason, line)
                                       for e in exc.errors)
                 continue
+            if file_type == "records":
+                parsed["forgotten"] = [identifier_hash(salt, i["type"], i["value"])
+                                       for i in parsed["identifiers"]] if salt else []
             key = str(parsed.get("key") or parsed.get("sku") or "")
             if key and key in batch_keys:
                 flush()  # a key twice in one UNWIND would race itself: keep file order

@@ -181,3 +181,37 @@ def test_export_person_returns_every_fact_with_its_source(http, client_as, ann):
     # subject access is an admin task
     assert codes(gql(client_as("agent"), EXPORT, id=ann)) == ["FORBIDDEN"]
     assert codes(gql(http, EXPORT, id="p-unknown")) == ["NOT_FOUND"]
+
+
+FORGET = """mutation($id: String!) { forgetPerson(input: {personId: $id, reason: "GDPR art. 17"}) {
+  recordsErased sources identifiersRemembered eventId } }"""
+
+
+def test_forget_person_erases_everything_and_flags_a_returning_record(http, client_as, ann, neo4j_driver,
+                                                                    api_settings):
+    other = gql(client_as("ingest"), RECORD, source="shop", record={"customer_no": "C9", "first_name": "Bo",
+                "email": "bo@example.com"})["data"]["ingestRecord"]["person"]["personId"]
+    assert codes(gql(client_as("agent"), FORGET, id=ann)) == ["FORBIDDEN"]
+    result = gql(http, FORGET, id=ann)["data"]["forgetPerson"]
+    assert result["recordsErased"] == 2 and sorted(result["sources"]) == ["desk", "shop"]
+    assert result["identifiersRemembered"] == 1  # the shared email, hashed
+
+    def count(query):
+        return neo4j_driver.execute_query(query, database_=api_settings.neo4j_database)[0][0]["n"]
+
+    assert gql(http, 'query($id: String!) { person(id: $id) { personId } }', id=ann)["data"]["person"] is None
+    assert count("MATCH (r:SourceRecord) WHERE r.key IN ['shop:C1', 'desk:003A'] RETURN count(r) AS n") == 0
+    assert count("MATCH (i:Identifier {value: 'ann@example.com'}) RETURN count(i) AS n") == 0
+    assert count("MATCH (o:Order) RETURN count(o) AS n") == 0
+    assert count("MATCH (c:Case) RETURN count(c) AS n") == 0
+    events = neo4j_driver.execute_query("MATCH (e:ResolutionEvent {kind: 'FORGOTTEN'}) RETURN properties(e) AS e",
+                                        database_=api_settings.neo4j_database)[0]
+    assert len(events) == 1
+    assert "ann" not in str(events[0]["e"]).lower() and ann not in str(events[0]["e"])
+    assert gql(http, 'query($id: String!) { person(id: $id) { personId } }', id=other)["data"]["person"]
+    # the same person sent again is held back, not silently re-created
+    again = gql(client_as("ingest"), RECORD, source="shop", record={"customer_no": "C77", "first_name": "Ann",
+                "email": "ANN@example.com"})["data"]["ingestRecord"]
+    assert again["person"] is None
+    assert count("MATCH (r:SourceRecord {key: 'shop:C77', forgottenMatch: true}) RETURN count(r) AS n") == 1
+    assert codes(gql(http, FORGET, id=ann)) == ["NOT_FOUND"]
