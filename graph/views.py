@@ -19,7 +19,7 @@ from graph.db import translate_errors
 from graph.settings import Settings
 
 __all__ = ["HISTORY_QUERIES", "ConsentView", "PersonView", "RecordView", "consents_of_people",
-           "history_of_people", "people_by_ids", "search_people_by_name",
+           "events_since", "history_of_people", "people_by_ids", "search_people_by_name",
            "person_id_by_identifier",
            "person_id_by_record", "records_by_keys", "records_of_people"]
 
@@ -320,3 +320,26 @@ def search_people_by_name(driver: neo4j.Driver, settings: Settings, name: str, l
         ranked.append((row["id"], float(value or 0.0)))
     ranked.sort(key=lambda item: (-item[1], item[0]))
     return ranked[:limit]
+
+
+_EVENTS_SINCE: LiteralString = """
+MATCH (e:ResolutionEvent)
+WHERE (e.at > datetime($since) OR (e.at = datetime($since) AND e.id > $afterId))
+  AND ($kinds IS NULL OR e.kind IN $kinds)
+RETURN e.id AS id, e.kind AS kind, toString(e.at) AS at, e.personId AS personId,
+       coalesce(e.absorbedIds, []) AS absorbedIds, e.splitFrom AS splitFrom,
+       coalesce(e.recordKeys, []) AS recordKeys, e.rule AS rule, e.actor AS actor
+ORDER BY e.at, e.id
+LIMIT $limit
+"""
+
+
+def events_since(driver: neo4j.Driver, settings: Settings, since: str,
+                 kinds: Sequence[str] | None = None, limit: int = 500, after_id: str = ""
+                 ) -> list[dict[str, Any]]:
+    """Resolution events after the cursor (``since`` ISO 8601 time, then ``after_id`` among
+    events of that very time), oldest first, at most ``limit``: many events of one batch
+    share a time, so the id breaks ties and none is skipped."""
+    return [dict(r) for r in _read(driver, settings, _EVENTS_SINCE, since=since,
+                                   kinds=list(kinds) if kinds else None, limit=limit,
+                                   afterId=after_id)]

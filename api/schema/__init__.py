@@ -16,6 +16,7 @@ from api.schema.events import EventsMutation, PrivacyQuery
 from api.schema.health import HealthQuery
 from api.schema.people import PeopleQuery
 from api.schema.stewardship import PrivacyMutation, StewardshipMutation
+from api.schema.subscriptions import IdentitySubscription
 from graph.settings import Settings
 
 __all__ = ["build_schema", "schema"]
@@ -29,7 +30,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     depth, aliases, tokens = (12, 20, 4000) if settings is None else (
         settings.max_query_depth, settings.max_aliases, settings.max_tokens)
     return strawberry.Schema(
-        query=Query, mutation=Mutation,
+        query=Query, mutation=Mutation, subscription=IdentitySubscription,
         extensions=[
             lambda: QueryDepthLimiter(max_depth=depth),
             lambda: MaxAliasesLimiter(max_alias_count=aliases),
