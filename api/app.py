@@ -13,12 +13,13 @@ from typing import Any
 import anyio
 from starlette.applications import Starlette
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 
 from api.auth import Role, authenticate, parse_api_keys
 from api.context import Context, Loaders
+from api.examples import graphiql_with_examples
 from api.schema import build_schema
 from graph import db, migrate
 from graph.errors import C360Error, ConfigError
@@ -28,6 +29,9 @@ __all__ = ["create_app"]
 
 
 class _GraphQL(GraphQL):
+    async def render_graphql_ide(self, request: Any) -> HTMLResponse:
+        return HTMLResponse(graphiql_with_examples(self.graphql_ide_html))
+
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.app.state
         return Context(driver=state.driver, settings=state.settings,

@@ -23,6 +23,7 @@ def test_graphiql_is_served_to_browsers(http):
     response = http.get("/graphql", headers={"Accept": "text/html"})
     assert response.status_code == 200
     assert "graphiql" in response.text.lower()
+    assert "defaultTabs" in response.text and "Person360" in response.text  # ready-made examples
 
 
 def test_ready_reports_unavailable_when_neo4j_stops_answering(api, http, settings):
