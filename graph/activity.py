@@ -11,24 +11,17 @@ from typing import Any, LiteralString
 
 import neo4j
 
-from graph.records import ENSURE_RECORD
+from graph.records import ENSURE_RECORD, STATUS_NEWER_WINS
 
 __all__ = ["upsert_cases", "upsert_engagement"]
 
 _CASES: LiteralString = ("MATCH (s:Source {id: $source}) UNWIND $rows AS row "
                          + ENSURE_RECORD + """
 MERGE (c:Case {key: row.key})
-ON CREATE SET c.placeholder = true
-WITH r, c, row,
-     CASE WHEN c.placeholder THEN 'created'
-          WHEN row.updatedAt < c.updatedAt THEN 'stale'
-          WHEN row.updatedAt = c.updatedAt AND c.status = row.status THEN 'unchanged'
-          ELSE 'updated' END AS outcome
-CALL (r, c, row, outcome) {
-  WITH * WHERE outcome IN ['created', 'updated']
-  SET c.id = row.id, c.source = $source, c.subject = row.subject, c.status = row.status,
-      c.channel = row.channel, c.openedAt = row.openedAt, c.closedAt = row.closedAt,
-      c.updatedAt = row.updatedAt
+""" + STATUS_NEWER_WINS + """
+  SET c.id = row.id, c.source = $source, c.subject = row.subject,
+      c.status = row.status, c.channel = row.channel, c.openedAt = row.openedAt,
+      c.closedAt = row.closedAt, c.updatedAt = row.updatedAt
   REMOVE c.placeholder
   MERGE (r)-[:OPENED]->(c)
 }

@@ -11,7 +11,7 @@ from typing import Any, LiteralString
 
 import neo4j
 
-from graph.records import ENSURE_RECORD
+from graph.records import ENSURE_RECORD, STATUS_NEWER_WINS
 
 __all__ = ["known_skus", "upsert_carts", "upsert_order_lines", "upsert_orders",
            "upsert_products"]
@@ -83,16 +83,9 @@ RETURN row.orderKey + '#' + row.lineKey AS key, outcome
 _CARTS: LiteralString = ("MATCH (s:Source {id: $source}) UNWIND $rows AS row "
                          + ENSURE_RECORD + """
 MERGE (c:Cart {key: row.key})
-ON CREATE SET c.placeholder = true
-WITH r, c, row,
-     CASE WHEN c.placeholder THEN 'created'
-          WHEN row.updatedAt < c.updatedAt THEN 'stale'
-          WHEN row.updatedAt = c.updatedAt AND c.status = row.status THEN 'unchanged'
-          ELSE 'updated' END AS outcome
-CALL (r, c, row, outcome) {
-  WITH * WHERE outcome IN ['created', 'updated']
-  SET c.id = row.id, c.source = $source, c.status = row.status, c.updatedAt = row.updatedAt,
-      c.total = row.total, c.currency = row.currency
+""" + STATUS_NEWER_WINS + """
+  SET c.id = row.id, c.source = $source, c.status = row.status,
+      c.updatedAt = row.updatedAt, c.total = row.total, c.currency = row.currency
   REMOVE c.placeholder
   MERGE (r)-[:HAS_CART]->(c)
   WITH c, row

@@ -17,7 +17,7 @@ from typing import Any, LiteralString
 
 import neo4j
 
-__all__ = ["ENSURE_RECORD", "upsert_records"]
+__all__ = ["ENSURE_RECORD", "STATUS_NEWER_WINS", "upsert_records"]
 
 #: Cypher fragment: make sure ``row.recordKey`` exists (as a placeholder when unseen) and is
 #: linked to its source ``s``. Expects ``s`` and ``row`` in scope and yields ``r``.
@@ -26,6 +26,20 @@ MERGE (r:SourceRecord {key: row.recordKey})
 ON CREATE SET r.placeholder = true, r.source = s.id, r.sourceId = row.sourceId,
               r.createdAt = datetime()
 MERGE (r)-[:FROM]->(s)
+"""
+
+#: Cypher fragment after ``MERGE (c:Label {key: row.key})`` for things with a status that
+#: follow newer-wins on ``updatedAt`` (cases, carts): yields ``outcome`` and opens the
+#: subquery that writes only created or updated rows (the caller closes it).
+STATUS_NEWER_WINS: LiteralString = """
+ON CREATE SET c.placeholder = true
+WITH r, c, row,
+     CASE WHEN c.placeholder THEN 'created'
+          WHEN row.updatedAt < c.updatedAt THEN 'stale'
+          WHEN row.updatedAt = c.updatedAt AND c.status = row.status THEN 'unchanged'
+          ELSE 'updated' END AS outcome
+CALL (r, c, row, outcome) {
+  WITH * WHERE outcome IN ['created', 'updated']
 """
 
 _UPSERT: LiteralString = """
