@@ -172,8 +172,18 @@ CREATE (:ResolutionEvent {id: $eventId, kind: 'FORGOTTEN', at: datetime(), actor
 """
 
 
+_SALTS: dict[tuple[str, str], str] = {}
+
+
 def forget_salt(driver: neo4j.Driver, settings: Settings, *, create: bool) -> str | None:
-    """The installation's salt for hashing forgotten identifiers (created on first forget)."""
+    """The installation's salt for hashing forgotten identifiers (created on first forget).
+
+    A salt, once created, never changes, so a found one is remembered per database and every
+    later ingest batch skips the look-up (it was one extra query per ingested record).
+    """
+    where = (settings.uri, settings.neo4j_database)
+    if not create and where in _SALTS:
+        return _SALTS[where]
     with translate_errors(settings):
         if create:
             rows, _, _ = driver.execute_query(_SALT, candidate=secrets.token_hex(32),
@@ -181,7 +191,10 @@ def forget_salt(driver: neo4j.Driver, settings: Settings, *, create: bool) -> st
         else:
             rows, _, _ = driver.execute_query(_SALT_READ, database_=settings.neo4j_database,
                                               routing_=neo4j.RoutingControl.READ)
-    return rows[0]["salt"] if rows else None
+    if not rows:
+        return None
+    _SALTS[where] = rows[0]["salt"]
+    return _SALTS[where]
 
 
 def identifier_hash(salt: str, type_: str, value: str) -> str:
