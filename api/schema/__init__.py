@@ -8,10 +8,17 @@ tokens) and masks unexpected errors; :data:`schema` is built with the defaults (
 from __future__ import annotations
 
 import strawberry
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxTokensLimiter,
+    max_aliases,
+    query_depth_limiter,
+)
 from strawberry.tools import merge_types
 
 from api.errors import should_mask
+from api.schema.documents import document_cache
 from api.schema.events import EventsMutation, PrivacyQuery
 from api.schema.health import HealthQuery
 from api.schema.people import PeopleQuery
@@ -26,15 +33,22 @@ Mutation = merge_types("Mutation", (StewardshipMutation, EventsMutation, Privacy
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
-    """The schema with the limits of ``settings`` (defaults when None)."""
+    """The schema with the limits of ``settings`` (defaults when None).
+
+    The depth and alias rules are made once, and each distinct query text is parsed and
+    validated once (:mod:`api.schema.documents`): the limits hold for every request, but a
+    known-good text costs nothing to check again.
+    """
     depth, aliases, tokens = (12, 20, 4000) if settings is None else (
         settings.max_query_depth, settings.max_aliases, settings.max_tokens)
+    limits = [query_depth_limiter.create_validator(depth, None),
+              max_aliases.create_validator(aliases)]
     return strawberry.Schema(
         query=Query, mutation=Mutation, subscription=IdentitySubscription,
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=depth),
-            lambda: MaxAliasesLimiter(max_alias_count=aliases),
+            lambda: AddValidationRules(limits),
             lambda: MaxTokensLimiter(max_token_count=tokens),
+            document_cache(),
             lambda: MaskErrors(should_mask_error=should_mask),
         ],
     )
