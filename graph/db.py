@@ -118,11 +118,27 @@ _WIPE_BATCH: LiteralString = (
 )
 
 
+#: In-process caches of graph data (registered sources, the forget salt), keyed by
+#: ``(uri, database, ...)``; :func:`wipe_data` empties them with the database.
+_CACHES: list[dict[Any, Any]] = []
+
+
+def process_cache() -> dict[Any, Any]:
+    """A new in-process cache that :func:`wipe_data` clears (so tests and ``demo load
+    --fresh`` never see data of a wiped database)."""
+    cache: dict[Any, Any] = {}
+    _CACHES.append(cache)
+    return cache
+
+
 def wipe_data(driver: neo4j.Driver, settings: Settings, *, batch: int = 10_000) -> int:
     """Delete every node except the migration chain, in batches; return how many were deleted.
 
-    Used by tests and ``c360 demo load --fresh``; schema (constraints, indexes) is kept.
+    Used by tests and ``c360 demo load --fresh``; schema (constraints, indexes) is kept, the
+    in-process caches (:func:`process_cache`) are emptied.
     """
+    for cache in _CACHES:
+        cache.clear()
     total = 0
     with translate_errors(settings):
         while True:

@@ -16,7 +16,7 @@ from typing import Any, LiteralString
 
 import neo4j
 
-from graph.db import translate_errors
+from graph.db import process_cache, translate_errors
 from graph.errors import NotFound
 from graph.settings import Settings
 from graph.views import GOLDEN_FIELDS, people_by_ids
@@ -172,7 +172,7 @@ CREATE (:ResolutionEvent {id: $eventId, kind: 'FORGOTTEN', at: datetime(), actor
 """
 
 
-_SALTS: dict[tuple[str, str], str] = {}
+_SALTS: dict[tuple[str, str], str] = process_cache()
 
 
 def forget_salt(driver: neo4j.Driver, settings: Settings, *, create: bool) -> str | None:
@@ -180,9 +180,11 @@ def forget_salt(driver: neo4j.Driver, settings: Settings, *, create: bool) -> st
 
     A salt, once created, never changes, so a found one is remembered per database and every
     later ingest batch skips the look-up (it was one extra query per ingested record).
+    Ingestion asks with ``create=True``, so the look-up happens once per process even before
+    anything was forgotten.
     """
     where = (settings.uri, settings.neo4j_database)
-    if not create and where in _SALTS:
+    if where in _SALTS:
         return _SALTS[where]
     with translate_errors(settings):
         if create:

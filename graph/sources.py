@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import time
 from collections.abc import Mapping
 from typing import LiteralString
 
 import neo4j
 
-from graph.db import translate_errors
+from graph.db import process_cache, translate_errors
 from graph.errors import FieldError, NotFound, ValidationError
 from graph.mappings import CANONICAL_NAMES
 from graph.models import Source, SourceKind
@@ -87,6 +88,11 @@ def validate_source(
                   mapping=clean_mapping)
 
 
+#: Seconds a looked-up source is reused by :func:`require_source` in this process.
+CACHE_TTL_S = 30.0
+_CACHE: dict[tuple[str, str, str], tuple[float, Source]] = process_cache()
+
+
 def register_source(driver: neo4j.Driver, settings: Settings, source: Source) -> Source:
     """Create or update ``source`` in the graph (idempotent); returns it as stored."""
     with translate_errors(settings):
@@ -95,7 +101,9 @@ def register_source(driver: neo4j.Driver, settings: Settings, source: Source) ->
             priority=source.priority, mapping=json.dumps(source.mapping, sort_keys=True),
             database_=settings.neo4j_database,
         )
-    return _to_source(records[0]["s"])
+    stored = _to_source(records[0]["s"])
+    _CACHE[(settings.uri, settings.neo4j_database, stored.id)] = (time.monotonic(), stored)
+    return stored
 
 
 def get_source(driver: neo4j.Driver, settings: Settings, id: str) -> Source | None:
@@ -108,13 +116,24 @@ def get_source(driver: neo4j.Driver, settings: Settings, id: str) -> Source | No
 
 
 def require_source(driver: neo4j.Driver, settings: Settings, id: str) -> Source:
-    """Like :func:`get_source` but raises :class:`NotFound` naming the id for an unknown one."""
+    """Like :func:`get_source` but raises :class:`NotFound` naming the id for an unknown one.
+
+    Used on every ingest, so a found source is reused for ``CACHE_TTL_S`` (30 s) in this
+    process: a source re-registered by another process (new priority or mapping) is seen by
+    a long-running API within that time; one registered here is seen at once. An unknown id
+    is never cached.
+    """
+    where = (settings.uri, settings.neo4j_database, id)
+    cached = _CACHE.get(where)
+    if cached is not None and time.monotonic() - cached[0] < CACHE_TTL_S:
+        return cached[1]
     source = get_source(driver, settings, id)
     if source is None:
         raise NotFound(
             f"source {id!r} is not registered; register it first with "
             f"`c360 sources add {shlex.quote(id)} --kind KIND --name NAME`"
         )
+    _CACHE[where] = (time.monotonic(), source)
     return source
 
 

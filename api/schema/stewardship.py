@@ -14,9 +14,8 @@ from api.permissions import CanIngest, IsAdmin
 from api.schema.types import Person, SourceKind, SourceType
 from graph import sources as graph_sources
 from graph.errors import Conflict
-from graph.ingest import ingest_record
 from graph.privacy import forget_person
-from graph.resolution.resolver import ResolutionResult, Resolver
+from graph.resolution.resolver import Resolver
 
 __all__ = ["PrivacyMutation", "StewardshipMutation"]
 
@@ -121,22 +120,9 @@ class StewardshipMutation:
             from graph.errors import FieldError, ValidationError
 
             raise ValidationError(FieldError("record", "must be a JSON object"))
-        results: list[ResolutionResult] = []
         resolver = _resolver(info)
-
-        def hook(kind: str, outcomes: list[tuple[str, str]]) -> None:
-            keys = [k for k, o in outcomes if o in ("created", "updated")]
-            if kind == "records" and keys:
-                results.append(resolver.resolve(keys))
-
-        outcome = await anyio.to_thread.run_sync(
-            lambda: ingest_record(ctx.driver, ctx.settings, input.source, input.record,
-                                  after_batch=hook))
-        if results:
-            resolution = results[0].of(outcome.key)
-        else:
-            settled = await anyio.to_thread.run_sync(resolver.resolve, [outcome.key])
-            resolution = settled.of(outcome.key)
+        outcome, resolution = await anyio.to_thread.run_sync(
+            lambda: resolver.ingest_record(input.source, input.record))
         person = (Person.of(await ctx.loaders.people.load(resolution.person_id))
                   if resolution.person_id else None)
         return RecordIngestResult(

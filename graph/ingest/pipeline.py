@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import neo4j
 from tqdm import tqdm
@@ -32,8 +32,10 @@ from graph.privacy import forget_salt, identifier_hash
 from graph.settings import Settings
 from graph.sources import require_source
 
-__all__ = ["IngestSummary", "RecordOutcome", "guess_file_type", "ingest_file", "ingest_record",
-           "ingest_rows"]
+__all__ = ["IngestSummary", "RecordOutcome", "guess_file_type", "ingest_and_resolve",
+           "ingest_file", "ingest_record", "ingest_rows", "parse_row"]
+
+T = TypeVar("T")
 
 #: Called after each written batch with the file type and ``[(key, outcome)]`` (hook used by
 #: identity resolution to resolve the records a batch created or changed).
@@ -126,6 +128,27 @@ def _native(field_name: str, row: Mapping[str, Any], mapping: Mapping[str, str])
     return field_name
 
 
+def parse_row(source: Source, file_type: str, row: Mapping[str, Any], *,
+              mapping: Mapping[str, str] | None = None, salt: str | None = None,
+              line: int | None = None) -> dict[str, Any]:
+    """One native row of ``file_type`` renamed (the source's mapping) and parsed, ready to
+    write. For records, ``salt`` (see :func:`graph.privacy.forget_salt`) adds the hashes that
+    flag identifiers of forgotten people. Raises :class:`ValidationError` listing every bad
+    field under the source's own column name (``PersonEmail``), with ``line``."""
+    if mapping is None:
+        mapping = mapping_for(source.kind, file_type, source.mapping)
+    canonical, extras = rename(row, mapping, file_type)
+    try:
+        parsed = PARSERS[file_type](source, canonical, extras, row)
+    except ValidationError as exc:
+        raise ValidationError([FieldError(_native(e.field, row, mapping), e.reason, line)
+                               for e in exc.errors]) from None
+    if file_type == "records":
+        parsed["forgotten"] = [identifier_hash(salt, i["type"], i["value"])
+                               for i in parsed["identifiers"]] if salt else []
+    return parsed
+
+
 def _write(driver: neo4j.Driver, settings: Settings, source_id: str, file_type: str,
            rows: list[tuple[int, dict[str, Any]]], product_field: str = "sku",
            ) -> tuple[list[tuple[str, str]],
@@ -174,14 +197,11 @@ def ingest_rows(
     """
     if file_type not in PARSERS:
         raise ValidationError(FieldError("type", f"must be one of {', '.join(EVENT_TYPES)}"))
-    parse = PARSERS[file_type]
     mapping = mapping if mapping is not None else mapping_for(source.kind, file_type,
                                                                source.mapping)
     summary = IngestSummary(source=source.id, file_type=file_type)
-    salt = forget_salt(driver, settings, create=False) if file_type == "records" else None
-    product_canonical = "sku" if file_type == "order_lines" else "items"
-    product_field = next((n for n, c in mapping.items() if c == product_canonical),
-                         product_canonical)
+    salt = forget_salt(driver, settings, create=True) if file_type == "records" else None
+    product_field = _product_field(mapping, file_type)
     started = time.monotonic()
     pending: list[tuple[Future, set[str]]] = []
     batch: list[tuple[int, dict[str, Any]]] = []
@@ -222,17 +242,12 @@ def ingest_rows(
                 summary.rejected += 1
                 summary.errors.append(FieldError("row", row.reason, line))
                 continue
-            canonical, extras = rename(row, mapping, file_type)
             try:
-                parsed = parse(source, canonical, extras, row)
+                parsed = parse_row(source, file_type, row, mapping=mapping, salt=salt, line=line)
             except ValidationError as exc:
                 summary.rejected += 1
-                summary.errors.extend(FieldError(_native(e.field, row, mapping), e.reason, line)
-                                      for e in exc.errors)
+                summary.errors.extend(exc.errors)
                 continue
-            if file_type == "records":
-                parsed["forgotten"] = [identifier_hash(salt, i["type"], i["value"])
-                                       for i in parsed["identifiers"]] if salt else []
             key = str(parsed.get("key") or parsed.get("sku") or "")
             if key and key in batch_keys:
                 flush()  # a key twice in one UNWIND would race itself: keep file order
@@ -294,17 +309,55 @@ def ingest_record(
     Raises :class:`ValidationError` listing every bad field (nothing is written then),
     :class:`graph.errors.NotFound` for an unregistered source.
     """
-    source = require_source(driver, settings, source_id)
-    written: list[tuple[str, str]] = []
-
-    def keep(kind: str, outcomes: list[tuple[str, str]]) -> None:
-        written.extend(outcomes)
-        if after_batch is not None:
-            after_batch(kind, outcomes)
-
-    summary = ingest_rows(driver, settings, source, file_type, [(1, dict(record))],
-                          after_batch=keep)
-    if summary.errors:
-        raise ValidationError([FieldError(e.field, e.reason) for e in summary.errors])
-    key, outcome = written[0]
+    source, parsed, product_field = _prepare_one(driver, settings, source_id, record, file_type)
+    outcomes, refused = _write(driver, settings, source.id, file_type, [(1, parsed)],
+                               product_field)
+    if refused:
+        raise ValidationError([FieldError(e.field, e.reason) for _, e in refused])
+    if after_batch is not None and outcomes:
+        after_batch(file_type, outcomes)
+    key, outcome = outcomes[0]
     return RecordOutcome(key, outcome)
+
+
+def ingest_and_resolve(
+    driver: neo4j.Driver, settings: Settings, source_id: str, record: Mapping[str, Any],
+    resolve: Callable[[neo4j.ManagedTransaction, list[str]], T],
+) -> tuple[RecordOutcome, T]:
+    """Ingest one source record and resolve it in the same transaction: the record is never
+    visible unresolved, and it costs one transaction instead of two (real-time latency).
+
+    ``resolve(tx, [key])`` runs after the upsert whatever its outcome (an unchanged record
+    may still be unresolved); see :meth:`graph.resolution.resolver.Resolver.ingest_record`.
+    Raises like :func:`ingest_record`; a failure writes nothing (one transaction, retried by
+    the driver on transient errors).
+    """
+    source, parsed, _ = _prepare_one(driver, settings, source_id, record, "records")
+
+    def work(tx: neo4j.ManagedTransaction) -> tuple[RecordOutcome, T]:
+        [(key, outcome)] = records.upsert_records(tx, source.id, [parsed])
+        return RecordOutcome(key, outcome), resolve(tx, [key])
+
+    with translate_errors(settings), driver.session(database=settings.neo4j_database) as s:
+        return s.execute_write(work)
+
+
+def _prepare_one(driver: neo4j.Driver, settings: Settings, source_id: str,
+                 record: Mapping[str, Any], file_type: str
+                 ) -> tuple[Source, dict[str, Any], str]:
+    if file_type not in PARSERS:
+        raise ValidationError(FieldError("type", f"must be one of {', '.join(EVENT_TYPES)}"))
+    source = require_source(driver, settings, source_id)
+    mapping = mapping_for(source.kind, file_type, source.mapping)
+    salt = forget_salt(driver, settings, create=True) if file_type == "records" else None
+    try:
+        parsed = parse_row(source, file_type, dict(record), mapping=mapping, salt=salt)
+    except ValidationError as exc:
+        raise ValidationError([FieldError(e.field, e.reason) for e in exc.errors]) from None
+    return source, parsed, _product_field(mapping, file_type)
+
+
+def _product_field(mapping: Mapping[str, str], file_type: str) -> str:
+    """The source's name for the product column (errors name the field as the source does)."""
+    canonical = "sku" if file_type == "order_lines" else "items"
+    return next((n for n, c in mapping.items() if c == canonical), canonical)

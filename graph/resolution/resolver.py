@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, LiteralString
 
@@ -24,6 +24,7 @@ from tqdm import tqdm
 from graph import people
 from graph.db import translate_errors
 from graph.errors import Conflict, FieldError, NotFound, ValidationError
+from graph.ingest.pipeline import RecordOutcome, ingest_and_resolve
 from graph.resolution import explain
 from graph.resolution.blocking import blocking_keys
 from graph.resolution.plan import Plan, RecordData, candidate_pairs, make_plan
@@ -142,16 +143,29 @@ class Resolver:
     # -- real time -------------------------------------------------------------------------
     def resolve(self, keys: Sequence[str], *, actor: str | None = None) -> ResolutionResult:
         """Resolve the records ``keys`` (just ingested or changed) in one transaction."""
+        return self._write(lambda tx: self.resolve_in(tx, keys, actor=actor))
+
+    def resolve_in(self, tx: neo4j.ManagedTransaction, keys: Sequence[str], *,
+                   actor: str | None = None) -> ResolutionResult:
+        """Resolve the records ``keys`` inside the caller's write transaction ``tx``."""
         keys = sorted(set(keys))
-        actor = actor or self.actor
+        limits = self.rules.limits
+        component, must, cannot = people.read_component(
+            tx, keys, limits.max_identifier_records, limits.max_block_records)
+        return self._apply(tx, component, must, cannot, keys, actor or self.actor)
 
-        def work(tx: neo4j.ManagedTransaction) -> ResolutionResult:
-            limits = self.rules.limits
-            component, must, cannot = people.read_component(
-                tx, keys, limits.max_identifier_records, limits.max_block_records)
-            return self._apply(tx, component, must, cannot, keys, actor)
+    def ingest_record(self, source_id: str, record: Mapping[str, Any], *,
+                      actor: str | None = None) -> tuple[RecordOutcome, RecordResolution]:
+        """Ingest one source record (native or canonical field names) and resolve it, in one
+        transaction: ``(outcome, resolution)``. The real-time path of the API.
 
-        return self._write(work)
+        Raises :class:`ValidationError` naming every bad field and :class:`NotFound` for an
+        unregistered source; nothing is written then.
+        """
+        outcome, result = ingest_and_resolve(
+            self.driver, self.settings, source_id, record,
+            lambda tx, keys: self.resolve_in(tx, keys, actor=actor))
+        return outcome, result.of(outcome.key)
 
     def _apply(self, tx: neo4j.ManagedTransaction, component: list[RecordData],
                must: list[tuple[str, str]], cannot: list[tuple[str, str]],

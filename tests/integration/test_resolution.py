@@ -657,3 +657,41 @@ def test_a_steward_merge_can_override_an_earlier_split(graph):
     assert graph.person_of("web:C") == person
     graph.resolver.resolve_all(show_progress=False)
     assert graph.person_of("web:C") == person
+
+
+def test_ingest_record_writes_and_resolves_one_record_in_one_transaction(graph):
+    outcome, first = graph.resolver.ingest_record(
+        "crm", {"sourceId": "T1", "givenName": "Ada", "familyName": "Byron",
+                "email": "ada@example.org"})
+    assert (outcome.key, outcome.outcome, first.decision) == ("crm:T1", "created", "created")
+    outcome, second = graph.resolver.ingest_record(
+        "shop", {"sourceId": "T2", "givenName": "Ada", "familyName": "Lovelace",
+                 "email": "ADA@example.org "})
+    assert (outcome.outcome, second.decision, second.rule) == ("created", "linked", "email")
+    assert second.person_id == first.person_id == graph.person_of("shop:T2")
+    # the same record again changes nothing and still reports its person
+    outcome, again = graph.resolver.ingest_record(
+        "shop", {"sourceId": "T2", "givenName": "Ada", "familyName": "Lovelace",
+                 "email": "ADA@example.org "})
+    assert (outcome.outcome, again.decision, again.person_id) == (
+        "unchanged", "unchanged", first.person_id)
+
+
+def test_ingest_record_with_bad_input_writes_nothing(graph):
+    from graph.errors import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        graph.resolver.ingest_record("crm", {"sourceId": "T3", "email": "not-an-email",
+                                             "birthDate": "31/31/1990"})
+    assert {e.field for e in caught.value.errors} == {"email", "birthDate"}
+    with pytest.raises(NotFound, match="nope"):
+        graph.resolver.ingest_record("nope", {"sourceId": "T4"})
+    assert graph.run("MATCH (r:SourceRecord) RETURN count(r) AS n")[0]["n"] == 0
+    assert graph.run("MATCH (p:Person) RETURN count(p) AS n")[0]["n"] == 0
+
+
+def test_a_wipe_forgets_cached_sources(graph):
+    assert require_source(graph.driver, graph.settings, "crm").id == "crm"
+    db.wipe_data(graph.driver, graph.settings)
+    with pytest.raises(NotFound, match="crm"):
+        require_source(graph.driver, graph.settings, "crm")
