@@ -150,7 +150,7 @@ def _bulk_import(settings, total: int) -> tuple[float, float]:
              "database", "import", "full", "neo4j", "--overwrite-destination",
              *(f"--nodes={files[n]}" for n in ("records", "identifiers", "blocks", "source")),
              *(f"--relationships={files[n]}" for n in ("from", "has", "in"))],
-            env=env, check=True, capture_output=True)
+            env=env, check=True, capture_output=True, cwd=work)  # its report goes there
         imported = time.monotonic() - started
     finally:
         shutil.rmtree(work, ignore_errors=True)
