@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from graph import db
 
 
@@ -35,3 +37,15 @@ def test_ready_reports_unavailable_when_neo4j_stops_answering(api, http, setting
     assert response.status_code == 503
     assert response.json()["status"] == "unavailable"
     assert "not reachable" in response.json()["reason"]
+
+
+@pytest.mark.parametrize(("body", "headers"), [
+    (b"{not json", {"content-type": "application/json"}),
+    (b"[1, 2]", {"content-type": "application/json"}),
+    (b"query=1", {"content-type": "text/plain"}),
+])
+def test_a_malformed_request_gets_a_graphql_error_body(http, body, headers):
+    response = http.post("/graphql", content=body, headers=headers)
+    assert 400 <= response.status_code < 500
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "BAD_REQUEST" and error["message"]
