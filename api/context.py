@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,16 +14,40 @@ from api.auth import Principal
 from graph import views
 from graph.settings import Settings
 
-__all__ = ["Context", "Loaders"]
+__all__ = ["Context", "Loaders", "PeopleLoader"]
+
+_PersonKey = tuple[str, frozenset[str]]
+
+
+class PeopleLoader:
+    """People by 360 ID or alias, each with the parts of it a request will read
+    (:data:`graph.views.PERSON_PARTS`, see :mod:`api.schema.lookahead`): all people asked in
+    one tick come in one query, and their parts prime the other loaders."""
+
+    def __init__(self, loader: DataLoader[_PersonKey, views.PersonView | None]) -> None:
+        self._loader = loader
+
+    async def load(self, id: str, parts: frozenset[str] = frozenset()
+                   ) -> views.PersonView | None:
+        return await self._loader.load((id, parts))
+
+    async def load_many(self, ids: Iterable[str], parts: frozenset[str] = frozenset()
+                        ) -> list[views.PersonView | None]:
+        return await self._loader.load_many([(i, parts) for i in ids])
 
 
 class Loaders:
     """Fresh per request: each loader answers all keys asked in one tick with one query."""
 
     def __init__(self, driver: neo4j.Driver, settings: Settings) -> None:
-        async def people(ids: list[str]) -> list[views.PersonView | None]:
-            found = await anyio.to_thread.run_sync(views.people_by_ids, driver, settings, ids)
-            return [found.get(i) for i in ids]
+        async def people(keys: list[_PersonKey]) -> list[views.PersonView | None]:
+            # one query for the tick: every id with the union of the parts asked
+            parts = frozenset().union(*(p for _, p in keys))
+            found = await anyio.to_thread.run_sync(views.people_with, driver, settings,
+                                                   [i for i, _ in keys], parts)
+            for asked, data in found.items():
+                self._prime(asked, data)
+            return [found[i].person if i in found else None for i, _ in keys]
 
         async def records(ids: list[str]) -> list[list[views.RecordView]]:
             found = await anyio.to_thread.run_sync(views.records_of_people, driver, settings,
@@ -41,10 +66,23 @@ class Loaders:
                 return [found.get(i, []) for i in ids]
             return DataLoader(load_fn=load)
 
-        self.people = DataLoader(load_fn=people)
+        self._people: DataLoader[_PersonKey, views.PersonView | None] = DataLoader(
+            load_fn=people)
+        self.people = PeopleLoader(self._people)
         self.records = DataLoader(load_fn=records)
         self.consents = DataLoader(load_fn=consents)
-        self._history = {kind: history_loader(kind) for kind in views.HISTORY_QUERIES}
+        self._history = {kind: history_loader(kind) for kind in views.HISTORY_KINDS}
+
+    def _prime(self, asked: str, data: views.PersonData) -> None:
+        """Cache what came with a person so its fields need no query of their own."""
+        pid = data.person.id
+        self._people.prime((asked, frozenset()), data.person)
+        if data.records is not None:
+            self.records.prime(pid, data.records)
+        if data.consents is not None:
+            self.consents.prime(pid, data.consents)
+        for kind, rows in data.history.items():
+            self._history[kind].prime(pid, rows)
 
     async def history(self, kind: str, person_id: str) -> list[dict[str, Any]]:
         """Rows of one history kind (orders, cases, ...) of a person, newest first."""

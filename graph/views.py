@@ -1,15 +1,18 @@
 """Read models for front ends: people and their source records, fetched in batches.
 
 Every function takes many keys and answers in one query (``UNWIND $ids``), so the API's
-DataLoaders cost one round trip per kind of data per request, whatever the number of people on
-a page. Dates come back as ISO strings (``toString`` in Cypher): the API returns text, and
-letting the driver build native temporal objects is measurably slower (DESIGN.md).
+DataLoaders cost one round trip per request, whatever the number of people on a page.
+:func:`people_with` fetches people together with the parts of them a request needs (records,
+consents, history kinds) in one statement; each part is one ``CALL`` subquery that runs only
+when asked for, and the other functions here are that statement with one part. Dates come
+back as ISO strings (``toString`` in Cypher): the API returns text, and letting the driver
+build native temporal objects is measurably slower (DESIGN.md).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, LiteralString
 
@@ -18,13 +21,18 @@ import neo4j
 from graph.db import translate_errors
 from graph.settings import Settings
 
-__all__ = ["HISTORY_QUERIES", "ConsentView", "PersonView", "RecordView", "consents_of_people",
-           "events_since", "history_of_people", "people_by_ids", "search_people_by_name",
-           "person_id_by_identifier",
-           "person_id_by_record", "records_by_keys", "records_of_people"]
+__all__ = ["HISTORY_KINDS", "PERSON_PARTS", "ConsentView", "PersonData", "PersonView",
+           "RecordView", "consents_of_people", "events_since", "history_of_people",
+           "people_by_ids", "people_with", "person_id_by_identifier", "person_id_by_record",
+           "records_by_keys", "records_of_people", "search_people_by_name"]
 
 GOLDEN_FIELDS = ("givenName", "familyName", "birthDate", "email", "phone", "addressLine1",
                  "addressLine2", "city", "postcode", "country", "loyaltyId")
+
+#: History kinds, each a list of row dicts newest first (see :func:`history_of_people`).
+HISTORY_KINDS = ("orders", "cases", "engagements", "carts", "consentHistory")
+#: What :func:`people_with` can fetch with each person.
+PERSON_PARTS = frozenset({"records", "consents", *HISTORY_KINDS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,43 +68,124 @@ class RecordView:
     link: dict[str, Any] | None
 
 
-_PEOPLE: LiteralString = """
-UNWIND $ids AS id
-OPTIONAL MATCH (direct:Person {id: id})
-OPTIONAL MATCH (:PersonAlias {id: id})-[:ALIAS_OF]->(aliased:Person)
-WITH id, coalesce(direct, aliased) AS p
+@dataclass(frozen=True, slots=True)
+class ConsentView:
+    """The effective consent of a person for one channel and purpose: its latest event."""
+
+    channel: str
+    purpose: str
+    status: str
+    at: str
+    source_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonData:
+    """A person with the parts asked of :func:`people_with`: ``records`` ordered by key,
+    effective ``consents``, and ``history`` ``{kind: [row]}`` newest first. A part not asked
+    for is None (records, consents) or absent (history)."""
+
+    person: PersonView
+    records: list[RecordView] | None
+    consents: list[ConsentView] | None
+    history: dict[str, list[dict[str, Any]]]
+
+
+_RECORD: LiteralString = """{
+  key: r.key, sourceId: s.id, sourceKind: s.kind, recordId: r.sourceId,
+  attributes: r {.givenName, .familyName, .email, .phone, .addressLine1, .addressLine2, .city,
+                 .postcode, .country, .loyaltyId, birthDate: toString(r.birthDate)},
+  identifiers: [(r)-[:HAS_IDENTIFIER]->(i:Identifier) | [i.type, i.value]],
+  qualityFlags: coalesce(r.qualityFlags, []), updatedAt: toString(r.updatedAt),
+  createdAt: toString(r.createdAt), raw: r.raw, personId: p.id,
+  link: CASE WHEN h IS NULL THEN null ELSE h {.rule, .score, .scores, .matched, .actor,
+        linkedAt: toString(h.linkedAt), explainedAt: toString(h.explainedAt)} END}"""
+
+# One person per asked id (an absorbed alias finds the survivor), then one CALL per part: a
+# part not in $parts filters its only row away before matching anything.
+_PEOPLE_WITH: LiteralString = ("""
+UNWIND $ids AS asked
+OPTIONAL MATCH (direct:Person {id: asked})
+OPTIONAL MATCH (:PersonAlias {id: asked})-[:ALIAS_OF]->(aliased:Person)
+WITH asked, coalesce(direct, aliased) AS p
 WHERE p IS NOT NULL
-RETURN id AS asked, p.id AS id, toString(p.createdAt) AS createdAt,
+CALL (p) {
+  WITH p WHERE 'records' IN $parts
+  MATCH (p)-[h:HAS_RECORD]->(r:SourceRecord)-[:FROM]->(s:Source)
+  WHERE $kind IS NULL OR s.kind = $kind
+  WITH p, h, r, s ORDER BY r.key
+  RETURN collect(""" + _RECORD + """) AS records
+}
+CALL (p) {
+  WITH p WHERE 'consents' IN $parts
+  MATCH (p)-[:GAVE]->(c:Consent)
+  WITH c ORDER BY c.at DESC, c.key
+  WITH c.channel AS channel, c.purpose AS purpose, collect(c)[0] AS latest
+  ORDER BY channel, purpose
+  RETURN collect({channel: channel, purpose: purpose, status: latest.status,
+                  at: toString(latest.at), sourceKey: latest.sourceKey}) AS consents
+}
+CALL (p) {
+  WITH p WHERE 'orders' IN $parts
+  MATCH (p)-[:HAS_RECORD]->(r:SourceRecord)-[:PLACED]->(x:Order)
+  WHERE x.placeholder IS NULL
+  WITH r, x, toString(x.placedAt) AS placedAt ORDER BY placedAt DESC, x.key
+  RETURN collect({key: x.key, id: x.id, source: x.source, recordKey: r.key,
+                  placedAt: placedAt, status: x.status, total: x.total, currency: x.currency,
+                  lines: [(x)-[l:CONTAINS]->(pr:Product) | {sku: pr.sku, name: pr.name,
+                          category: pr.category, quantity: l.quantity,
+                          unitPrice: l.unitPrice, lineKey: l.lineKey}]}) AS orders
+}
+CALL (p) {
+  WITH p WHERE 'cases' IN $parts
+  MATCH (p)-[:HAS_RECORD]->(r:SourceRecord)-[:OPENED]->(x:Case)
+  WHERE x.placeholder IS NULL
+  WITH r, x, toString(x.openedAt) AS openedAt ORDER BY openedAt DESC, x.key
+  RETURN collect({key: x.key, id: x.id, source: x.source, recordKey: r.key,
+                  subject: x.subject, status: x.status, channel: x.channel,
+                  openedAt: openedAt, closedAt: toString(x.closedAt)}) AS cases
+}
+CALL (p) {
+  WITH p WHERE 'engagements' IN $parts
+  MATCH (p)-[:HAS_RECORD]->(r:SourceRecord)-[:ENGAGED]->(x:Engagement)
+  WITH r, x, toString(x.at) AS at ORDER BY at DESC, x.key
+  RETURN collect({key: x.key, source: x.source, recordKey: r.key, type: x.type,
+                  channel: x.channel, campaign: x.campaign, at: at}) AS engagements
+}
+CALL (p) {
+  WITH p WHERE 'carts' IN $parts
+  MATCH (p)-[:HAS_RECORD]->(r:SourceRecord)-[:HAS_CART]->(x:Cart)
+  WHERE x.placeholder IS NULL
+  WITH r, x, toString(x.updatedAt) AS updatedAt ORDER BY updatedAt DESC, x.key
+  RETURN collect({key: x.key, id: x.id, source: x.source, recordKey: r.key,
+                  status: x.status, updatedAt: updatedAt, total: x.total,
+                  currency: x.currency,
+                  lines: [(x)-[l:CONTAINS]->(pr:Product) | {sku: pr.sku, name: pr.name,
+                          category: pr.category, quantity: l.quantity,
+                          unitPrice: pr.price}]}) AS carts
+}
+CALL (p) {
+  WITH p WHERE 'consentHistory' IN $parts
+  MATCH (p)-[:GAVE]->(x:Consent)
+  WITH x, toString(x.at) AS at ORDER BY at DESC, x.key
+  RETURN collect({key: x.key, channel: x.channel, purpose: x.purpose, status: x.status,
+                  at: at, sourceKey: x.sourceKey}) AS consentHistory
+}
+RETURN asked, p.id AS id, toString(p.createdAt) AS createdAt,
        toString(p.updatedAt) AS updatedAt,
        p {.givenName, .familyName, .email, .phone, .addressLine1, .addressLine2, .city,
           .postcode, .country, .loyaltyId, birthDate: toString(p.birthDate)} AS golden,
        p.goldenSources AS goldenSources, p.sources AS sources, p.recordCount AS recordCount,
-       [(a:PersonAlias)-[:ALIAS_OF]->(p) | a.id] AS aliases
-"""
-
-_RECORD_FIELDS: LiteralString = """
-RETURN r.key AS key, s.id AS sourceId, s.kind AS sourceKind, r.sourceId AS recordId,
-       r {.givenName, .familyName, .email, .phone, .addressLine1, .addressLine2, .city,
-          .postcode, .country, .loyaltyId, birthDate: toString(r.birthDate)} AS attributes,
-       [(r)-[:HAS_IDENTIFIER]->(i:Identifier) | [i.type, i.value]] AS identifiers,
-       coalesce(r.qualityFlags, []) AS qualityFlags, toString(r.updatedAt) AS updatedAt,
-       toString(r.createdAt) AS createdAt, r.raw AS raw, p.id AS personId,
-       CASE WHEN h IS NULL THEN null ELSE h {.rule, .score, .scores, .matched, .actor,
-            linkedAt: toString(h.linkedAt), explainedAt: toString(h.explainedAt)} END AS link
-"""
-
-_RECORDS_OF_PEOPLE: LiteralString = ("""
-UNWIND $ids AS id
-MATCH (p:Person {id: id})-[h:HAS_RECORD]->(r:SourceRecord)-[:FROM]->(s:Source)
-WHERE $kind IS NULL OR s.kind = $kind
-WITH p, h, r, s ORDER BY r.key
-""" + _RECORD_FIELDS)
+       [(a:PersonAlias)-[:ALIAS_OF]->(p) | a.id] AS aliases,
+       records, consents, orders, cases, engagements, carts, consentHistory
+""")
 
 _RECORDS_BY_KEYS: LiteralString = ("""
 UNWIND $keys AS key
 MATCH (r:SourceRecord {key: key})-[:FROM]->(s:Source)
 OPTIONAL MATCH (p:Person)-[h:HAS_RECORD]->(r)
-""" + _RECORD_FIELDS)
+RETURN """ + _RECORD + """ AS record
+""")
 
 _BY_RECORD: LiteralString = """
 MATCH (p:Person)-[:HAS_RECORD]->(:SourceRecord {key: $key})
@@ -118,21 +207,48 @@ def _read(driver: neo4j.Driver, settings: Settings, query: LiteralString, **para
     return records
 
 
-def people_by_ids(driver: neo4j.Driver, settings: Settings, ids: Sequence[str]
-                  ) -> dict[str, PersonView]:
-    """``{asked id: PersonView}`` for ids and absorbed aliases that exist (others absent)."""
+def people_with(driver: neo4j.Driver, settings: Settings, ids: Sequence[str],
+                parts: Collection[str] = (), kind: str | None = None) -> dict[str, PersonData]:
+    """``{asked id: PersonData}`` for ids and absorbed aliases that exist (others absent), with
+    the ``parts`` (of :data:`PERSON_PARTS`) fetched in the same query; ``kind`` keeps only
+    records of that source kind."""
+    unknown = set(parts) - PERSON_PARTS
+    if unknown:
+        raise ValueError(f"unknown person parts: {sorted(unknown)}")
     out = {}
-    for row in _read(driver, settings, _PEOPLE, ids=list(dict.fromkeys(ids))):
-        out[row["asked"]] = PersonView(
+    for row in _read(driver, settings, _PEOPLE_WITH, ids=list(dict.fromkeys(ids)),
+                     parts=list(parts), kind=kind):
+        person = PersonView(
             id=row["id"], created_at=row["createdAt"], updated_at=row["updatedAt"],
             golden=dict(row["golden"]), golden_sources=json.loads(row["goldenSources"] or "{}"),
             sources=tuple(row["sources"] or ()), record_count=int(row["recordCount"] or 0),
             aliases=tuple(sorted(row["aliases"])),
         )
+        out[row["asked"]] = PersonData(
+            person=person,
+            records=[_record_view(r) for r in row["records"]] if "records" in parts else None,
+            consents=[ConsentView(c["channel"], c["purpose"], c["status"], c["at"],
+                                  c["sourceKey"]) for c in row["consents"]]
+            if "consents" in parts else None,
+            history={k: row[k] for k in HISTORY_KINDS if k in parts},
+        )
     return out
 
 
-def _record_view(row: neo4j.Record) -> RecordView:
+def people_by_ids(driver: neo4j.Driver, settings: Settings, ids: Sequence[str]
+                  ) -> dict[str, PersonView]:
+    """``{asked id: PersonView}`` for ids and absorbed aliases that exist (others absent)."""
+    return {asked: data.person for asked, data in people_with(driver, settings, ids).items()}
+
+
+def _own(driver: neo4j.Driver, settings: Settings, ids: Sequence[str], part: str,
+         kind: str | None = None) -> dict[str, PersonData]:
+    """people_with for one part, keeping only ids that are a person's own (not aliases)."""
+    return {asked: data for asked, data in people_with(driver, settings, ids, (part,), kind)
+            .items() if data.person.id == asked}
+
+
+def _record_view(row: dict[str, Any]) -> RecordView:
     link = dict(row["link"]) if row["link"] is not None else None
     if link is not None:
         link["scores"] = json.loads(link.get("scores") or "{}")
@@ -148,17 +264,14 @@ def _record_view(row: neo4j.Record) -> RecordView:
 def records_of_people(driver: neo4j.Driver, settings: Settings, ids: Sequence[str],
                       kind: str | None = None) -> dict[str, list[RecordView]]:
     """``{person id: [RecordView]}`` ordered by record key; ``kind`` filters by source kind."""
-    out: dict[str, list[RecordView]] = {pid: [] for pid in ids}
-    for row in _read(driver, settings, _RECORDS_OF_PEOPLE, ids=list(dict.fromkeys(ids)),
-                     kind=kind):
-        out[row["personId"]].append(_record_view(row))
-    return out
+    found = _own(driver, settings, ids, "records", kind)
+    return {pid: found[pid].records or [] if pid in found else [] for pid in ids}
 
 
 def records_by_keys(driver: neo4j.Driver, settings: Settings, keys: Sequence[str]
                     ) -> dict[str, RecordView]:
     """``{record key: RecordView}`` for the keys that exist."""
-    return {row["key"]: _record_view(row)
+    return {row["record"]["key"]: _record_view(row["record"])
             for row in _read(driver, settings, _RECORDS_BY_KEYS, keys=list(dict.fromkeys(keys)))}
 
 
@@ -176,104 +289,21 @@ def person_id_by_identifier(driver: neo4j.Driver, settings: Settings, type_: str
                                        value=value)]
 
 
-_CONSENTS: LiteralString = """
-UNWIND $ids AS id
-MATCH (p:Person {id: id})-[:GAVE]->(c:Consent)
-WITH p, c ORDER BY c.at DESC, c.key
-WITH p, c.channel AS channel, c.purpose AS purpose, collect(c)[0] AS latest
-RETURN p.id AS personId, channel, purpose, latest.status AS status,
-       toString(latest.at) AS at, latest.sourceKey AS sourceKey
-ORDER BY channel, purpose
-"""
-
-
-@dataclass(frozen=True, slots=True)
-class ConsentView:
-    """The effective consent of a person for one channel and purpose: its latest event."""
-
-    channel: str
-    purpose: str
-    status: str
-    at: str
-    source_key: str | None
-
-
 def consents_of_people(driver: neo4j.Driver, settings: Settings, ids: Sequence[str]
                        ) -> dict[str, list[ConsentView]]:
     """``{person id: [ConsentView]}``: the latest event per channel and purpose."""
-    out: dict[str, list[ConsentView]] = {pid: [] for pid in ids}
-    for row in _read(driver, settings, _CONSENTS, ids=list(dict.fromkeys(ids))):
-        out[row["personId"]].append(ConsentView(row["channel"], row["purpose"], row["status"],
-                                                row["at"], row["sourceKey"]))
-    return out
-
-
-_ORDERS: LiteralString = """
-UNWIND $ids AS id
-MATCH (p:Person {id: id})-[:HAS_RECORD]->(r:SourceRecord)-[:PLACED]->(o:Order)
-WHERE o.placeholder IS NULL
-RETURN p.id AS personId, o.key AS key, o.id AS id, o.source AS source, r.key AS recordKey,
-       toString(o.placedAt) AS placedAt, o.status AS status, o.total AS total,
-       o.currency AS currency,
-       [(o)-[c:CONTAINS]->(pr:Product) | {sku: pr.sku, name: pr.name, category: pr.category,
-         quantity: c.quantity, unitPrice: c.unitPrice, lineKey: c.lineKey}] AS lines
-ORDER BY personId, placedAt DESC, key
-"""
-
-_CASES: LiteralString = """
-UNWIND $ids AS id
-MATCH (p:Person {id: id})-[:HAS_RECORD]->(r:SourceRecord)-[:OPENED]->(c:Case)
-WHERE c.placeholder IS NULL
-RETURN p.id AS personId, c.key AS key, c.id AS id, c.source AS source, r.key AS recordKey,
-       c.subject AS subject, c.status AS status, c.channel AS channel,
-       toString(c.openedAt) AS openedAt, toString(c.closedAt) AS closedAt
-ORDER BY personId, openedAt DESC, key
-"""
-
-_ENGAGEMENTS: LiteralString = """
-UNWIND $ids AS id
-MATCH (p:Person {id: id})-[:HAS_RECORD]->(r:SourceRecord)-[:ENGAGED]->(e:Engagement)
-RETURN p.id AS personId, e.key AS key, e.source AS source, r.key AS recordKey, e.type AS type,
-       e.channel AS channel, e.campaign AS campaign, toString(e.at) AS at
-ORDER BY personId, at DESC, key
-"""
-
-_CARTS: LiteralString = """
-UNWIND $ids AS id
-MATCH (p:Person {id: id})-[:HAS_RECORD]->(r:SourceRecord)-[:HAS_CART]->(c:Cart)
-WHERE c.placeholder IS NULL
-RETURN p.id AS personId, c.key AS key, c.id AS id, c.source AS source, r.key AS recordKey,
-       c.status AS status, toString(c.updatedAt) AS updatedAt, c.total AS total,
-       c.currency AS currency,
-       [(c)-[l:CONTAINS]->(pr:Product) | {sku: pr.sku, name: pr.name, category: pr.category,
-         quantity: l.quantity, unitPrice: pr.price}] AS lines
-ORDER BY personId, updatedAt DESC, key
-"""
-
-_CONSENT_HISTORY: LiteralString = """
-UNWIND $ids AS id
-MATCH (p:Person {id: id})-[:GAVE]->(c:Consent)
-RETURN p.id AS personId, c.key AS key, c.channel AS channel, c.purpose AS purpose,
-       c.status AS status, toString(c.at) AS at, c.sourceKey AS sourceKey
-ORDER BY personId, at DESC, key
-"""
-
-#: History kinds, each ``{person id: [row dict]}`` newest first (see ``history_of_people``).
-HISTORY_QUERIES: dict[str, LiteralString] = {
-    "orders": _ORDERS, "cases": _CASES, "engagements": _ENGAGEMENTS, "carts": _CARTS,
-    "consentHistory": _CONSENT_HISTORY,
-}
+    found = _own(driver, settings, ids, "consents")
+    return {pid: found[pid].consents or [] if pid in found else [] for pid in ids}
 
 
 def history_of_people(driver: neo4j.Driver, settings: Settings, kind: str,
                       ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
     """``{person id: [row]}`` of one history kind (orders, cases, engagements, carts,
     consentHistory) over all of each person's records, newest first. Times are ISO text."""
-    out: dict[str, list[dict[str, Any]]] = {pid: [] for pid in ids}
-    for row in _read(driver, settings, HISTORY_QUERIES[kind], ids=list(dict.fromkeys(ids))):
-        data = dict(row)
-        out[data.pop("personId")].append(data)
-    return out
+    if kind not in HISTORY_KINDS:
+        raise ValueError(f"unknown history kind {kind!r}")
+    found = _own(driver, settings, ids, kind)
+    return {pid: found[pid].history[kind] if pid in found else [] for pid in ids}
 
 
 _SEARCH_NAMES: LiteralString = """

@@ -8,6 +8,7 @@ tokens) and masks unexpected errors; :data:`schema` is built with the defaults (
 from __future__ import annotations
 
 import strawberry
+from graphql import ASTValidationRule
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -41,8 +42,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """
     depth, aliases, tokens = (12, 20, 4000) if settings is None else (
         settings.max_query_depth, settings.max_aliases, settings.max_tokens)
-    limits = [query_depth_limiter.create_validator(depth, None),
-              max_aliases.create_validator(aliases)]
+    limits: list[type[ASTValidationRule]] = [query_depth_limiter.create_validator(depth, None),
+                                             max_aliases.create_validator(aliases)]
     return strawberry.Schema(
         query=Query, mutation=Mutation, subscription=IdentitySubscription,
         extensions=[

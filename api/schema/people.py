@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from api.errors import graph_errors
 from api.permissions import CanReadPeople
+from api.schema.lookahead import person_parts
 from api.schema.pagination import Connection, paginate
 from api.schema.types import Person, SourceKind, SourceType
 from graph import sources as graph_sources
@@ -38,7 +39,7 @@ class PeopleQuery:
     async def person(self, info: Info, id: str) -> Person | None:
         if not id.strip():
             raise ValidationError(FieldError("id", "must not be empty"))
-        return Person.of(await info.context.loaders.people.load(id.strip()))
+        return Person.of(await info.context.loaders.people.load(id.strip(), person_parts(info)))
 
     @strawberry.field(permission_classes=[CanReadPeople],
                       description="Several people by 360 ID (or alias) in one request, in the "
@@ -48,7 +49,8 @@ class PeopleQuery:
         if len(ids) > info.context.settings.max_page_size:
             raise ValidationError(FieldError(
                 "ids", f"at most {info.context.settings.max_page_size} per request"))
-        found = await info.context.loaders.people.load_many([i.strip() for i in ids])
+        found = await info.context.loaders.people.load_many([i.strip() for i in ids],
+                                                            person_parts(info))
         return [p for p in (Person.of(v) for v in found) if p is not None]
 
     @strawberry.field(permission_classes=[CanReadPeople],
@@ -62,7 +64,7 @@ class PeopleQuery:
         ctx = info.context
         pid = await anyio.to_thread.run_sync(views.person_id_by_record, ctx.driver,
                                              ctx.settings, f"{system}:{source_id}")
-        return Person.of(await ctx.loaders.people.load(pid)) if pid else None
+        return Person.of(await ctx.loaders.people.load(pid, person_parts(info))) if pid else None
 
     @strawberry.field(permission_classes=[CanReadPeople],
                       description="The person with a normalised identifier (type EMAIL, "
@@ -80,7 +82,9 @@ class PeopleQuery:
                                              ctx.settings, kind, normalised)
         if len(ids) > 1:
             raise Conflict(f"{kind} {value!r} is shared by several people")
-        return Person.of(await ctx.loaders.people.load(ids[0])) if ids else None
+        if not ids:
+            return None
+        return Person.of(await ctx.loaders.people.load(ids[0], person_parts(info)))
 
     @strawberry.field(permission_classes=[CanReadPeople],
                       description="People by fuzzy name (accents, word order, nicknames and "
@@ -105,7 +109,7 @@ class PeopleQuery:
                                                   ctx.settings, name, limit)
             by_name = [pid for pid, score in hits if score >= 60]
             ids = [i for i in by_name if i in ids] if ids else by_name
-        found = await ctx.loaders.people.load_many(list(dict.fromkeys(ids)))
+        found = await ctx.loaders.people.load_many(list(dict.fromkeys(ids)), person_parts(info))
         people = [p for p in (Person.of(v) for v in found) if p is not None]
         return paginate(people, first, after, ctx.settings.max_page_size)
 

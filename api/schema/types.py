@@ -13,6 +13,7 @@ from api.auth import Role
 from api.errors import graph_errors
 from api.permissions import CanReadPeople
 from api.schema.history import PersonHistory
+from api.schema.lookahead import person_parts
 from api.schema.pagination import Connection, paginate
 from graph import views
 from graph.models import SourceKind as GraphSourceKind
@@ -107,7 +108,8 @@ class SourceRecord(relay.Node):
     async def person(self, info: Info) -> Person | None:
         if self.person_id is None:
             return None
-        return Person.of(await info.context.loaders.people.load(self.person_id))
+        return Person.of(await info.context.loaders.people.load(self.person_id,
+                                                                person_parts(info)))
 
     @classmethod
     def of(cls, r: views.RecordView) -> SourceRecord:

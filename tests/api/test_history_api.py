@@ -1,5 +1,5 @@
 """History through the API: orders, carts, cases, engagement, consents, timeline; events
-ingest; consent setting; and the query count of a page of people (no N+1)."""
+ingest; consent setting; and the query count of a person and of a page of people (no N+1)."""
 
 from __future__ import annotations
 
@@ -128,13 +128,47 @@ def test_events_for_an_unknown_source_or_non_object_rows_are_refused(client_as):
     assert codes(body) == ["BAD_USER_INPUT"]
 
 
+@pytest.fixture
+def count_queries(monkeypatch):
+    """The first line of every Cypher statement the views run, in order."""
+    calls: list[str] = []
+    original = views._read
+
+    def counting(driver, settings, query, **params):
+        calls.append(query.strip().splitlines()[0])
+        return original(driver, settings, query, **params)
+
+    monkeypatch.setattr(views, "_read", counting)
+    return calls
+
+
+PERSON_360 = """query($id: String!) { person(id: $id) { personId givenName email
+  sourceRecords(first: 10) { totalCount edges { node { recordKey identifiers { type value } whyLinked { rule } } } }
+  orders(first: 10) { totalCount edges { node { orderId lines { sku unitPrice } } } }
+  consents { channel status }
+  timeline(first: 10) { totalCount edges { node { at type summary } } } } }"""
+
+
+def test_a_person_360_view_is_one_query(client_as, ann, count_queries):
+    person = gql(client_as("agent"), PERSON_360, id=ann)["data"]["person"]
+    assert len(count_queries) == 1, count_queries  # the person with everything selected under it
+    assert person["sourceRecords"]["totalCount"] == 2 and person["orders"]["totalCount"] == 2
+    assert [e["node"]["type"] for e in person["timeline"]["edges"]] == ["ORDER", "CASE", "ORDER"]
+    # a marketer's email needs the person's consents: they come in the same query
+    count_queries.clear()
+    body = gql(client_as("marketer"), 'query($id: String!) { person(id: $id) { email orders { totalCount } } }',
+               id=ann)
+    assert body["data"]["person"] == {"email": None, "orders": {"totalCount": 2}}
+    assert len(count_queries) == 1, count_queries
+
+
 PAGE = """query($ids: [String!]!) { people(ids: $ids) { personId givenName
   sourceRecords(first: 5) { totalCount edges { node { recordKey whyLinked { rule } } } }
   orders(first: 10) { totalCount edges { node { orderId lines { sku } } } }
   consents { channel status } } }"""
 
 
-def test_a_page_of_people_costs_a_constant_number_of_queries(http, client_as, monkeypatch):
+def test_a_page_of_people_costs_a_constant_number_of_queries(http, client_as, count_queries):
     gql(http, 'mutation { registerSource(input: {id: "shop", kind: COMMERCE, name: "Shop"}) { id } }')
     ingester = client_as("ingest")
     ids = []
@@ -144,20 +178,12 @@ def test_a_page_of_people_costs_a_constant_number_of_queries(http, client_as, mo
         ids.append(body["data"]["ingestRecord"]["person"]["personId"])
         gql(ingester, EVENTS, source="shop", type="ORDERS", rows=[
             {"order_no": f"O{n}", "customer_no": f"C{n}", "creation_date": "2025-01-10T10:00:00Z"}])
-    calls: list[str] = []
-    original = views._read
-
-    def counting(driver, settings, query, **params):
-        calls.append(query.strip().splitlines()[0])
-        return original(driver, settings, query, **params)
-
-    monkeypatch.setattr(views, "_read", counting)
     for size in (5, 50):
-        calls.clear()
+        count_queries.clear()
         body = gql(client_as("agent"), PAGE, ids=ids[:size])
         people = body["data"]["people"]
         assert len(people) == size and all(p["orders"]["totalCount"] == 1 for p in people)
-        assert len(calls) <= 4, calls  # people, records, orders, consents: one query each
+        assert len(count_queries) == 1, count_queries  # people with records, orders, consents
 
 
 EXPORT = """query($id: String!) { exportPerson(personId: $id) }"""

@@ -179,11 +179,12 @@ def test_bad_input_is_a_coded_error_naming_the_field_and_writes_nothing(http, sh
 
 def test_deep_and_alias_heavy_queries_are_refused(http, shop):
     deep = "{ person(id: \"x\") { sourceRecords { edges { node { person { sourceRecords { edges { node { person { sourceRecords { edges { node { person { personId } } } } } } } } } } } } } }"
-    status, body = gql(http, deep)
-    assert "errors" in body and "depth" in body["errors"][0]["message"].lower()
     aliases = "{ " + " ".join(f"a{i}: health {{ status }}" for i in range(30)) + " }"
-    status, body = gql(http, aliases)
-    assert "errors" in body and "alias" in body["errors"][0]["message"].lower()
+    for _ in range(2):  # the second time the parsed document comes from the cache
+        status, body = gql(http, deep)
+        assert "errors" in body and "depth" in body["errors"][0]["message"].lower()
+        status, body = gql(http, aliases)
+        assert "errors" in body and "alias" in body["errors"][0]["message"].lower()
 
 
 def test_page_size_is_capped_and_cursors_page_through(http, api_settings, shop):
