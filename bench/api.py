@@ -35,34 +35,83 @@ QUERY = """query($id: String!) { person(id: $id) {
   consents { channel purpose status at }
   timeline(first: 10) { totalCount edges { node { at type summary } } } } }"""
 
+# The same data as QUERY, with the pages and total counts the API returns; checked against
+# the API's answers for the warm-up sample (_same_data).
 CYPHER = """
 MATCH (p:Person {id: $id})
 CALL (p) {
   MATCH (p)-[h:HAS_RECORD]->(r:SourceRecord)-[:FROM]->(s:Source)
-  RETURN collect({key: r.key, source: s.id, email: r.email, phone: r.phone, rule: h.rule,
-    score: h.score, identifiers: [(r)-[:HAS_IDENTIFIER]->(i) | [i.type, i.value]]})[..10]
-    AS records
+  WITH h, r, s ORDER BY r.key
+  WITH collect({recordKey: r.key, sourceId: s.id, email: r.email, phone: r.phone,
+                identifiers: [(r)-[:HAS_IDENTIFIER]->(i:Identifier) |
+                              {type: i.type, value: i.value}],
+                whyLinked: {rule: h.rule, score: h.score}}) AS records
+  RETURN size(records) AS recordCount, records[..10] AS records
 }
 CALL (p) {
   MATCH (p)-[:HAS_RECORD]->(:SourceRecord)-[:PLACED]->(o:Order)
-  WITH o ORDER BY o.placedAt DESC LIMIT 10
-  RETURN collect({id: o.id, placedAt: toString(o.placedAt), status: o.status, total: o.total,
-    lines: [(o)-[c:CONTAINS]->(pr) | {sku: pr.sku, name: pr.name, quantity: c.quantity}]})
-    AS orders
+  WHERE o.placeholder IS NULL
+  WITH o ORDER BY toString(o.placedAt) DESC, o.key
+  WITH collect(o) AS orders
+  RETURN size(orders) AS orderCount,
+         [o IN orders[..10] | {orderId: o.id, placedAt: toString(o.placedAt), status: o.status,
+           total: o.total, currency: o.currency, lines: [(o)-[c:CONTAINS]->(pr:Product) |
+             {sku: pr.sku, name: pr.name, quantity: c.quantity, unitPrice: c.unitPrice}]}]
+           AS orders
 }
 CALL (p) {
   MATCH (p)-[:GAVE]->(c:Consent)
-  WITH c.channel AS channel, c.purpose AS purpose, c ORDER BY c.at DESC
-  RETURN collect({channel: channel, purpose: purpose, status: c.status}) AS consents
+  WITH c ORDER BY c.at DESC, c.key
+  WITH c.channel AS channel, c.purpose AS purpose, collect(c)[0] AS latest
+  ORDER BY channel, purpose
+  RETURN collect({channel: channel, purpose: purpose, status: latest.status,
+                  at: toString(latest.at)}) AS consents
 }
 CALL (p) {
-  MATCH (p)-[:HAS_RECORD]->(r:SourceRecord)-[:PLACED|OPENED|ENGAGED|CAPTURED]->(e)
-  WITH e, coalesce(e.placedAt, e.openedAt, e.at) AS at ORDER BY at DESC LIMIT 10
-  RETURN collect({at: toString(at), labels: labels(e)}) AS timeline
+  CALL (p) {
+    MATCH (p)-[:HAS_RECORD]->(:SourceRecord)-[:PLACED]->(o:Order)
+    WHERE o.placeholder IS NULL AND o.placedAt IS NOT NULL
+    RETURN o.placedAt AS at, 'ORDER' AS type,
+           trim('order ' + o.id + ' ' + coalesce(o.status, '') + ' ' +
+                coalesce(toString(o.total), '') + ' ' + coalesce(o.currency, '')) AS summary
+    UNION ALL
+    MATCH (p)-[:HAS_RECORD]->(:SourceRecord)-[:OPENED]->(c:Case)
+    WHERE c.placeholder IS NULL AND c.openedAt IS NOT NULL
+    RETURN c.openedAt AS at, 'CASE' AS type,
+           'case ' + c.id + ': ' + coalesce(c.subject, '') + ' (' + coalesce(c.status, '') + ')'
+             AS summary
+    UNION ALL
+    MATCH (p)-[:HAS_RECORD]->(:SourceRecord)-[:ENGAGED]->(e:Engagement)
+    WHERE e.at IS NOT NULL
+    RETURN e.at AS at, 'ENGAGEMENT' AS type,
+           trim(e.type + ' ' + coalesce(e.channel, '') + ' ' + coalesce(e.campaign, ''))
+             AS summary
+    UNION ALL
+    MATCH (p)-[:GAVE]->(c:Consent)
+    WHERE c.at IS NOT NULL
+    RETURN c.at AS at, 'CONSENT' AS type, c.channel + ' ' + c.purpose + ' ' + c.status AS summary
+  }
+  WITH at, type, summary ORDER BY at DESC
+  WITH collect({at: toString(at), type: type, summary: summary}) AS entries
+  RETURN size(entries) AS timelineCount, entries[..10] AS timeline
 }
-RETURN p {.id, .givenName, .familyName, .email, .phone, birthDate: toString(p.birthDate),
-          .city, .postcode} AS person, records, orders, consents, timeline
+RETURN p {personId: p.id, .givenName, .familyName, .email, .phone,
+          birthDate: toString(p.birthDate), .city, .postcode} AS person,
+       recordCount, records, orderCount, orders, consents, timelineCount, timeline
 """
+
+
+def _same_data(api: dict, row: dict) -> bool:
+    """Whether a bare Cypher row holds what the API answered (in the API's shape)."""
+
+    def page(count: int, nodes: list) -> dict:
+        return {"totalCount": count, "edges": [{"node": n} for n in nodes]}
+
+    expected = dict(row["person"],
+                    sourceRecords=page(row["recordCount"], row["records"]),
+                    orders=page(row["orderCount"], row["orders"]), consents=row["consents"],
+                    timeline=page(row["timelineCount"], row["timeline"]))
+    return api["data"]["person"] == expected
 
 
 def _pct(values: list[float], q: int) -> float:
@@ -104,8 +153,10 @@ def main() -> None:
                         break
                 except httpx.HTTPError:
                     time.sleep(0.2)
+            answers = {}
             for pid in sample[:50]:  # warm up
-                client.post("/graphql", json={"query": QUERY, "variables": {"id": pid}})
+                answers[pid] = client.post("/graphql", json={"query": QUERY,
+                                                             "variables": {"id": pid}}).json()
             api_ms = []
             started = time.perf_counter()
             for pid in sample:
@@ -121,7 +172,8 @@ def main() -> None:
     cypher_ms = []
     with driver.session(database=settings.neo4j_database) as session:
         for pid in sample[:50]:
-            session.run(CYPHER, id=pid).consume()
+            row = session.run(CYPHER, id=pid).single()
+            assert row is not None and _same_data(answers[pid], row.data()), pid
         started = time.perf_counter()
         for pid in sample:
             t0 = time.perf_counter()
