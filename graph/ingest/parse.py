@@ -135,6 +135,11 @@ def _json_default(value: object) -> str:
     raise TypeError(type(value).__name__)
 
 
+# json.dumps(value, **options) builds a new encoder on every call; these are built once.
+_SORTED_JSON = json.JSONEncoder(sort_keys=True, default=_json_default)
+_RAW_JSON = json.JSONEncoder(ensure_ascii=False, default=_json_default)
+
+
 def parse_record(source: Source, row: Mapping[str, Any], extras: Mapping[str, Any],
                  raw: Mapping[str, Any]) -> dict[str, Any]:
     """A source record: ``{key, sourceId, props: {...}, identifiers: [{type, value}], flags}``.
@@ -183,14 +188,11 @@ def parse_record(source: Source, row: Mapping[str, Any], extras: Mapping[str, An
         "addressLine2": clean_text(row.get("addressLine2")),
         "city": clean_text(row.get("city")), "postcode": postcode.value, "country": country,
         "loyaltyId": loyalty, "deviceIds": device_ids, "cookieIds": cookie_ids,
-        "attributes": json.dumps(dict(extras), sort_keys=True, default=_json_default)
-        if extras else None,
+        "attributes": _SORTED_JSON.encode(dict(extras)) if extras else None,
         "qualityFlags": flags,
     }
-    props["contentHash"] = hashlib.sha1(
-        json.dumps(props, sort_keys=True, default=_json_default).encode()
-    ).hexdigest()
-    props["raw"] = json.dumps(dict(raw), ensure_ascii=False, default=_json_default)
+    props["contentHash"] = hashlib.sha1(_SORTED_JSON.encode(props).encode()).hexdigest()
+    props["raw"] = _RAW_JSON.encode(dict(raw))
     blocks = keys_for(fold(given), fold(family), birth_date.isoformat() if birth_date else None,
                       postcode.key)
     return {

@@ -122,6 +122,14 @@ def clean_text(raw: object) -> str | None:
 
     Case, accents and punctuation are kept. None when :func:`is_blank`.
     """
+    if type(raw) is str and raw.isascii():
+        # the common case: ASCII is NFC and holds no invisible characters, so collapsing the
+        # whitespace is all there is to do, and one blank check of the result decides
+        cleaned = " ".join(raw.split())
+        if cleaned and (len(cleaned) > _LONGEST_PLACEHOLDER or
+                        cleaned.lower() not in BLANK_PLACEHOLDERS):
+            return cleaned
+        return None
     if is_blank(raw):
         return None
     text = str(raw)
@@ -131,9 +139,22 @@ def clean_text(raw: object) -> str | None:
     return None if is_blank(cleaned) else cleaned
 
 
+# _FOLD_TABLE and the letters-digits-spaces filter of fold() in one table, for ASCII text.
+_FOLD_ASCII_TABLE = str.maketrans({
+    c: " " if c in _SEPARATORS else c if c.isalnum() or c.isspace() else None
+    for c in map(chr, range(128))
+})
+
+
 def _fold_chars(text: str) -> str:
-    folded = anyascii(unicodedata.normalize("NFC", text).casefold()).lower()
-    kept = "".join(c for c in folded.translate(_FOLD_TABLE) if c.isalnum() or c.isspace())
+    if isinstance(text, str) and text.isascii():
+        folded = text.lower()  # NFC, casefold and anyascii change nothing in ASCII but case
+    else:
+        folded = anyascii(unicodedata.normalize("NFC", text).casefold()).lower()
+    if folded.isascii():
+        kept = folded.translate(_FOLD_ASCII_TABLE)
+    else:
+        kept = "".join(c for c in folded.translate(_FOLD_TABLE) if c.isalnum() or c.isspace())
     return " ".join(kept.split())
 
 
@@ -271,19 +292,32 @@ def normalize_email(raw: object) -> Normalized:
     text = clean_text(raw)
     if text is None:
         return _empty(raw)
+    value, key, status, reason = _email_verdict(text)
+    return Normalized(_raw(raw), value, key, status, reason)
+
+
+# (value, key, status, reason) of a Normalized, without its raw text.
+_Verdict = tuple[str | None, str | None, Status, str | None]
+_PLACEHOLDER_EMAIL: _Verdict = (None, None, "placeholder", "placeholder email")
+
+
+@lru_cache(maxsize=65536)
+def _email_verdict(text: str) -> _Verdict:
+    """:func:`normalize_email` of cleaned text, cached: one address arrives from several
+    sources."""
     if text[:7].lower() == "mailto:":
         text = text[7:].strip()
     if "@" not in text and fold(text) in _NO_EMAIL_PHRASES:
-        return _rejected(raw, "placeholder", "placeholder email")
+        return _PLACEHOLDER_EMAIL
     if "@" in text and _is_placeholder_email(text):
-        return _rejected(raw, "placeholder", "placeholder email")
+        return _PLACEHOLDER_EMAIL
     try:
         local, domain = _checked_address(text)
     except EmailNotValidError as exc:
-        return _rejected(raw, "invalid", str(exc))
+        return None, None, "invalid", str(exc)
     if _is_placeholder_email(f"{local}@{domain}"):
-        return _rejected(raw, "placeholder", "placeholder email")
-    return Normalized(_raw(raw), f"{local}@{domain}", _email_key(local, domain), "ok")
+        return _PLACEHOLDER_EMAIL
+    return f"{local}@{domain}", _email_key(local, domain), "ok", None
 
 
 @lru_cache(maxsize=65536)
@@ -312,7 +346,7 @@ _ASCENDING = "01234567890123456789"
 _DESCENDING = "98765432109876543210"
 
 
-def _phone_region(default_region: str | None) -> str | None:
+def _phone_region(default_region: object) -> str | None:
     if default_region is None:
         return None
     try:
@@ -335,6 +369,18 @@ def _short_phone_reason(text: str, digits: str) -> str:
     return f"fewer than {_MIN_PHONE_DIGITS} digits"
 
 
+_NOT_ASCII_DIGITS = str.maketrans("", "", "".join(c for c in map(chr, range(128))
+                                                  if c not in string.digits))
+
+
+def _digits(text: str) -> str:
+    """``phonenumbers.normalize_digits_only``, without its per-character loop for ASCII text
+    (whose only digits are 0-9)."""
+    if text.isascii():
+        return text.translate(_NOT_ASCII_DIGITS)
+    return phonenumbers.normalize_digits_only(text)
+
+
 def _is_junk_number(national: str) -> bool:
     return len(set(national)) == 1 or national in _ASCENDING or national in _DESCENDING
 
@@ -355,22 +401,33 @@ def normalize_phone(raw: object, default_region: str | None = None) -> Normalize
     text = clean_text(raw)
     if text is None:
         return _empty(raw)
-    digits = phonenumbers.normalize_digits_only(text)
+    if default_region is None or type(default_region) is str:
+        value, key, status, reason = _phone_verdict(text, default_region)
+    else:
+        value, key, status, reason = _phone_verdict.__wrapped__(text, default_region)
+    return Normalized(_raw(raw), value, key, status, reason)
+
+
+@lru_cache(maxsize=65536)
+def _phone_verdict(text: str, default_region: object) -> _Verdict:
+    """:func:`normalize_phone` of cleaned text, cached: a number may arrive from several
+    sources."""
+    digits = _digits(text)
     if not digits:
-        return _rejected(raw, "invalid", "no digits")
+        return None, None, "invalid", "no digits"
     if len(digits) < _MIN_PHONE_DIGITS:
-        return _rejected(raw, "placeholder", _short_phone_reason(text, digits))
+        return None, None, "placeholder", _short_phone_reason(text, digits)
     if _is_junk_number(digits):
-        return _rejected(raw, "placeholder", "repeated or sequential digits")
+        return None, None, "placeholder", "repeated or sequential digits"
     region = _phone_region(default_region)
     if region is None and _country_code_digits(text, digits) is None:
-        return _rejected(raw, "invalid", "no +country code and no known default region")
+        return None, None, "invalid", "no +country code and no known default region"
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
-        return _rejected(raw, "invalid", f"not a phone number: {exc}")
+        return None, None, "invalid", f"not a phone number: {exc}"
     if _is_junk_number(phonenumbers.national_significant_number(number)):
-        return _rejected(raw, "placeholder", "repeated or sequential digits")
+        return None, None, "placeholder", "repeated or sequential digits"
     calling_code = str(phonenumbers.country_code_for_region(region)) if region else ""
     if (calling_code and _country_code_digits(text, digits) is None
             and digits.startswith(calling_code) and not text.lstrip().startswith("0")):
@@ -383,9 +440,9 @@ def normalize_phone(raw: object, default_region: str | None = None) -> Normalize
             number = international
     # is_possible_number is the cheap length check; is_valid_number matches every range.
     if not (phonenumbers.is_possible_number(number) or phonenumbers.is_valid_number(number)):
-        return _rejected(raw, "invalid", "not a valid number for its country")
+        return None, None, "invalid", "not a valid number for its country"
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return Normalized(_raw(raw), e164, e164, "ok")
+    return e164, e164, "ok", None
 
 
 # --- country and postcode ---------------------------------------------------------------------
@@ -461,9 +518,9 @@ def normalize_postcode(raw: object) -> Normalized:
         return _empty(raw)
     value = text.upper()
     key = value.replace(" ", "").replace("-", "")
-    if not key or not all(c.isascii() and c.isalnum() for c in key):
+    if not (key.isascii() and key.isalnum()):  # (False when empty)
         return _rejected(raw, "invalid", "postcode has characters other than letters and digits")
-    if set(key) == {"0"}:
+    if not key.strip("0"):
         return _rejected(raw, "placeholder", "all-zero postcode")
     return Normalized(_raw(raw), value, key, "ok")
 
@@ -529,7 +586,15 @@ def fold_address(raw: object) -> str:
     if text is None:
         return ""
     tokens = fold(text.translate(_ADDRESS_TABLE)).split()
-    return " ".join(_street_token(token, i == 0) for i, token in enumerate(tokens))
+    words = [_street_word(token) for token in tokens]
+    if words and tokens[0] == "c":
+        words[0] = _street_token("c", True)
+    return " ".join(words)
+
+
+@lru_cache(maxsize=65536)  # house numbers and street names repeat
+def _street_word(token: str) -> str:
+    return _street_token(token, False)
 
 
 # --- dates ------------------------------------------------------------------------------------
@@ -542,6 +607,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS_THRESHOLD = 10**11  # epoch seconds pass 10^11 only in the year 5138
 
 
+@lru_cache(maxsize=65536)  # a birth date arrives from several sources
 def _date_from_text(text: str, dayfirst: bool) -> date:
     for iso_parse in (date.fromisoformat, datetime.fromisoformat):
         try:
