@@ -12,7 +12,7 @@ from typing import Any
 
 from graph.resolution.normalize import fold, fold_address, normalize_email, normalize_postcode
 
-__all__ = ["Features", "features_of"]
+__all__ = ["Features", "features_of", "record_features"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,21 +53,34 @@ def features_of(props: Mapping[str, Any], email_key: str | None = None) -> Featu
     caller has it (the record's EMAIL identifier), saves normalising the email again.
     """
     email = props.get("email")
-    birth = props.get("birthDate")
-    address = " ".join(str(p) for p in (props.get("addressLine1"), props.get("addressLine2"))
-                       if p)
-    loyalty = props.get("loyaltyId")
+    return record_features(
+        props["key"], props.get("source"), props,
+        email_key or (normalize_email(email).key if email else None),
+        props.get("phone"), props.get("loyaltyId"))
+
+
+def record_features(key: object, source: object, props: Mapping[str, Any], email: str | None,
+                    phone: str | None, loyalty: object) -> Features:
+    """:func:`features_of` with the key, source, email key, phone and loyalty id given apart
+    from ``props`` (whose own ``email``, ``phone`` and ``loyaltyId`` are not read)."""
+    get = props.get
+    birth = get("birthDate")
+    line1, line2 = get("addressLine1"), get("addressLine2")
+    if line1 and line2:
+        address = str(line1) + " " + str(line2)
+    else:
+        address = str(line1 or line2) if line1 or line2 else ""
     return Features(
-        key=str(props["key"]),
-        source=str(props.get("source") or ""),
-        givenName=fold(props.get("givenName")),
-        familyName=fold(props.get("familyName")),
+        key=str(key),
+        source=str(source or ""),
+        givenName=fold(get("givenName")),
+        familyName=fold(get("familyName")),
         birthDate=str(birth)[:10] if birth else None,
-        email=email_key or (normalize_email(email).key if email else None),
-        phone=props.get("phone") or None,
+        email=email,
+        phone=phone or None,
         loyaltyId=str(loyalty).strip().upper() if loyalty else None,
         address=fold_address(address) if address else "",
-        postcode=normalize_postcode(props.get("postcode")).key,
-        city=fold(props.get("city")),
-        country=props.get("country") or None,
+        postcode=normalize_postcode(get("postcode")).key,
+        city=fold(get("city")),
+        country=get("country") or None,
     )

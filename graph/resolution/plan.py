@@ -18,7 +18,7 @@ from typing import Any
 
 from graph.resolution.blocking import blocking_keys
 from graph.resolution.clustering import Assignment, Edge, assign_ids, cluster
-from graph.resolution.features import Features, features_of
+from graph.resolution.features import Features, record_features
 from graph.resolution.reconcile import RecordValues, merge_attributes, reconcile
 from graph.resolution.rules import RECONCILED_ATTRIBUTES, RuleSet
 from graph.resolution.scoring import compare
@@ -49,11 +49,9 @@ class RecordData:
     def features(self) -> Features:
         """Comparison features; email, phone and loyalty id only when their identifier is
         evidence (left out when shared by too many records)."""
-        evidence = {t: v for t, v in self.identifiers}
-        props = {**self.props, "key": self.key, "source": self.source,
-                 "phone": evidence.get("PHONE"), "loyaltyId": evidence.get("LOYALTY_ID"),
-                 "email": evidence.get("EMAIL")}
-        return features_of(props, evidence.get("EMAIL"))
+        evidence = dict(self.identifiers)
+        return record_features(self.key, self.source, self.props, evidence.get("EMAIL") or None,
+                               evidence.get("PHONE"), evidence.get("LOYALTY_ID"))
 
 
 @dataclass(frozen=True, slots=True)
