@@ -52,7 +52,9 @@ class PersonView:
 
 @dataclass(frozen=True, slots=True)
 class RecordView:
-    """A source record with its source and identifiers, and why it belongs to its person."""
+    """A source record with its source and identifiers, and why it belongs to its person.
+    ``attributes``: the canonical fields (normalised) plus ``attributes``, the row's other
+    fields as a JSON object text (None when there were none)."""
 
     key: str
     source_id: str
@@ -94,7 +96,7 @@ class PersonData:
 _RECORD: LiteralString = """{
   key: r.key, sourceId: s.id, sourceKind: s.kind, recordId: r.sourceId,
   attributes: r {.givenName, .familyName, .email, .phone, .addressLine1, .addressLine2, .city,
-                 .postcode, .country, .loyaltyId, birthDate: toString(r.birthDate)},
+                 .postcode, .country, .loyaltyId, .attributes, birthDate: toString(r.birthDate)},
   identifiers: [(r)-[:HAS_IDENTIFIER]->(i:Identifier) | [i.type, i.value]],
   qualityFlags: coalesce(r.qualityFlags, []), updatedAt: toString(r.updatedAt),
   createdAt: toString(r.createdAt), raw: r.raw, personId: p.id,

@@ -19,6 +19,7 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 
 from api.errors import should_mask
+from api.schema.audit import AuditQuery
 from api.schema.documents import document_cache
 from api.schema.events import EventsMutation, PrivacyQuery
 from api.schema.health import HealthQuery
@@ -29,7 +30,7 @@ from graph.settings import Settings
 
 __all__ = ["build_schema", "schema"]
 
-Query = merge_types("Query", (HealthQuery, PeopleQuery, PrivacyQuery))
+Query = merge_types("Query", (HealthQuery, PeopleQuery, AuditQuery, PrivacyQuery))
 Mutation = merge_types("Mutation", (StewardshipMutation, EventsMutation, PrivacyMutation))
 
 

@@ -4,6 +4,7 @@ the merged timeline. Each kind is loaded for all people of a request with one qu
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -130,14 +131,18 @@ def _window(items: list, key: str, since: str | None, until: str | None) -> list
 
 @strawberry.type
 class PersonHistory:
-    """Base of Person: history fields over all of the person's records (``person_id`` is
-    Person's)."""
+    """Base of Person and SourceRecord: history fields over the rows :meth:`_history` gives
+    (a person's: those of all its records, loaded for every person of a request at once)."""
+
+    async def _history(self, info: Info, kind: str) -> list[dict[str, Any]]:
+        """The rows of one history kind, newest first."""
+        return await info.context.loaders.history(kind, self.person_id)  # type: ignore[attr-defined]
 
     @strawberry.field(description="Orders, newest first; since/until filter placedAt (ISO).")
     @graph_errors
     async def orders(self, info: Info, first: int | None = 10, after: str | None = None,
                      since: str | None = None, until: str | None = None) -> Connection[Order]:
-        rows = await info.context.loaders.history("orders", self.person_id)
+        rows = await self._history(info, "orders")
         items = [Order(key=r["key"], order_id=r["id"], source_id=r["source"],
                        source_record=r["recordKey"], placed_at=r["placedAt"], status=r["status"],
                        total=r["total"], currency=r["currency"], lines=_lines(r["lines"]))
@@ -149,7 +154,7 @@ class PersonHistory:
     @graph_errors
     async def carts(self, info: Info, first: int | None = 10, after: str | None = None
                     ) -> Connection[Cart]:
-        rows = await info.context.loaders.history("carts", self.person_id)
+        rows = await self._history(info, "carts")
         items = [Cart(key=r["key"], cart_id=r["id"], source_id=r["source"],
                       source_record=r["recordKey"], status=r["status"], updated_at=r["updatedAt"],
                       total=r["total"], currency=r["currency"], lines=_lines(r["lines"]))
@@ -160,7 +165,7 @@ class PersonHistory:
     @graph_errors
     async def cases(self, info: Info, first: int | None = 10, after: str | None = None,
                     since: str | None = None, until: str | None = None) -> Connection[Case]:
-        rows = await info.context.loaders.history("cases", self.person_id)
+        rows = await self._history(info, "cases")
         items = [Case(key=r["key"], case_id=r["id"], source_id=r["source"],
                       source_record=r["recordKey"], subject=r["subject"], status=r["status"],
                       channel=r["channel"], opened_at=r["openedAt"], closed_at=r["closedAt"])
@@ -173,7 +178,7 @@ class PersonHistory:
     async def engagements(self, info: Info, first: int | None = 20, after: str | None = None,
                           type: str | None = None, since: str | None = None,
                           until: str | None = None) -> Connection[Engagement]:
-        rows = await info.context.loaders.history("engagements", self.person_id)
+        rows = await self._history(info, "engagements")
         items = [Engagement(key=r["key"], source_id=r["source"], source_record=r["recordKey"],
                             type=r["type"], channel=r["channel"], campaign=r["campaign"],
                             at=r["at"])
@@ -185,19 +190,18 @@ class PersonHistory:
     @graph_errors
     async def consent_history(self, info: Info, first: int | None = 20,
                               after: str | None = None) -> Connection[ConsentEvent]:
-        rows = await info.context.loaders.history("consentHistory", self.person_id)
+        rows = await self._history(info, "consentHistory")
         items = [ConsentEvent(key=r["key"], channel=r["channel"], purpose=r["purpose"],
                               status=r["status"], at=r["at"], source_record=r["sourceKey"])
                  for r in rows]
         return paginate(items, first, after, info.context.settings.max_page_size)
 
-    @strawberry.field(description="Orders, cases, engagement and consent events of all the "
-                      "person's records merged and sorted by time, newest first.")
+    @strawberry.field(description="Orders, cases, engagement and consent events merged and "
+                      "sorted by time, newest first.")
     @graph_errors
     async def timeline(self, info: Info, first: int | None = 20, after: str | None = None,
                        types: list[TimelineType] | None = None, since: str | None = None,
                        until: str | None = None) -> Connection[TimelineEntry]:
-        load = info.context.loaders.history
         wanted = set(types or TimelineType)
         entries: list[TimelineEntry] = []
         if TimelineType.ORDER in wanted:
@@ -205,24 +209,24 @@ class PersonHistory:
                                       source_record=r["recordKey"],
                                       summary=f"order {r['id']} {r['status'] or ''} "
                                               f"{r['total'] or ''} {r['currency'] or ''}".strip())
-                        for r in await load("orders", self.person_id) if r["placedAt"]]
+                        for r in await self._history(info, "orders") if r["placedAt"]]
         if TimelineType.CASE in wanted:
             entries += [TimelineEntry(at=r["openedAt"], type=TimelineType.CASE,
                                       source_record=r["recordKey"],
                                       summary=f"case {r['id']}: {r['subject'] or ''} "
                                               f"({r['status'] or ''})")
-                        for r in await load("cases", self.person_id) if r["openedAt"]]
+                        for r in await self._history(info, "cases") if r["openedAt"]]
         if TimelineType.ENGAGEMENT in wanted:
             entries += [TimelineEntry(at=r["at"], type=TimelineType.ENGAGEMENT,
                                       source_record=r["recordKey"],
                                       summary=f"{r['type']} {r['channel'] or ''} "
                                               f"{r['campaign'] or ''}".strip())
-                        for r in await load("engagements", self.person_id) if r["at"]]
+                        for r in await self._history(info, "engagements") if r["at"]]
         if TimelineType.CONSENT in wanted:
             entries += [TimelineEntry(at=r["at"], type=TimelineType.CONSENT,
                                       source_record=r["sourceKey"],
                                       summary=f"{r['channel']} {r['purpose']} {r['status']}")
-                        for r in await load("consentHistory", self.person_id) if r["at"]]
+                        for r in await self._history(info, "consentHistory") if r["at"]]
         entries.sort(key=lambda e: parse_datetime(e.at), reverse=True)
         return paginate(_window(entries, "at", since, until), first, after,
                         info.context.settings.max_page_size)

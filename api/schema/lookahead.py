@@ -28,9 +28,17 @@ _PARTS_OF_FIELD: dict[str, tuple[str, ...]] = {
     "engagements": ("engagements",),
     "consentHistory": ("consentHistory",),
     "timeline": ("orders", "cases", "engagements", "consentHistory"),
+    # computed from the person's records (api.schema.identity)
+    "emails": ("records",),
+    "phones": ("records",),
+    "addresses": ("records",),
+    "explanation": ("records",),
 }
-# a marketer sees a raw email or phone only with consent (api.schema.types.Person)
-_CONSENT_GATED = frozenset({"email", "phone"})
+# a marketer sees raw identifiers only with consent (api.schema.identity.visible_identifiers)
+_CONSENT_GATED = frozenset({"email", "phone", "loyaltyId", "identifiers", "emails", "phones"})
+# a record's own history is its person's, filtered: look inside sourceRecords too (a record's
+# person is not looked into: it has a look-ahead of its own)
+_RECORDS = "sourceRecords"
 # fields of Relay connections between the current field and its people
 _CONNECTION = frozenset({"edges", "node"})
 
@@ -65,6 +73,9 @@ def _collect(selections: Iterable[Selection], parts: set[str], marketer: bool) -
         if isinstance(selection, FragmentSpread | InlineFragment):
             _collect(selection.selections, parts, marketer)
         elif selection.name in _CONNECTION:
+            _collect(selection.selections, parts, marketer)
+        elif selection.name == _RECORDS:
+            parts.add("records")
             _collect(selection.selections, parts, marketer)
         else:
             parts.update(_PARTS_OF_FIELD.get(selection.name, ()))

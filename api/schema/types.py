@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from enum import Enum
+from typing import Any
 
+import anyio
 import strawberry
 from strawberry import relay
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from api.auth import Role
 from api.errors import graph_errors
 from api.permissions import CanReadPeople
 from api.schema.history import PersonHistory
+from api.schema.identity import (
+    PersonIdentity,
+    WhyLinked,
+    visible_identifiers,
+    why_linked,
+)
 from api.schema.lookahead import person_parts
 from api.schema.pagination import Connection, paginate
+from graph import sources as graph_sources
 from graph import views
+from graph.models import Source
 from graph.models import SourceKind as GraphSourceKind
 
 __all__ = ["ConsentType", "Person", "SourceRecord", "SourceType"]
@@ -31,29 +43,27 @@ class SourceType:
     name: str
     priority: int
 
+    @classmethod
+    def of(cls, source: Source) -> SourceType:
+        return cls(id=source.id, kind=SourceKind[source.kind.value], name=source.name,
+                   priority=source.priority)
+
+
+async def source_of(info: Info, source_id: str) -> SourceType:
+    """A registered source by id (all sources of a request come with one query)."""
+    ctx = info.context
+    known = ctx.extra.get("sources")
+    if known is None:
+        found = await anyio.to_thread.run_sync(graph_sources.list_sources, ctx.driver,
+                                               ctx.settings)
+        known = ctx.extra["sources"] = {s.id: SourceType.of(s) for s in found}
+    return known[source_id]
+
 
 @strawberry.type(description="A normalised identifier of a record (EMAIL, PHONE, ...).")
 class Identifier:
     type: str
     value: str
-
-
-@strawberry.type(description="One field's score in a match, 0-100.")
-class FieldScore:
-    field: str
-    score: float
-
-
-@strawberry.type(description="Why a record belongs to its person.")
-class WhyLinked:
-    rule: str = strawberry.field(description="The match rule, or first_record / must_link.")
-    score: float | None
-    scores: list[FieldScore]
-    matched_record: str | None = strawberry.field(description="Key of the record it matched.")
-    linked_at: str | None = strawberry.field(description="When the record joined the person.")
-    actor: str | None = strawberry.field(description="Who linked it (ingest, steward ...).")
-    explained_at: str | None = strawberry.field(description="When this evidence was last "
-                                                "recomputed (after the person lost records).")
 
 
 @strawberry.type(name="Consent", description="The effective consent for a channel and "
@@ -66,18 +76,10 @@ class ConsentType:
     source_record: str | None
 
 
-def _why(link: dict | None) -> WhyLinked | None:
-    if link is None:
-        return None
-    return WhyLinked(rule=link["rule"], score=link.get("score"),
-                     scores=[FieldScore(field=k, score=v) for k, v in link["scores"].items()],
-                     matched_record=link.get("matched"), linked_at=link.get("linkedAt"),
-                     actor=link.get("actor"), explained_at=link.get("explainedAt"))
-
-
 @strawberry.type(description="One system's record of a person, as received (normalised), "
-                 "with where it came from and why it belongs to its person.")
-class SourceRecord(relay.Node):
+                 "with where it came from, why it belongs to its person, and its own history "
+                 "(orders, carts, cases, engagement, consent events it reported).")
+class SourceRecord(PersonHistory, relay.Node):
     key: relay.NodeID[str] = strawberry.field(description="source:id, unique.")
     source_id: str = strawberry.field(description="The registered source.")
     source_kind: SourceKind  # type: ignore[valid-type]
@@ -85,24 +87,57 @@ class SourceRecord(relay.Node):
     given_name: str | None
     family_name: str | None
     birth_date: str | None
-    email: str | None
-    phone: str | None
     address_line1: str | None
     address_line2: str | None
     city: str | None
     postcode: str | None
     country: str | None
-    loyalty_id: str | None
-    identifiers: list[Identifier]
     quality_flags: list[str]
     updated_at: str | None
-    raw: str | None = strawberry.field(description="The row as the source sent it (JSON).")
     why_linked: WhyLinked | None
     person_id: strawberry.Private[str | None]
+    raw_email: strawberry.Private[str | None]
+    raw_phone: strawberry.Private[str | None]
+    raw_loyalty_id: strawberry.Private[str | None]
+    raw_identifiers: strawberry.Private[list[tuple[str, str]]]
+    raw_row: strawberry.Private[str | None]
+    extra: strawberry.Private[str | None]
 
     @strawberry.field(name="recordKey", description="source:id, unique across sources.")
     def record_key(self) -> str:
         return self.key
+
+    @strawberry.field(description="Email (null for marketers without email consent).")
+    async def email(self, info: Info) -> str | None:
+        return self.raw_email if await self._may_see(info, "EMAIL") else None
+
+    @strawberry.field(description="Phone, E.164 (null for marketers without SMS consent).")
+    async def phone(self, info: Info) -> str | None:
+        return self.raw_phone if await self._may_see(info, "PHONE") else None
+
+    @strawberry.field(description="Loyalty id (null for marketers without any marketing "
+                      "consent).")
+    async def loyalty_id(self, info: Info) -> str | None:
+        return self.raw_loyalty_id if await self._may_see(info, "LOYALTY_ID") else None
+
+    @strawberry.field(description="Normalised identifiers; a marketer sees each only with the "
+                      "person's marketing consent for its channel.")
+    async def identifiers(self, info: Info) -> list[Identifier]:
+        shown = await visible_identifiers(info, self.person_id, self.raw_identifiers)
+        return [Identifier(type=t, value=v) for t, v in shown]
+
+    @strawberry.field(description="The row as the source sent it (JSON); null for marketers.")
+    def raw(self, info: Info) -> str | None:
+        return None if info.context.principal.role == Role.MARKETER else self.raw_row
+
+    @strawberry.field(description="Fields of the row outside the canonical record (a JSON "
+                      "object), null when there were none.")
+    def attributes(self) -> JSON | None:
+        return json.loads(self.extra) if self.extra else None
+
+    @strawberry.field(description="The registered source the record came from.")
+    async def source(self, info: Info) -> SourceType:
+        return await source_of(info, self.source_id)
 
     @strawberry.field(description="The person this record belongs to.")
     async def person(self, info: Info) -> Person | None:
@@ -111,6 +146,17 @@ class SourceRecord(relay.Node):
         return Person.of(await info.context.loaders.people.load(self.person_id,
                                                                 person_parts(info)))
 
+    async def _may_see(self, info: Info, identifier_type: str) -> bool:
+        return bool(await visible_identifiers(info, self.person_id, [(identifier_type, "")]))
+
+    async def _history(self, info: Info, kind: str) -> list[dict[str, Any]]:
+        """The rows of the person's history this record reported."""
+        if self.person_id is None:
+            return []
+        rows = await info.context.loaders.history(kind, self.person_id)
+        field = "sourceKey" if kind == "consentHistory" else "recordKey"
+        return [r for r in rows if r.get(field) == self.key]
+
     @classmethod
     def of(cls, r: views.RecordView) -> SourceRecord:
         a = r.attributes
@@ -118,12 +164,12 @@ class SourceRecord(relay.Node):
             key=r.key, source_id=r.source_id, source_kind=SourceKind[r.source_kind],
             record_id=r.source_record_id, given_name=a.get("givenName"),
             family_name=a.get("familyName"), birth_date=a.get("birthDate"),
-            email=a.get("email"), phone=a.get("phone"), address_line1=a.get("addressLine1"),
-            address_line2=a.get("addressLine2"), city=a.get("city"), postcode=a.get("postcode"),
-            country=a.get("country"), loyalty_id=a.get("loyaltyId"),
-            identifiers=[Identifier(type=t, value=v) for t, v in r.identifiers],
-            quality_flags=list(r.quality_flags), updated_at=r.updated_at, raw=r.raw,
-            why_linked=_why(r.link), person_id=r.person_id)
+            address_line1=a.get("addressLine1"), address_line2=a.get("addressLine2"),
+            city=a.get("city"), postcode=a.get("postcode"), country=a.get("country"),
+            quality_flags=list(r.quality_flags), updated_at=r.updated_at,
+            why_linked=why_linked(r.link), person_id=r.person_id, raw_email=a.get("email"),
+            raw_phone=a.get("phone"), raw_loyalty_id=a.get("loyaltyId"),
+            raw_identifiers=list(r.identifiers), raw_row=r.raw, extra=a.get("attributes"))
 
     @classmethod
     @graph_errors
@@ -133,12 +179,9 @@ class SourceRecord(relay.Node):
         return [cls.of(found[k]) if k in found else None for k in keys]
 
 
-_CONSENTED_CHANNEL = {"email": "EMAIL", "phone": "SMS"}
-
-
 @strawberry.type(description="The unified individual: one stable 360 ID across every system, "
                  "golden attributes reconciled from the records.")
-class Person(PersonHistory, relay.Node):
+class Person(PersonHistory, PersonIdentity, relay.Node):
     person_id: relay.NodeID[str] = strawberry.field(description="The stable 360 ID.")
     given_name: str | None
     family_name: str | None
@@ -148,7 +191,6 @@ class Person(PersonHistory, relay.Node):
     city: str | None
     postcode: str | None
     country: str | None
-    loyalty_id: str | None
     sources: list[str]
     record_count: int
     aliases: list[str] = strawberry.field(description="Absorbed 360 IDs that still resolve "
@@ -157,6 +199,7 @@ class Person(PersonHistory, relay.Node):
     updated_at: str
     raw_email: strawberry.Private[str | None]
     raw_phone: strawberry.Private[str | None]
+    raw_loyalty_id: strawberry.Private[str | None]
 
     @strawberry.field(name="personId", description="The stable 360 ID (the id above is its "
                       "Relay global ID).")
@@ -172,25 +215,29 @@ class Person(PersonHistory, relay.Node):
             person_id=p.id, given_name=g.get("givenName"), family_name=g.get("familyName"),
             birth_date=g.get("birthDate"), address_line1=g.get("addressLine1"),
             address_line2=g.get("addressLine2"), city=g.get("city"), postcode=g.get("postcode"),
-            country=g.get("country"), loyalty_id=g.get("loyaltyId"), sources=list(p.sources),
-            record_count=p.record_count, aliases=list(p.aliases), created_at=p.created_at,
-            updated_at=p.updated_at, raw_email=g.get("email"), raw_phone=g.get("phone"))
+            country=g.get("country"), sources=list(p.sources), record_count=p.record_count,
+            aliases=list(p.aliases), created_at=p.created_at, updated_at=p.updated_at,
+            raw_email=g.get("email"), raw_phone=g.get("phone"),
+            raw_loyalty_id=g.get("loyaltyId"))
 
-    async def _identifier(self, info: Info, value: str | None, channel: str) -> str | None:
-        if value is None or info.context.principal.role != Role.MARKETER:
-            return value
-        consents = await info.context.loaders.consents.load(self.person_id)
-        granted = any(c.channel == channel and c.purpose == "MARKETING"
-                      and c.status == "GRANTED" for c in consents)
-        return value if granted else None
+    async def _golden(self, info: Info, value: str | None, identifier_type: str) -> str | None:
+        if value is None:
+            return None
+        shown = await visible_identifiers(info, self.person_id, [(identifier_type, value)])
+        return value if shown else None
 
     @strawberry.field(description="Golden email (null for marketers without email consent).")
     async def email(self, info: Info) -> str | None:
-        return await self._identifier(info, self.raw_email, "EMAIL")
+        return await self._golden(info, self.raw_email, "EMAIL")
 
     @strawberry.field(description="Golden phone (null for marketers without SMS consent).")
     async def phone(self, info: Info) -> str | None:
-        return await self._identifier(info, self.raw_phone, "SMS")
+        return await self._golden(info, self.raw_phone, "PHONE")
+
+    @strawberry.field(description="Golden loyalty id (null for marketers without any "
+                      "marketing consent).")
+    async def loyalty_id(self, info: Info) -> str | None:
+        return await self._golden(info, self.raw_loyalty_id, "LOYALTY_ID")
 
     @strawberry.field(description="This person's records, optionally of one source kind.")
     @graph_errors
