@@ -8,7 +8,13 @@ CONFLICT           the request contradicts stored state (a steward's cannot-link
 FORBIDDEN          the caller's role may not do this
 UNAUTHENTICATED    no valid API key or bearer token
 UNAVAILABLE        Neo4j cannot be reached
+GRAPHQL_PARSE_FAILED       the query text is not GraphQL
+GRAPHQL_VALIDATION_FAILED  the query does not fit the schema or the limits (depth ...)
+INTERNAL_SERVER_ERROR      anything unexpected (the message is masked)
 =================  ===============================================================
+
+A malformed HTTP request (not a GraphQL request at all) is answered by the app with
+``BAD_REQUEST`` (see :mod:`api.app`).
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from graphql import GraphQLError
+from strawberry.exceptions import StrawberryInputCoercionError
+from strawberry.extensions import MaskErrors
 
 from graph.errors import (
     C360Error,
@@ -29,7 +37,7 @@ from graph.errors import (
     ValidationError,
 )
 
-__all__ = ["KNOWN_CODES", "graph_errors", "should_mask", "to_graphql"]
+__all__ = ["KNOWN_CODES", "CodedErrors", "graph_errors", "should_mask", "to_graphql"]
 
 KNOWN_CODES = frozenset({"BAD_USER_INPUT", "NOT_FOUND", "CONFLICT", "FORBIDDEN",
                          "UNAUTHENTICATED", "UNAVAILABLE"})
@@ -79,3 +87,36 @@ def should_mask(error: GraphQLError) -> bool:
         return False
     original = error.original_error
     return original is not None and not isinstance(original, GraphQLError)
+
+
+def _code(error: GraphQLError) -> str:
+    """The code of an error raised by GraphQL itself (no resolver gave one)."""
+    original = error.original_error
+    if isinstance(original, StrawberryInputCoercionError) or error.message.startswith(
+            "Variable '$"):
+        return "BAD_USER_INPUT"  # a value that does not fit its type (a bad global ID ...)
+    if error.message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    return "GRAPHQL_VALIDATION_FAILED"
+
+
+class CodedErrors(MaskErrors):
+    """Masks unexpected errors (:func:`should_mask`, code ``INTERNAL_SERVER_ERROR``) and gives
+    every other error without a code one of GraphQL's own: ``GRAPHQL_PARSE_FAILED``,
+    ``GRAPHQL_VALIDATION_FAILED`` or ``BAD_USER_INPUT`` (a variable or literal of the wrong
+    type), so every error a client sees has ``extensions.code``."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=should_mask)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+        return masked
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed = super()._process_errors(errors)
+        for error in processed:
+            if not (error.extensions or {}).get("code"):
+                error.extensions = {**(error.extensions or {}), "code": _code(error)}
+        return processed

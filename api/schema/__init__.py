@@ -11,14 +11,13 @@ import strawberry
 from graphql import ASTValidationRule
 from strawberry.extensions import (
     AddValidationRules,
-    MaskErrors,
     MaxTokensLimiter,
     max_aliases,
     query_depth_limiter,
 )
 from strawberry.tools import merge_types
 
-from api.errors import should_mask
+from api.errors import CodedErrors
 from api.schema.audit import AuditQuery
 from api.schema.documents import document_cache
 from api.schema.events import EventsMutation, PrivacyQuery
@@ -51,7 +50,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             lambda: AddValidationRules(limits),
             lambda: MaxTokensLimiter(max_token_count=tokens),
             document_cache(),
-            lambda: MaskErrors(should_mask_error=should_mask),
+            CodedErrors,
         ],
     )
 

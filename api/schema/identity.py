@@ -22,7 +22,7 @@ from api.schema.subscriptions import IdentityEventKind
 from graph import views
 
 __all__ = ["CHANNEL_OF", "FieldScore", "KnownAddress", "KnownValue", "LinkExplanation",
-           "PersonIdentity", "WhyLinked", "visible_identifiers", "why_linked"]
+           "PersonIdentity", "WhyLinked", "explain_link", "visible_identifiers", "why_linked"]
 
 #: The consent channel covering each identifier type; a marketer sees an identifier only with
 #: the person's GRANTED MARKETING consent for its channel, and one of another type (a loyalty
@@ -105,7 +105,8 @@ class LinkExplanation:
     summary: str = strawberry.field(description="The same in one sentence.")
 
 
-def _explain(record: views.RecordView) -> LinkExplanation | None:
+def explain_link(record: views.RecordView) -> LinkExplanation | None:
+    """Why a record's person holds it (None for a record without a person)."""
     why = why_linked(record.link)
     if why is None:
         return None
@@ -185,7 +186,7 @@ class PersonIdentity:
                       "the record it matched, when and by whom), in the order they joined.")
     async def explanation(self, info: Info) -> list[LinkExplanation]:
         records = await info.context.loaders.records.load(self.person_id)  # type: ignore[attr-defined]
-        links = [link for r in records if (link := _explain(r)) is not None]
+        links = [link for r in records if (link := explain_link(r)) is not None]
         return sorted(links, key=lambda link: (link.why_linked.linked_at or "", link.record_key))
 
     @strawberry.field(description="The person's resolution events, newest first (including "

@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from api.errors import graph_errors
 from api.permissions import CanIngest, IsAdmin
+from api.schema.identity import LinkExplanation, explain_link
 from api.schema.types import Person, SourceKind, SourceType
 from graph import sources as graph_sources
 from graph.errors import Conflict
@@ -44,6 +45,14 @@ class RecordIngestResult:
     score: float | None
     absorbed_ids: list[str] = strawberry.field(description="360 IDs merged into the person.")
     person: Person | None
+
+    @strawberry.field(description="Why the person holds the record: rule, scores, the record "
+                      "it matched, in one sentence too (null when it has no person).")
+    async def explanation(self, info: Info) -> LinkExplanation | None:
+        if self.person is None:
+            return None
+        records = await info.context.loaders.records.load(self.person.person_id)
+        return next((explain_link(r) for r in records if r.key == self.record_key), None)
 
 
 @strawberry.input(description="Merge two people by a steward's decision.")

@@ -218,6 +218,11 @@ def name_variants(given_key: str) -> frozenset[str]:
     key = fold(given_key)
     if not key:
         return frozenset()
+    return _variants_of(key)
+
+
+@lru_cache(maxsize=65536)
+def _variants_of(key: str) -> frozenset[str]:
     namer = _nicknamer()
     related = namer.nicknames_of(key) | namer.canonicals_of(key)
     return frozenset({key} | {fold(name) for name in related} - {""})

@@ -21,7 +21,7 @@ from graph.resolution.clustering import Assignment, Edge, assign_ids, cluster
 from graph.resolution.features import Features, record_features
 from graph.resolution.reconcile import RecordValues, merge_attributes, reconcile
 from graph.resolution.rules import RECONCILED_ATTRIBUTES, RuleSet
-from graph.resolution.scoring import compare
+from graph.resolution.scoring import match_evidence
 
 __all__ = ["EventSpec", "LinkSpec", "Plan", "RecordData", "candidate_pairs", "make_plan"]
 
@@ -117,9 +117,9 @@ def _edges(pairs: Iterable[tuple[str, str]], features: Mapping[str, Features],
     rank = {rule.name: n for n, rule in enumerate(rules.rules)}
     edges = []
     for a, b in pairs:
-        verdict = compare(features[a], features[b], rules)
-        if verdict.match and verdict.evidence is not None:
-            edges.append(Edge(a, b, verdict.evidence, rank[verdict.evidence.rule]))
+        evidence = match_evidence(features[a], features[b], rules)
+        if evidence is not None:
+            edges.append(Edge(a, b, evidence, rank[evidence.rule]))
     return edges
 
 

@@ -13,7 +13,7 @@ from graph.resolution.comparisons import score
 from graph.resolution.features import Features
 from graph.resolution.rules import Rule, RuleSet
 
-__all__ = ["Evidence", "RuleOutcome", "Verdict", "compare", "conflict_of"]
+__all__ = ["Evidence", "RuleOutcome", "Verdict", "compare", "conflict_of", "match_evidence"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +68,26 @@ def _try(rule: Rule, a: Features, b: Features, explain: bool) -> RuleOutcome:
             if not explain:
                 break  # later comparisons cannot rescue the rule
     return RuleOutcome(rule.name, scores, passed)
+
+
+def match_evidence(a: Features, b: Features, rules: RuleSet) -> Evidence | None:
+    """The evidence of ``compare(a, b, rules)`` when it is a match, else None: the same
+    conflicts and rules, tried the same way, without recording every rule's outcome."""
+    for conflict in rules.conflicts:
+        va, vb = getattr(a, conflict.field), getattr(b, conflict.field)
+        if va and vb and va != vb:
+            return None
+    for rule in rules.rules:
+        scores: dict[str, float] = {}
+        for c in rule.comparisons:
+            value = score(c.scorer, getattr(a, c.field), getattr(b, c.field))
+            if value is None or value < c.threshold:
+                break
+            scores[c.field] = value
+        else:
+            values = list(scores.values())
+            return Evidence(rule.name, round(sum(values) / len(values), 2), scores)
+    return None
 
 
 def compare(a: Features, b: Features, rules: RuleSet, *, explain: bool = False) -> Verdict:

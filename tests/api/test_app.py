@@ -49,3 +49,26 @@ def test_a_malformed_request_gets_a_graphql_error_body(http, body, headers):
     assert 400 <= response.status_code < 500
     error = response.json()["errors"][0]
     assert error["extensions"]["code"] == "BAD_REQUEST" and error["message"]
+
+
+@pytest.mark.parametrize(("query", "code"), [
+    ('{ node(id: "garbage") { id } }', "BAD_USER_INPUT"),
+    ('{ person(id: 5) { personId } }', "GRAPHQL_VALIDATION_FAILED"),
+    ("{ persn { personId } }", "GRAPHQL_VALIDATION_FAILED"),
+    ('{ person(id: "x" { personId } }', "GRAPHQL_PARSE_FAILED"),
+])
+def test_every_graphql_error_has_a_code(http, query, code):
+    body = http.post("/graphql", json={"query": query}).json()
+    assert [e["extensions"]["code"] for e in body["errors"]] == [code]
+    assert body["errors"][0]["message"] != "Unexpected error."
+
+
+def test_a_query_while_neo4j_is_down_is_unavailable_and_says_so(api, http, settings):
+    state = api.app.state
+    state.driver.close()
+    state.settings = settings.model_copy(update={"neo4j_uri": "bolt://127.0.0.1:9"})
+    state.driver = db.connect(state.settings, verify=False, retry_s=0.5)
+    body = http.post("/graphql", json={"query": '{ person(id: "p-1") { personId } }'}).json()
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAVAILABLE"]
+    assert "unavailable" in body["errors"][0]["message"]
+    assert body["data"] == {"person": None}

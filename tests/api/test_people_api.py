@@ -92,6 +92,14 @@ def test_ingest_creates_then_links_and_person_reads_back(http, client_as, shop):
     # the ingest role writes but may not read people
     status, body = gql(client_as("ingest"), PERSON, id=person_id)
     assert codes(body) == ["FORBIDDEN"]
+    # what the ingest role does get back: the decision and its explanation
+    status, body = gql(ingester, """mutation($record: JSON!) { ingestRecord(input: {source: "desk",
+      record: $record}) { decision explanation { recordKey summary whyLinked { rule matchedRecord } } } }""",
+                       record={"Id": "003B", "FirstName": "Ann", "LastName": "Lee",
+                               "PersonEmail": "ANN.LEE@example.com "})
+    assert body["data"]["ingestRecord"] == {"decision": "linked", "explanation": {
+        "recordKey": "desk:003B", "whyLinked": {"rule": "email", "matchedRecord": "desk:003A"},
+        "summary": "desk:003B matches desk:003A by rule email (email 100)"}}
 
 
 def test_lookups_by_record_identifier_alias_and_global_id(http, shop):
