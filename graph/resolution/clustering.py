@@ -18,6 +18,7 @@ ID policy (:func:`assign_ids`), explicit and deterministic:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from graph.resolution.features import Features
@@ -41,11 +42,16 @@ class Edge:
         return (-self.evidence.score, self.rank, min(self.a, self.b), max(self.a, self.b))
 
 
-@dataclass
+@dataclass(slots=True)
 class _Group:
     members: set[str]
-    values: dict[str, set[str]]
-    forbidden: set[str]
+    values: dict[str, AbstractSet[str]]
+    forbidden: AbstractSet[str]
+
+
+# Empty values and forbidden sets are shared: merging groups rebinds them (``|=`` on a
+# frozenset makes a new set), so none is ever changed in place.
+_NONE: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,30 +72,37 @@ def cluster(
 
     Edges or links naming records not in ``records`` are ignored.
     """
-    forbidden: dict[str, set[str]] = {k: set() for k in records}
+    forbidden: dict[str, set[str]] = {}
     for a, b in cannot_links:
         if a in records and b in records:
-            forbidden[a].add(b)
-            forbidden[b].add(a)
-    parent = {k: k for k in records}
-    groups = {
-        k: _Group({k}, {f: {v} if (v := f_value(records[k], f)) else set()
-                        for f in conflict_fields}, set(forbidden[k]))
-        for k in records
-    }
+            forbidden.setdefault(a, set()).add(b)
+            forbidden.setdefault(b, set()).add(a)
+    # Records are their own root and group until an edge reaches them: most never are, so
+    # parents and groups are made on first use, and the untouched stay single.
+    parent: dict[str, str] = {}
+    groups: dict[str, _Group] = {}
     link: dict[str, Edge] = {}
 
     def find(k: str) -> str:
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
+        while (up := parent.get(k, k)) != k:
+            parent[k] = parent.get(up, up)
             k = parent[k]
         return k
+
+    def group(root: str) -> _Group:
+        g = groups.get(root)
+        if g is None:
+            features = records[root]
+            g = groups[root] = _Group(
+                {root}, {f: {v} if (v := f_value(features, f)) else _NONE for f in conflict_fields},
+                set(forbidden[root]) if root in forbidden else _NONE)
+        return g
 
     def join(edge: Edge, *, check_values: bool) -> None:
         ra, rb = find(edge.a), find(edge.b)
         if ra == rb:
             return
-        ga, gb = groups[ra], groups[rb]
+        ga, gb = group(ra), group(rb)
         if ga.forbidden & gb.members:
             return
         if check_values and any(_clash(ga.values[f], gb.values[f]) for f in conflict_fields):
@@ -111,14 +124,16 @@ def cluster(
     for edge in sorted((e for e in edges if e.a in records and e.b in records),
                        key=Edge.sort_key):
         join(edge, check_values=True)
-    clusters = sorted(sorted(g.members) for g in groups.values())
+    grouped = {k for g in groups.values() for k in g.members}
+    clusters = sorted([*(sorted(g.members) for g in groups.values()),
+                       *([k] for k in records if k not in grouped)])
     for members in clusters:  # a record's own link is the edge that brought the other side
         if len(members) == 1:
             link.pop(members[0], None)
     return Clustering(clusters, link)
 
 
-def _clash(a: set[str], b: set[str]) -> bool:
+def _clash(a: AbstractSet[str], b: AbstractSet[str]) -> bool:
     """Joining would add a value one side does not hold. A group may hold two birth dates
     after a steward's must-link; records agreeing with either may still join it."""
     return bool(a) and bool(b) and not (a <= b or b <= a)

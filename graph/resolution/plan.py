@@ -19,7 +19,7 @@ from typing import Any
 from graph.resolution.blocking import blocking_keys
 from graph.resolution.clustering import Assignment, Edge, assign_ids, cluster
 from graph.resolution.features import Features, record_features
-from graph.resolution.reconcile import RecordValues, merge_attributes, reconcile
+from graph.resolution.reconcile import RecordValues, reconcile_all
 from graph.resolution.rules import RECONCILED_ATTRIBUTES, RuleSet
 from graph.resolution.scoring import match_evidence
 
@@ -127,19 +127,25 @@ def _edges(pairs: Iterable[tuple[str, str]], features: Mapping[str, Features],
 ADDRESS_BLOCK = ("addressLine1", "addressLine2", "city", "postcode", "country")
 
 
+# json.dumps(value, sort_keys=True) builds a new encoder on every call; this one is built once.
+_SORTED_JSON = json.JSONEncoder(sort_keys=True)
+
+
 def _golden(records: Sequence[RecordData], rules: RuleSet) -> dict[str, Any]:
-    values = [RecordValues(r.key, r.priority, r.updated_at,
-                           {a: r.props.get(a) for a in RECONCILED_ATTRIBUTES},
+    # reconcile reads only the reconciled attributes of ``values``: the props will do
+    values = [RecordValues(r.key, r.priority, r.updated_at, r.props,
                            _attributes(r.props.get("attributes")))
               for r in records]
-    chosen = reconcile(values, rules)
-    golden: dict[str, Any] = {a: None for a in RECONCILED_ATTRIBUTES}
-    golden.update({a: g.value for a, g in chosen.items()})
-    sources = {a: g.record_key for a, g in chosen.items()}
+    chosen, merged = reconcile_all(values, rules)
+    golden: dict[str, Any] = dict.fromkeys(RECONCILED_ATTRIBUTES)
+    sources: dict[str, str] = {}
+    for attribute, (value, record_key, _) in chosen.items():
+        golden[attribute] = value
+        sources[attribute] = record_key
     if "addressLine1" in chosen:
         # an address is one fact: street, city and postcode come from the record whose street
         # won, never stitched from several records into an address nobody has
-        winner = next(r for r in records if r.key == chosen["addressLine1"].record_key)
+        winner = next(r for r in records if r.key == chosen["addressLine1"][1])
         for attribute in ADDRESS_BLOCK:
             value = winner.props.get(attribute)
             if value not in (None, "") or attribute != "country":
@@ -147,9 +153,8 @@ def _golden(records: Sequence[RecordData], rules: RuleSet) -> dict[str, Any]:
                 sources[attribute] = winner.key
     golden["sources"] = sorted({r.source for r in records})
     golden["recordCount"] = len(records)
-    golden["goldenSources"] = json.dumps(sources, sort_keys=True)
-    merged = merge_attributes(values)
-    golden["attributes"] = json.dumps(merged, sort_keys=True) if merged else None
+    golden["goldenSources"] = _SORTED_JSON.encode(sources)
+    golden["attributes"] = _SORTED_JSON.encode(merged) if merged else None
     return golden
 
 
@@ -221,7 +226,7 @@ def make_plan(
             links.append(LinkSpec(
                 key, a.person_id, edge.evidence.rule if edge else "first_record",
                 edge.evidence.score if edge else 100.0,
-                json.dumps(edge.evidence.scores if edge else {}, sort_keys=True), matched))
+                _SORTED_JSON.encode(edge.evidence.scores if edge else {}), matched))
         for old in a.absorbed:
             absorbed[old] = a.person_id
         if changed:

@@ -29,11 +29,14 @@ import math
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from operator import attrgetter
+from typing import NamedTuple
 
 from graph.resolution.normalize import fold, parse_datetime
 from graph.resolution.rules import RECONCILED_ATTRIBUTES, RuleSet
 
-__all__ = ["GoldenValue", "RecordValues", "merge_attributes", "reconcile"]
+__all__ = ["Choice", "GoldenValue", "RecordValues", "merge_attributes", "reconcile",
+           "reconcile_all"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -80,10 +83,17 @@ def _is_empty(value: object) -> bool:
 _Rank = tuple[float, float, str]
 
 
-@dataclass(frozen=True, slots=True)
-class _Ranked:
+class _Ranked(NamedTuple):
     record: RecordValues
     recency: float  # microseconds since 1970 UTC; -inf when updated_at is None
+    by_recency: _Rank  # (-recency, -priority, key)
+    by_priority: _Rank  # (-priority, -recency, key)
+
+
+def _ranked(record: RecordValues) -> _Ranked:
+    recency = _recency(record)
+    return _Ranked(record, recency, (-recency, -record.source_priority, record.key),
+                   (-record.source_priority, -recency, record.key))
 
 
 def _recency(record: RecordValues) -> float:
@@ -94,12 +104,8 @@ def _recency(record: RecordValues) -> float:
     return -math.inf if moment is None else (moment - _EPOCH) // _MICROSECOND
 
 
-def _by_priority(r: _Ranked) -> _Rank:
-    return (-r.record.source_priority, -r.recency, r.record.key)
-
-
-def _by_recency(r: _Ranked) -> _Rank:
-    return (-r.recency, -r.record.source_priority, r.record.key)
+_by_priority: Callable[[_Ranked], _Rank] = attrgetter("by_priority")
+_by_recency: Callable[[_Ranked], _Rank] = attrgetter("by_recency")
 
 
 def _vote_key(value: object) -> object:
@@ -111,14 +117,57 @@ def _vote_key(value: object) -> object:
     return value
 
 
+# The strategy of each reconciled attribute under the rule set used last: a RuleSet is
+# immutable, and planning reconciles thousands of people under one.
+_last_strategies: tuple[RuleSet | None, tuple[tuple[str, str], ...]] = (None, ())
+
+
+def _strategies(rules: RuleSet) -> tuple[tuple[str, str], ...]:
+    global _last_strategies
+    used, strategies = _last_strategies
+    if used is not rules:
+        strategies = tuple((a, rules.strategy(a)) for a in RECONCILED_ATTRIBUTES)
+        _last_strategies = (rules, strategies)
+    return strategies
+
+
+def _reconcile_one(only: _Ranked, rules: RuleSet) -> dict[str, Choice]:
+    """:func:`_reconcile` of a person with one record: each non-empty value wins."""
+    record = only.record
+    values = record.values
+    golden: dict[str, Choice] = {}
+    for attribute, strategy in _strategies(rules):
+        value = values.get(attribute)
+        if value is None or (not value or value.isspace() if type(value) is str
+                             else _is_empty(value)):
+            continue
+        choose = _choose(strategy)
+        if choose is _most_frequent and not isinstance(value, str):
+            value = choose([only], attribute).record.values[attribute]
+        golden[attribute] = (value, record.key, strategy)
+    return golden
+
+
 def _candidates(ranked: Sequence[_Ranked], attribute: str) -> list[_Ranked]:
-    return [r for r in ranked if not _is_empty(r.record.values.get(attribute))]
+    candidates = []
+    for r in ranked:
+        value = r.record.values.get(attribute)
+        if value is None:
+            continue
+        if type(value) is str:  # the common case of _is_empty, inlined
+            if value and not value.isspace():
+                candidates.append(r)
+        elif not _is_empty(value):
+            candidates.append(r)
+    return candidates
 
 
 def _most_frequent(candidates: Sequence[_Ranked], attribute: str) -> _Ranked:
     groups: dict[object, list[_Ranked]] = {}
     for r in candidates:
         groups.setdefault(_vote_key(r.record.values[attribute]), []).append(r)
+    if len(groups) == 1:  # all agree: the most recent
+        return min(candidates, key=_by_recency)
     # Each value is represented by its most recent record; more votes win, then that record.
     best = [(-len(group), _by_recency(min(group, key=_by_recency)), group)
             for group in groups.values()]
@@ -126,14 +175,25 @@ def _most_frequent(candidates: Sequence[_Ranked], attribute: str) -> _Ranked:
     return min(group, key=_by_recency)
 
 
+def _highest_priority(candidates: Sequence[_Ranked], _: str) -> _Ranked:
+    return min(candidates, key=_by_priority)
+
+
+def _latest(candidates: Sequence[_Ranked], _: str) -> _Ranked:
+    return min(candidates, key=_by_recency)
+
+
+_CHOOSERS: dict[str, Callable[[Sequence[_Ranked], str], _Ranked]] = {
+    "source_priority": _highest_priority, "most_recent": _latest,
+    "most_frequent": _most_frequent,
+}
+
+
 def _choose(strategy: str) -> Callable[[Sequence[_Ranked], str], _Ranked]:
-    if strategy == "source_priority":
-        return lambda candidates, _: min(candidates, key=_by_priority)
-    if strategy == "most_recent":
-        return lambda candidates, _: min(candidates, key=_by_recency)
-    if strategy == "most_frequent":
-        return _most_frequent
-    raise ValueError(f"unknown reconciliation strategy {strategy!r}")
+    try:
+        return _CHOOSERS[strategy]
+    except KeyError:
+        raise ValueError(f"unknown reconciliation strategy {strategy!r}") from None
 
 
 def reconcile(records: Sequence[RecordValues], rules: RuleSet) -> dict[str, GoldenValue]:
@@ -145,16 +205,43 @@ def reconcile(records: Sequence[RecordValues], rules: RuleSet) -> dict[str, Gold
     describes. Raises ``ValueError`` for an ``updated_at`` that is not ISO 8601 (naming the
     record) or a strategy the rule set should not contain.
     """
-    ranked = [_Ranked(record, _recency(record)) for record in records]
-    golden: dict[str, GoldenValue] = {}
-    for attribute in RECONCILED_ATTRIBUTES:
+    return {attribute: GoldenValue(attribute, value, key, strategy)
+            for attribute, (value, key, strategy) in _reconcile(_rank(records), rules).items()}
+
+
+#: A golden value as ``(value, record key, strategy)``: a :class:`GoldenValue` without its name.
+Choice = tuple[object, str, str]
+
+
+def reconcile_all(records: Sequence[RecordValues], rules: RuleSet
+                  ) -> tuple[dict[str, Choice], dict[str, object]]:
+    """:func:`reconcile` and :func:`merge_attributes` of the same records, reading each
+    record's ``updated_at`` once; golden values as ``{attribute: (value, record key,
+    strategy)}`` (the hot path of planning: no object per attribute)."""
+    ranked = _rank(records)
+    return _reconcile(ranked, rules), _merge(ranked)
+
+
+def _rank(records: Sequence[RecordValues]) -> list[_Ranked]:
+    return [_ranked(record) for record in records]
+
+
+def _reconcile(ranked: Sequence[_Ranked], rules: RuleSet) -> dict[str, Choice]:
+    if len(ranked) == 1:
+        return _reconcile_one(ranked[0], rules)
+    golden: dict[str, Choice] = {}
+    for attribute, strategy in _strategies(rules):
         candidates = _candidates(ranked, attribute)
         if not candidates:
             continue
-        strategy = rules.strategy(attribute)
-        winner = _choose(strategy)(candidates, attribute).record
-        golden[attribute] = GoldenValue(attribute, winner.values[attribute], winner.key,
-                                        strategy)
+        choose = _choose(strategy)
+        winner = candidates[0].record
+        value = winner.values[attribute]
+        # one candidate wins whatever the strategy (a vote folds text, hashing anything else)
+        if len(candidates) > 1 or (choose is _most_frequent and not isinstance(value, str)):
+            winner = choose(candidates, attribute).record
+            value = winner.values[attribute]
+        golden[attribute] = (value, winner.key, strategy)
     return golden
 
 
@@ -190,9 +277,17 @@ def merge_attributes(records: Sequence[RecordValues]) -> dict[str, object]:
     "store": "Bath"}}`` (case 21). The dicts are new (the inputs are never modified), leaf values
     are shared. Raises ``ValueError`` for an ``updated_at`` that is not ISO 8601.
     """
-    ranked = sorted((_Ranked(record, _recency(record)) for record in records),
-                    key=_by_recency, reverse=True)  # the winner of every tie comes last
+    return _merge(_rank(records))
+
+
+def _merge(ranked: Sequence[_Ranked]) -> dict[str, object]:
     merged: dict[str, object] = {}
     for r in ranked:
+        if r.record.attributes:
+            break
+    else:
+        return merged  # no record has any
+    # the winner of every tie comes last
+    for r in sorted(ranked, key=_by_recency, reverse=True):
         _overlay(merged, _pruned(r.record.attributes))
     return merged
