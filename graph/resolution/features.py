@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from graph.resolution.normalize import fold, fold_address, normalize_email, normalize_postcode
+from graph.resolution.normalize import fold, fold_address, normalize_email, postcode_key
 
 __all__ = ["Features", "features_of", "record_features"]
 
@@ -80,7 +80,7 @@ def record_features(key: object, source: object, props: Mapping[str, Any], email
         phone=phone or None,
         loyaltyId=str(loyalty).strip().upper() if loyalty else None,
         address=fold_address(address) if address else "",
-        postcode=normalize_postcode(get("postcode")).key,
+        postcode=postcode_key(get("postcode")),
         city=fold(get("city")),
         country=get("country") or None,
     )

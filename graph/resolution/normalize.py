@@ -49,6 +49,7 @@ __all__ = [
     "normalize_name",
     "normalize_phone",
     "normalize_postcode",
+    "postcode_key",
     "parse_date",
     "parse_datetime",
 ]
@@ -521,13 +522,24 @@ def normalize_postcode(raw: object) -> Normalized:
     text = clean_text(raw)
     if text is None:
         return _empty(raw)
+    value, key, status, reason = _postcode_verdict(text)
+    return Normalized(_raw(raw), value, key, status, reason)
+
+
+def postcode_key(raw: object) -> str | None:
+    """``normalize_postcode(raw).key``, without building the :class:`Normalized`."""
+    text = clean_text(raw)
+    return None if text is None else _postcode_verdict(text)[1]
+
+
+def _postcode_verdict(text: str) -> _Verdict:
     value = text.upper()
     key = value.replace(" ", "").replace("-", "")
     if not (key.isascii() and key.isalnum()):  # (False when empty)
-        return _rejected(raw, "invalid", "postcode has characters other than letters and digits")
+        return None, None, "invalid", "postcode has characters other than letters and digits"
     if not key.strip("0"):
-        return _rejected(raw, "placeholder", "all-zero postcode")
-    return Normalized(_raw(raw), value, key, "ok")
+        return None, None, "placeholder", "all-zero postcode"
+    return value, key, "ok", None
 
 
 # --- addresses --------------------------------------------------------------------------------
