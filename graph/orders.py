@@ -31,7 +31,7 @@ RETURN row.sku AS key, outcome
 
 _KNOWN_SKUS: LiteralString = """
 UNWIND $skus AS sku
-MATCH (p:Product {sku: sku})
+MATCH (p:Product {sku: sku}) USING INDEX p:Product(sku)
 RETURN collect(p.sku) AS known
 """
 
@@ -62,7 +62,7 @@ RETURN row.key AS key, outcome
 
 _LINES: LiteralString = """
 UNWIND $rows AS row
-MATCH (p:Product {sku: row.sku})
+MATCH (p:Product {sku: row.sku}) USING INDEX p:Product(sku)
 MERGE (o:Order {key: row.orderKey})
 ON CREATE SET o.placeholder = true, o.id = row.orderId, o.source = $source
 WITH o, p, row
@@ -96,7 +96,7 @@ MERGE (c:Cart {key: row.key})
   }
   WITH c, row
   UNWIND row.items AS item
-  MATCH (p:Product {sku: item.sku})
+  MATCH (p:Product {sku: item.sku}) USING INDEX p:Product(sku)
   MERGE (c)-[line:CONTAINS]->(p)
   SET line.quantity = item.quantity
 }

@@ -42,7 +42,7 @@ RETURN x.key AS key, s.id AS source, s.priority AS priority,
 
 SET_BLOCKS: LiteralString = """
 UNWIND $blocks AS row
-MATCH (r:SourceRecord {key: row.key})
+MATCH (r:SourceRecord {key: row.key}) USING INDEX r:SourceRecord(key)
 CALL (r, row) {
   MATCH (r)-[x:IN_BLOCK]->(b:BlockingKey) WHERE NOT b.key IN row.blocks
   DELETE x
@@ -56,43 +56,54 @@ CALL (r, row) {
 
 # Locking first serialises resolutions that could see each other: every pair of possible
 # candidates shares an identifier or a blocking key, and each resolution write-locks all of
-# its seeds' ones (in one order) before it reads, so the later one sees the earlier one's people.
+# its seeds' ones before it reads, so the later one sees the earlier one's people. The order is
+# the one ingestion locks them in (identifiers by type and value, then blocking keys by key:
+# records.LOCK_EVIDENCE), so ingest and resolution never deadlock each other. Expansions from a
+# bound record name no label on the far end (the relationship type implies it) and lookups by
+# key carry an index hint, so no plan cached on a nearly empty database scans a label per row.
 _COMPONENT: LiteralString = ("""
 CALL () {
   UNWIND $keys AS key
-  MATCH (:SourceRecord {key: key})-[:HAS_IDENTIFIER|IN_BLOCK]->(n)
-  WITH DISTINCT n ORDER BY elementId(n)
-  SET n._lock = true
-  REMOVE n._lock
+  MATCH (x:SourceRecord {key: key})-[:HAS_IDENTIFIER]->(i) USING INDEX x:SourceRecord(key)
+  WITH DISTINCT i ORDER BY i.type, i.value
+  SET i._lock = true
+  REMOVE i._lock
+}
+CALL () {
+  UNWIND $keys AS key
+  MATCH (x:SourceRecord {key: key})-[:IN_BLOCK]->(b) USING INDEX x:SourceRecord(key)
+  WITH DISTINCT b ORDER BY b.key
+  SET b._lock = true
+  REMOVE b._lock
 }
 CALL () {
   // an identifier that has just passed the evidence limit: flag it as generic, and take in
   // every record holding it so people glued by it before are re-resolved without it
   UNWIND $keys AS key
-  MATCH (:SourceRecord {key: key})-[:HAS_IDENTIFIER]->(i:Identifier)
+  MATCH (x:SourceRecord {key: key})-[:HAS_IDENTIFIER]->(i) USING INDEX x:SourceRecord(key)
   WHERE i.genericSince IS NULL AND COUNT { (i)<-[:HAS_IDENTIFIER]-() } > $maxIdentifier
   WITH DISTINCT i
   SET i.genericSince = datetime(), i.genericMark = $mark
 }
 UNWIND $keys AS key
-MATCH (r:SourceRecord {key: key})
+MATCH (r:SourceRecord {key: key}) USING INDEX r:SourceRecord(key)
 WHERE r.placeholder IS NULL AND r.forgottenMatch IS NULL
 CALL (r) {
-  MATCH (r)-[:HAS_IDENTIFIER]->(i:Identifier)
+  MATCH (r)-[:HAS_IDENTIFIER]->(i)
   WHERE COUNT { (i)<-[:HAS_IDENTIFIER]-() } <= $maxIdentifier
-  MATCH (i)<-[:HAS_IDENTIFIER]-(c:SourceRecord)
+  MATCH (i)<-[:HAS_IDENTIFIER]-(c)
   RETURN c
   UNION
-  MATCH (r)-[:IN_BLOCK]->(b:BlockingKey)
+  MATCH (r)-[:IN_BLOCK]->(b)
   WHERE COUNT { (b)<-[:IN_BLOCK]-() } <= $maxBlock
-  MATCH (b)<-[:IN_BLOCK]-(c:SourceRecord)
+  MATCH (b)<-[:IN_BLOCK]-(c)
   RETURN c
   UNION
-  MATCH (r)-[:HAS_IDENTIFIER]->(i:Identifier {genericMark: $mark})
-  MATCH (i)<-[:HAS_IDENTIFIER]-(c:SourceRecord)
+  MATCH (r)-[:HAS_IDENTIFIER]->(i) WHERE i.genericMark = $mark
+  MATCH (i)<-[:HAS_IDENTIFIER]-(c)
   RETURN c
   UNION
-  MATCH (r)-[:MUST_LINK|CANNOT_LINK]-(c:SourceRecord)
+  MATCH (r)-[:MUST_LINK|CANNOT_LINK]-(c)
   RETURN c
   UNION
   RETURN r AS c
@@ -142,8 +153,8 @@ CREATE (:Person {id: id, createdAt: datetime(), updatedAt: datetime()})
 # A record staying with its person keeps linkedAt and actor; its evidence is re-explained.
 _RELINK: LiteralString = """
 UNWIND $links AS l
-MATCH (r:SourceRecord {key: l.key})
-MATCH (p:Person {id: l.personId})
+MATCH (r:SourceRecord {key: l.key}) USING INDEX r:SourceRecord(key)
+MATCH (p:Person {id: l.personId}) USING INDEX p:Person(id)
 CALL (r, p) {
   MATCH (other:Person)-[old:HAS_RECORD]->(r) WHERE other <> p
   DELETE old
@@ -156,8 +167,8 @@ SET h.rule = l.rule, h.score = l.score, h.scores = l.scores, h.matched = l.match
 
 _ABSORB: LiteralString = """
 UNWIND $absorbed AS a
-MATCH (old:Person {id: a.old})
-MATCH (survivor:Person {id: a.survivor})
+MATCH (old:Person {id: a.old}) USING INDEX old:Person(id)
+MATCH (survivor:Person {id: a.survivor}) USING INDEX survivor:Person(id)
 MERGE (alias:PersonAlias {id: old.id})
 ON CREATE SET alias.createdAt = old.createdAt
 SET alias.mergedAt = datetime()
@@ -178,7 +189,7 @@ DETACH DELETE old
 
 _GOLDEN: LiteralString = """
 UNWIND $golden AS row
-MATCH (p:Person {id: row.id})
+MATCH (p:Person {id: row.id}) USING INDEX p:Person(id)
 SET p += row.props, p.updatedAt = datetime()
 WITH p
 CALL (p) {
@@ -194,7 +205,7 @@ CALL (p) {
 
 _EVENTS: LiteralString = """
 UNWIND $events AS e
-MATCH (p:Person {id: e.personId})
+MATCH (p:Person {id: e.personId}) USING INDEX p:Person(id)
 CREATE (ev:ResolutionEvent {id: e.id, kind: e.kind, rule: e.rule, score: e.score,
         explanation: e.explanation, at: datetime(), actor: $actor, personId: e.personId,
         absorbedIds: e.absorbed, splitFrom: e.splitFrom, recordKeys: e.recordKeys,
@@ -203,14 +214,14 @@ CREATE (ev)-[:CONCERNS]->(p)
 WITH ev, e
 CALL (ev, e) {
   UNWIND e.recordKeys AS key
-  MATCH (r:SourceRecord {key: key})
+  MATCH (r:SourceRecord {key: key}) USING INDEX r:SourceRecord(key)
   CREATE (ev)-[:ABOUT]->(r)
 }
 """
 
 _DROP_EMPTY_PEOPLE: LiteralString = """
 UNWIND $emptied AS id
-MATCH (p:Person {id: id})
+MATCH (p:Person {id: id}) USING INDEX p:Person(id)
 WHERE NOT (p)-[:HAS_RECORD]->()
 DETACH DELETE p
 """

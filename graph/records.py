@@ -17,7 +17,7 @@ from typing import Any, LiteralString
 
 import neo4j
 
-__all__ = ["ENSURE_RECORD", "STATUS_NEWER_WINS", "upsert_records"]
+__all__ = ["ENSURE_RECORD", "LOCK_EVIDENCE", "STATUS_NEWER_WINS", "upsert_records"]
 
 #: Cypher fragment: make sure ``row.recordKey`` exists (as a placeholder when unseen) and is
 #: linked to its source ``s``. Expects ``s`` and ``row`` in scope and yields ``r``.
@@ -25,7 +25,11 @@ ENSURE_RECORD: LiteralString = """
 MERGE (r:SourceRecord {key: row.recordKey})
 ON CREATE SET r.placeholder = true, r.source = s.id, r.sourceId = row.sourceId,
               r.createdAt = datetime()
-MERGE (r)-[:FROM]->(s)
+WITH *
+CALL (r, s) {
+  WITH r, s WHERE size([(r)-[:FROM]->(x) | x]) = 0
+  CREATE (r)-[:FROM]->(s)
+}
 """
 
 #: Cypher fragment after ``MERGE (c:Label {key: row.key})`` for things with a status that
@@ -40,6 +44,54 @@ WITH r, c, row,
           ELSE 'updated' END AS outcome
 CALL (r, c, row, outcome) {
   WITH * WHERE outcome IN ['created', 'updated']
+"""
+
+# What a record has is read by expanding from the record (pattern comprehensions, no label on
+# the far end) and its relationships are then changed by seeks on unique keys and element ids,
+# never matched between two bound nodes or by label inside a per-row subquery: plans cached
+# while the database was nearly empty once scanned every BlockingKey (or ran Expand(Into)) for
+# each row, turning a 5,000-row batch into minutes.
+#
+# Two writers share identifiers and blocking keys (and real-time resolution locks them too):
+# every transaction locks the ones it touches first, identifiers by (type, value) then blocking
+# keys by key (the order of people.read_component), so concurrent writers never deadlock.
+# Nodes locked but left unused (the rows were stale or unchanged) are removed again.
+LOCK_EVIDENCE: LiteralString = """
+CALL () {
+  UNWIND $lockIdentifiers AS ident
+  MERGE (i:Identifier {type: ident[0], value: ident[1]})
+  SET i._lock = true REMOVE i._lock
+  RETURN collect([i.type + ':' + i.value, elementId(i)]) AS identifiers
+}
+CALL () {
+  UNWIND $lockBlocks AS key
+  MERGE (b:BlockingKey {key: key})
+  SET b._lock = true REMOVE b._lock
+  RETURN collect([b.key, elementId(b)]) AS blocks
+}
+RETURN identifiers, blocks
+"""
+
+_DROP_UNUSED: LiteralString = """
+CALL () {
+  UNWIND $lockIdentifiers AS ident
+  MATCH (i:Identifier {type: ident[0], value: ident[1]}) USING INDEX i:Identifier(type, value)
+  WHERE NOT (i)--()
+  DELETE i
+}
+CALL () {
+  UNWIND $lockBlocks AS key
+  MATCH (b:BlockingKey {key: key}) USING INDEX b:BlockingKey(key) WHERE NOT (b)--()
+  DELETE b
+}
+"""
+
+# An equality seek per hash on the unique constraint: a predicate such as
+# ``f.hash IN row.forgotten`` inside the upsert was once planned as a scan of every node.
+_FORGOTTEN: LiteralString = """
+UNWIND $hashes AS hash
+MATCH (f:ForgottenIdentifier {hash: hash}) USING INDEX f:ForgottenIdentifier(hash)
+RETURN collect(f.hash) AS found
 """
 
 _UPSERT: LiteralString = """
@@ -57,37 +109,45 @@ WITH s, r, row,
             AND (row.updatedAt IS NULL OR row.updatedAt = r.updatedAt) THEN 'unchanged'
        ELSE 'updated'
      END AS outcome
-CALL (s, r, row, outcome) {
+CALL (r, row, outcome) {
   WITH * WHERE outcome IN ['created', 'updated']
   SET r += row.props, r.updatedAt = row.updatedAt, r.ingestedAt = datetime(),
-      r.forgottenMatch = CASE WHEN size(row.forgotten) > 0 AND EXISTS {
-        MATCH (f:ForgottenIdentifier) WHERE f.hash IN row.forgotten } THEN true END
+      r.forgottenMatch = row.forgottenMatch
   REMOVE r.placeholder
-  MERGE (r)-[:FROM]->(s)
-  WITH r, row
-  CALL (r, row) {
-    MATCH (r)-[h:HAS_IDENTIFIER]->(i:Identifier)
-    WHERE NOT {type: i.type, value: i.value} IN row.identifiers
-    DELETE h
-  }
-  WITH r, row
-  CALL (r, row) {
-    MATCH (r)-[x:IN_BLOCK]->(b:BlockingKey)
-    WHERE NOT b.key IN row.blocks
-    DELETE x
-  }
-  WITH r, row
-  CALL (r, row) {
-    UNWIND row.blocks AS key
-    MERGE (b:BlockingKey {key: key})
-    MERGE (r)-[:IN_BLOCK]->(b)
-  }
-  WITH r, row
-  UNWIND row.identifiers AS ident
-  MERGE (i:Identifier {type: ident.type, value: ident.value})
-  MERGE (r)-[:HAS_IDENTIFIER]->(i)
 }
-RETURN row.key AS key, outcome
+RETURN row.key AS key, outcome, elementId(r) AS id, elementId(s) AS source,
+       CASE WHEN outcome IN ['created', 'updated'] THEN {
+         sources: size([(r)-[:FROM]->(x) | x]),
+         blocks: [(r)-[x:IN_BLOCK]->(b) | [elementId(x), b.key]],
+         identifiers: [(r)-[x:HAS_IDENTIFIER]->(i) | [elementId(x), i.type + ':' + i.value]]
+       } END AS has
+"""
+
+# The relationship changes worked out from what the records have, by element ids only (the
+# lock step returned those of the identifiers and blocking keys): no plan can scan here.
+_RELINK: LiteralString = """
+CALL () {
+  UNWIND $deletes AS id
+  MATCH ()-[x]->() WHERE elementId(x) = id
+  DELETE x
+}
+CALL () {
+  UNWIND $links AS link
+  MATCH (a) WHERE elementId(a) = link[0]
+  MATCH (b) WHERE elementId(b) = link[1]
+  CALL (a, b, link) {
+    WITH * WHERE link[2] = 'FROM'
+    CREATE (a)-[:FROM]->(b)
+  }
+  CALL (a, b, link) {
+    WITH * WHERE link[2] = 'IN_BLOCK'
+    CREATE (a)-[:IN_BLOCK]->(b)
+  }
+  CALL (a, b, link) {
+    WITH * WHERE link[2] = 'HAS_IDENTIFIER'
+    CREATE (a)-[:HAS_IDENTIFIER]->(b)
+  }
+}
 """
 
 
@@ -96,9 +156,49 @@ def upsert_records(tx: neo4j.ManagedTransaction, source_id: str,
     """Write parsed records (see :func:`graph.ingest.parse.parse_record`) of one source.
 
     Returns ``[(key, outcome)]`` with outcome ``created``, ``updated``, ``unchanged`` or
-    ``stale``. Idempotent, so the driver may retry it. Rows are written in key order so two
-    writers lock shared nodes in the same order.
+    ``stale``. Idempotent, so the driver may retry it. Shared identifiers and blocking keys
+    are locked first in one global order, and rows are written in key order, so concurrent
+    writers never deadlock.
     """
-    rows = sorted(rows, key=lambda r: r["key"])
-    result = tx.run(_UPSERT, source=source_id, rows=rows)
-    return [(rec["key"], rec["outcome"]) for rec in result]
+    hashes = sorted({h for r in rows for h in r.get("forgotten", ())})
+    found = set(tx.run(_FORGOTTEN, hashes=hashes).single(strict=True)["found"]) if hashes else ()
+    rows = sorted(({**r, "forgottenMatch": True if found and found.intersection(
+        r.get("forgotten", ())) else None} for r in rows), key=lambda r: r["key"])
+    identifiers = sorted({(i["type"], i["value"]) for r in rows for i in r["identifiers"]})
+    blocks = sorted({b for r in rows for b in r["blocks"]})
+    locks = {"lockIdentifiers": [list(i) for i in identifiers], "lockBlocks": blocks}
+    locked = tx.run(LOCK_EVIDENCE, locks).single(strict=True)
+    ids = {"identifiers": dict(locked["identifiers"]), "blocks": dict(locked["blocks"])}
+    by_key = {r["key"]: r for r in rows}
+    outcomes: list[tuple[str, str]] = []
+    changes: dict[str, list[Any]] = {"deletes": [], "links": []}
+    for rec in tx.run(_UPSERT, source=source_id, rows=rows):
+        outcomes.append((rec["key"], rec["outcome"]))
+        if rec["has"] is not None:
+            _diff(by_key[rec["key"]], rec, ids, changes)
+    if any(changes.values()):
+        tx.run(_RELINK, changes).consume()
+    if any(outcome in ("stale", "unchanged") for _, outcome in outcomes):
+        tx.run(_DROP_UNUSED, locks).consume()
+    return outcomes
+
+
+def _diff(row: dict[str, Any], rec: neo4j.Record, ids: dict[str, dict[str, str]],
+          changes: dict[str, list[Any]]) -> None:
+    """Add to ``changes`` what makes a written record's relationships match ``row``:
+    relationship ids to delete, ``[from id, to id, type]`` links to create."""
+    has, record = rec["has"], rec["id"]
+    links = changes["links"]
+    if not has["sources"]:
+        links.append([record, rec["source"], "FROM"])
+    for kind, rel_type, wanted in (
+            ("blocks", "IN_BLOCK", set(row["blocks"])),
+            ("identifiers", "HAS_IDENTIFIER",
+             {f"{i['type']}:{i['value']}" for i in row["identifiers"]})):
+        present = set()
+        for rel, value in has[kind]:
+            if value in wanted:
+                present.add(value)
+            else:
+                changes["deletes"].append(rel)
+        links += [[record, ids[kind][value], rel_type] for value in sorted(wanted - present)]
