@@ -58,6 +58,11 @@ CALL (r, c, row, outcome) {
 # Nodes locked but left unused (the rows were stale or unchanged) are removed again.
 LOCK_EVIDENCE: LiteralString = """
 CALL () {
+  UNWIND $hashes AS hash
+  MATCH (f:ForgottenIdentifier {hash: hash}) USING INDEX f:ForgottenIdentifier(hash)
+  RETURN collect(f.hash) AS forgotten
+}
+CALL () {
   UNWIND $lockIdentifiers AS ident
   MERGE (i:Identifier {type: ident[0], value: ident[1]})
   SET i._lock = true REMOVE i._lock
@@ -69,7 +74,7 @@ CALL () {
   SET b._lock = true REMOVE b._lock
   RETURN collect([b.key, elementId(b)]) AS blocks
 }
-RETURN identifiers, blocks
+RETURN forgotten, identifiers, blocks
 """
 
 _DROP_UNUSED: LiteralString = """
@@ -84,14 +89,6 @@ CALL () {
   MATCH (b:BlockingKey {key: key}) USING INDEX b:BlockingKey(key) WHERE NOT (b)--()
   DELETE b
 }
-"""
-
-# An equality seek per hash on the unique constraint: a predicate such as
-# ``f.hash IN row.forgotten`` inside the upsert was once planned as a scan of every node.
-_FORGOTTEN: LiteralString = """
-UNWIND $hashes AS hash
-MATCH (f:ForgottenIdentifier {hash: hash}) USING INDEX f:ForgottenIdentifier(hash)
-RETURN collect(f.hash) AS found
 """
 
 _UPSERT: LiteralString = """
@@ -160,14 +157,14 @@ def upsert_records(tx: neo4j.ManagedTransaction, source_id: str,
     are locked first in one global order, and rows are written in key order, so concurrent
     writers never deadlock.
     """
-    hashes = sorted({h for r in rows for h in r.get("forgotten", ())})
-    found = set(tx.run(_FORGOTTEN, hashes=hashes).single(strict=True)["found"]) if hashes else ()
-    rows = sorted(({**r, "forgottenMatch": True if found and found.intersection(
-        r.get("forgotten", ())) else None} for r in rows), key=lambda r: r["key"])
     identifiers = sorted({(i["type"], i["value"]) for r in rows for i in r["identifiers"]})
     blocks = sorted({b for r in rows for b in r["blocks"]})
     locks = {"lockIdentifiers": [list(i) for i in identifiers], "lockBlocks": blocks}
-    locked = tx.run(LOCK_EVIDENCE, locks).single(strict=True)
+    hashes = sorted({h for r in rows for h in r.get("forgotten", ())})
+    locked = tx.run(LOCK_EVIDENCE, locks, hashes=hashes).single(strict=True)
+    found = set(locked["forgotten"])
+    rows = sorted(({**r, "forgottenMatch": True if found.intersection(r.get("forgotten", ()))
+                    else None} for r in rows), key=lambda r: r["key"])
     ids = {"identifiers": dict(locked["identifiers"]), "blocks": dict(locked["blocks"])}
     by_key = {r["key"]: r for r in rows}
     outcomes: list[tuple[str, str]] = []
