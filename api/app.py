@@ -37,9 +37,12 @@ class _GraphQL(GraphQL):
         try:
             response = await self.run(Request(scope=scope, receive=receive))
         except HTTPException as exc:  # a malformed request: the GraphQL error shape, not text
-            response = JSONResponse(
-                {"errors": [{"message": exc.reason, "extensions": {"code": "BAD_REQUEST"}}]},
-                status_code=exc.status_code)
+            response = _bad_request(exc.reason, exc.status_code)
+        except (UnicodeDecodeError, AttributeError, TypeError):
+            # valid JSON that is not an object (null, 42, "text"), or bytes that are not UTF-8:
+            # Strawberry's request parsing fails before any GraphQL runs
+            response = _bad_request("the request body must be a UTF-8 JSON object with a "
+                                    "'query' string", 400)
         await response(scope, receive, send)
 
     async def render_graphql_ide(self, request: Any) -> HTMLResponse:
@@ -51,6 +54,11 @@ class _GraphQL(GraphQL):
                        principal=request.scope["c360.principal"],
                        loaders=Loaders(state.driver, state.settings), request=request,
                        response=response)
+
+
+def _bad_request(message: str, status: int) -> JSONResponse:
+    return JSONResponse({"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]},
+                        status_code=status)
 
 
 def _unauthenticated(presented: bool = False) -> JSONResponse:

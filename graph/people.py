@@ -184,6 +184,13 @@ CALL (old, survivor) {
   DELETE x
   MERGE (e)-[:CONCERNS]->(survivor)
 }
+CALL (old, survivor) {
+  // consents given to the API for the absorbed person are the survivor's now
+  MATCH (old)-[g:GAVE]->(c:Consent)
+  WHERE NOT EXISTS { (:SourceRecord)-[:CAPTURED]->(c) }
+  DELETE g
+  MERGE (survivor)-[:GAVE]->(c)
+}
 DETACH DELETE old
 """
 
@@ -193,8 +200,10 @@ MATCH (p:Person {id: row.id}) USING INDEX p:Person(id)
 SET p += row.props, p.updatedAt = datetime()
 WITH p
 CALL (p) {
+  // consents a record captured follow the record; those given to the API stay with the person
   MATCH (p)-[g:GAVE]->(c:Consent)
-  WHERE NOT EXISTS { (p)-[:HAS_RECORD]->(:SourceRecord)-[:CAPTURED]->(c) }
+  WHERE EXISTS { (:SourceRecord)-[:CAPTURED]->(c) }
+    AND NOT EXISTS { (p)-[:HAS_RECORD]->(:SourceRecord)-[:CAPTURED]->(c) }
   DELETE g
 }
 CALL (p) {
@@ -211,6 +220,12 @@ CREATE (ev:ResolutionEvent {id: e.id, kind: e.kind, rule: e.rule, score: e.score
         absorbedIds: e.absorbed, splitFrom: e.splitFrom, recordKeys: e.recordKeys,
         rulesVersion: $rulesVersion})
 CREATE (ev)-[:CONCERNS]->(p)
+WITH ev, e
+CALL (ev, e) {
+  // a split concerns the person split from too, so its audit trail shows the split
+  MATCH (q:Person {id: e.splitFrom}) USING INDEX q:Person(id)
+  CREATE (ev)-[:CONCERNS]->(q)
+}
 WITH ev, e
 CALL (ev, e) {
   UNWIND e.recordKeys AS key

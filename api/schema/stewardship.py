@@ -10,7 +10,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from api.errors import graph_errors
-from api.permissions import CanIngest, IsAdmin
+from api.permissions import CanIngest, CanReadPeople, IsAdmin
 from api.schema.identity import LinkExplanation, explain_link
 from api.schema.types import Person, SourceKind, SourceType
 from graph import sources as graph_sources
@@ -44,14 +44,22 @@ class RecordIngestResult:
     rule: str | None
     score: float | None
     absorbed_ids: list[str] = strawberry.field(description="360 IDs merged into the person.")
-    person: Person | None
+    person_id: str | None = strawberry.field(description="The 360 ID of the record's person "
+                                             "(null while unresolved).")
+    resolved: strawberry.Private[Person | None]
 
-    @strawberry.field(description="Why the person holds the record: rule, scores, the record "
-                      "it matched, in one sentence too (null when it has no person).")
+    @strawberry.field(permission_classes=[CanReadPeople], description="The record's person "
+                      "(roles that read people; the ingest role gets personId only).")
+    def person(self) -> Person | None:
+        return self.resolved
+
+    @strawberry.field(permission_classes=[CanReadPeople], description="Why the person holds "
+                      "the record: rule, scores, the record it matched, in one sentence too "
+                      "(null when it has no person).")
     async def explanation(self, info: Info) -> LinkExplanation | None:
-        if self.person is None:
+        if self.person_id is None:
             return None
-        records = await info.context.loaders.records.load(self.person.person_id)
+        records = await info.context.loaders.records.load(self.person_id)
         return next((explain_link(r) for r in records if r.key == self.record_key), None)
 
 
@@ -132,12 +140,14 @@ class StewardshipMutation:
         resolver = _resolver(info)
         outcome, resolution = await anyio.to_thread.run_sync(
             lambda: resolver.ingest_record(input.source, input.record))
+        readable = ctx.principal.role in CanReadPeople.roles
         person = (Person.of(await ctx.loaders.people.load(resolution.person_id))
-                  if resolution.person_id else None)
+                  if resolution.person_id and readable else None)
         return RecordIngestResult(
             record_key=outcome.key, outcome=outcome.outcome, decision=resolution.decision,
             rule=resolution.rule, score=resolution.score,
-            absorbed_ids=list(resolution.absorbed), person=person)
+            absorbed_ids=list(resolution.absorbed), person_id=resolution.person_id,
+            resolved=person)
 
     @strawberry.mutation(permission_classes=[IsAdmin],
                          description="Merge two people; the oldest 360 ID survives and the "

@@ -43,6 +43,10 @@ def test_ready_reports_unavailable_when_neo4j_stops_answering(api, http, setting
     (b"{not json", {"content-type": "application/json"}),
     (b"[1, 2]", {"content-type": "application/json"}),
     (b"query=1", {"content-type": "text/plain"}),
+    (b"null", {"content-type": "application/json"}),
+    (b"42", {"content-type": "application/json"}),
+    (b'"text"', {"content-type": "application/json"}),
+    (b'{"query": "{ health { status } }\xff"}', {"content-type": "application/json"}),
 ])
 def test_a_malformed_request_gets_a_graphql_error_body(http, body, headers):
     response = http.post("/graphql", content=body, headers=headers)

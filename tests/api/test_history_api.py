@@ -22,7 +22,7 @@ EVENTS = """mutation($source: String!, $type: EventType!, $rows: [JSON!]!) {
   ingestEvents(input: {source: $source, type: $type, rows: $rows}) {
     created updated unchanged stale rejected errors { row field reason } } }"""
 RECORD = """mutation($source: String!, $record: JSON!) {
-  ingestRecord(input: {source: $source, record: $record}) { person { personId } } }"""
+  ingestRecord(input: {source: $source, record: $record}) { personId } }"""
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def ann(http, client_as):
                   '{id: $id, kind: $kind, name: $id}) { id } }', id=sid, kind=kind)
     ingester = client_as("ingest")
     pid = gql(ingester, RECORD, source="shop", record={"customer_no": "C1", "first_name": "Ann",
-              "email": "ann@example.com"})["data"]["ingestRecord"]["person"]["personId"]
+              "email": "ann@example.com"})["data"]["ingestRecord"]["personId"]
     gql(ingester, RECORD, source="desk", record={"Id": "003A", "FirstName": "Ann",
         "PersonEmail": "ann@example.com"})
     body = gql(ingester, EVENTS, source="shop", type="PRODUCTS", rows=[
@@ -175,7 +175,7 @@ def test_a_page_of_people_costs_a_constant_number_of_queries(http, client_as, co
     for n in range(50):
         body = gql(ingester, RECORD, source="shop", record={"customer_no": f"C{n}", "first_name": f"P{n}",
                    "email": f"p{n}@example.com"})
-        ids.append(body["data"]["ingestRecord"]["person"]["personId"])
+        ids.append(body["data"]["ingestRecord"]["personId"])
         gql(ingester, EVENTS, source="shop", type="ORDERS", rows=[
             {"order_no": f"O{n}", "customer_no": f"C{n}", "creation_date": "2025-01-10T10:00:00Z"}])
     for size in (5, 50):
@@ -216,7 +216,7 @@ FORGET = """mutation($id: String!) { forgetPerson(input: {personId: $id, reason:
 def test_forget_person_erases_everything_and_flags_a_returning_record(http, client_as, ann, neo4j_driver,
                                                                     api_settings):
     other = gql(client_as("ingest"), RECORD, source="shop", record={"customer_no": "C9", "first_name": "Bo",
-                "email": "bo@example.com"})["data"]["ingestRecord"]["person"]["personId"]
+                "email": "bo@example.com"})["data"]["ingestRecord"]["personId"]
     assert codes(gql(client_as("agent"), FORGET, id=ann)) == ["FORBIDDEN"]
     result = gql(http, FORGET, id=ann)["data"]["forgetPerson"]
     assert result["recordsErased"] == 2 and sorted(result["sources"]) == ["desk", "shop"]
@@ -238,6 +238,6 @@ def test_forget_person_erases_everything_and_flags_a_returning_record(http, clie
     # the same person sent again is held back, not silently re-created
     again = gql(client_as("ingest"), RECORD, source="shop", record={"customer_no": "C77", "first_name": "Ann",
                 "email": "ANN@example.com"})["data"]["ingestRecord"]
-    assert again["person"] is None
+    assert again["personId"] is None
     assert count("MATCH (r:SourceRecord {key: 'shop:C77', forgottenMatch: true}) RETURN count(r) AS n") == 1
     assert codes(gql(http, FORGET, id=ann)) == ["NOT_FOUND"]

@@ -18,7 +18,7 @@ def codes(body) -> list[str]:
 
 
 RECORD = """mutation($source: String!, $record: JSON!) {
-  ingestRecord(input: {source: $source, record: $record}) { person { personId } } }"""
+  ingestRecord(input: {source: $source, record: $record}) { personId } }"""
 EVENTS = """mutation($source: String!, $type: EventType!, $rows: [JSON!]!) {
   ingestEvents(input: {source: $source, type: $type, rows: $rows}) { created rejected } }"""
 
@@ -36,7 +36,7 @@ def ann(http, client_as):
     pid = gql(ingester, RECORD, source="shop", record={
         "sourceId": "C1", "givenName": "Ann", "familyName": "Lee", "email": "Ann.Lee@Example.com",
         "phone": "+44 7700 900123", "loyalty_tier": "gold", "updatedAt": "2025-01-01T00:00:00Z",
-        **address})["data"]["ingestRecord"]["person"]["personId"]
+        **address})["data"]["ingestRecord"]["personId"]
     gql(ingester, RECORD, source="desk", record={
         "sourceId": "003A", "givenName": "Ann", "familyName": "Lee",
         "email": "ann.lee@example.com", "phone": "07700 900456",
