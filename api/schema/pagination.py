@@ -45,9 +45,10 @@ def _offset(cursor: str | None) -> int:
         return -1
     try:
         kind, _, value = base64.b64decode(cursor.encode(), validate=True).decode().partition(":")
-        if kind != "offset":
-            raise ValueError
-        return int(value)
+        offset = int(value)
+        if kind != "offset" or offset < 0:
+            raise ValueError(cursor)
+        return offset
     except (ValueError, UnicodeDecodeError):
         raise ValidationError(FieldError("after", "is not a cursor of this list")) from None
 

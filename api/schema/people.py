@@ -102,7 +102,7 @@ class PeopleQuery:
             if value and value.strip():
                 ids += await anyio.to_thread.run_sync(
                     views.person_id_by_identifier, ctx.driver, ctx.settings, kind,
-                    _normalise_identifier(kind, value))
+                    _normalise_identifier(kind, value, field=kind.lower()))
         if name and name.strip():
             limit = ctx.settings.max_page_size
             hits = await anyio.to_thread.run_sync(views.search_people_by_name, ctx.driver,
@@ -124,21 +124,22 @@ class PeopleQuery:
                            priority=s.priority) for s in found]
 
 
-def _normalise_identifier(kind: str, value: str) -> str:
+def _normalise_identifier(kind: str, value: str, field: str = "value") -> str:
+    """The normalised identifier; errors name ``field`` (the argument that carried it)."""
     from graph.resolution.normalize import normalize_email, normalize_phone
 
     if kind == "EMAIL":
         result = normalize_email(value)
         if result.status != "ok" or result.key is None:
-            raise ValidationError(FieldError("value", result.reason or "is not an email"))
+            raise ValidationError(FieldError(field, result.reason or "is not an email"))
         return result.key
     if kind == "PHONE":
         result = normalize_phone(value)
         if result.status != "ok" or result.key is None:
             raise ValidationError(FieldError(
-                "value", f"{result.reason or 'is not a phone number'} (use +country code)"))
+                field, f"{result.reason or 'is not a phone number'} (use +country code)"))
         return result.key
     text = value.strip()
     if not text:
-        raise ValidationError(FieldError("value", "must not be empty"))
+        raise ValidationError(FieldError(field, "must not be empty"))
     return text.upper() if kind == "LOYALTY_ID" else text

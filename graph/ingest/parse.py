@@ -12,7 +12,7 @@ import hashlib
 import json
 import unicodedata
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -140,6 +140,13 @@ _SORTED_JSON = json.JSONEncoder(sort_keys=True, default=_json_default)
 _RAW_JSON = json.JSONEncoder(ensure_ascii=False, default=_json_default)
 
 
+#: Canonical text fields of a record: a JSON object or list there is refused, not stringified.
+_TEXT_FIELDS = ("sourceId", "givenName", "familyName", "email", "phone", "addressLine1",
+                "addressLine2", "city", "postcode", "country", "loyaltyId")
+#: How far ahead of this machine's clock an ``updatedAt`` may be (clock skew between systems).
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
 def parse_record(source: Source, row: Mapping[str, Any], extras: Mapping[str, Any],
                  raw: Mapping[str, Any]) -> dict[str, Any]:
     """A source record: ``{key, sourceId, props: {...}, identifiers: [{type, value}], flags}``.
@@ -150,6 +157,11 @@ def parse_record(source: Source, row: Mapping[str, Any], extras: Mapping[str, An
     record itself is still worth keeping.
     """
     c = _Collector()
+    for name in _TEXT_FIELDS:
+        if isinstance(row.get(name), Mapping | list | tuple):
+            c.fail(name, "must be text, not a JSON object or list")
+    row = {k: v for k, v in row.items()
+           if not (k in _TEXT_FIELDS and isinstance(v, Mapping | list | tuple))}
     source_record_id = c.required(row, "sourceId")
     flags: list[str] = []
     country = None
@@ -160,6 +172,9 @@ def parse_record(source: Source, row: Mapping[str, Any], extras: Mapping[str, An
             flags.append(f"country: {exc}")
     birth_date = c.convert(row, "birthDate", lambda v: parse_date(v, dayfirst=country != "US"))
     updated_at = c.convert(row, "updatedAt", parse_datetime)
+    if updated_at is not None and updated_at > datetime.now(UTC) + FUTURE_TOLERANCE:
+        # a record stamped in the future would win newer-wins against every real update
+        c.fail("updatedAt", f"is in the future ({updated_at.isoformat()})")
     given, family = clean_text(row.get("givenName")), clean_text(row.get("familyName"))
     email = normalize_email(row.get("email"))
     if email.status == "invalid":

@@ -145,3 +145,14 @@ def test_a_marketer_sees_no_raw_identifier_without_consent_for_its_channel(clien
     assert {i["type"] for r in records for i in r["identifiers"]} == {"EMAIL"}
     assert [e["value"] for e in gql(marketer, KNOWN, id=ann)["data"]["person"]["emails"]] == [
         "ann.lee@example.com"]
+
+
+@pytest.mark.parametrize(("query", "field"), [
+    ('{ searchPeople(email: "not an email") { totalCount } }', "email"),
+    ('{ searchPeople(phone: "12") { totalCount } }', "phone"),
+    ('{ searchPeople(name: "Ann", after: "b2Zmc2V0Oi01") { totalCount } }', "after"),
+])
+def test_search_errors_name_the_argument(client_as, ann, query, field):
+    body = gql(client_as("agent"), query)
+    assert codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["fields"][0]["field"] == field
