@@ -51,7 +51,7 @@ CALL (p) {
 CALL (p) {
   MATCH (p)-[:HAS_RECORD]->(:SourceRecord)-[:PLACED]->(o:Order)
   WHERE o.placeholder IS NULL
-  WITH o ORDER BY toString(o.placedAt) DESC, o.key
+  WITH o ORDER BY o.placedAt DESC, o.key
   WITH collect(o) AS orders
   RETURN size(orders) AS orderCount,
          [o IN orders[..10] | {orderId: o.id, placedAt: toString(o.placedAt), status: o.status,

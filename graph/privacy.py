@@ -12,12 +12,14 @@ import json
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, LiteralString
 
 import neo4j
 
 from graph.db import process_cache, translate_errors
 from graph.errors import NotFound
+from graph.resolution.normalize import parse_datetime
 from graph.settings import Settings
 from graph.views import GOLDEN_FIELDS, people_by_ids
 
@@ -109,7 +111,9 @@ def export_person(driver: neo4j.Driver, settings: Settings, person_id: str) -> d
                    for field in GOLDEN_FIELDS if person.golden.get(field) is not None},
         "records": records,
         "consentsGivenThroughApi": level["apiConsents"],
-        "resolutionEvents": sorted(level["events"], key=lambda e: e["at"] or ""),
+        # by time, not by text: Neo4j's ISO text drops trailing zeros ("…09.9Z" is earlier
+        # than "…09.918Z" but sorts after it)
+        "resolutionEvents": sorted(level["events"], key=lambda e: _moment(e["at"])),
     }
 
 
@@ -197,6 +201,10 @@ def forget_salt(driver: neo4j.Driver, settings: Settings, *, create: bool) -> st
         return None
     _SALTS[where] = rows[0]["salt"]
     return _SALTS[where]
+
+
+def _moment(text: str | None) -> datetime:
+    return parse_datetime(text) if text else datetime.min.replace(tzinfo=UTC)
 
 
 def identifier_hash(salt: str, type_: str, value: str) -> str:

@@ -131,7 +131,7 @@ CALL (p) {
   WITH p WHERE 'orders' IN $parts
   MATCH (p)-[:HAS_RECORD]->(r:SourceRecord)-[:PLACED]->(x:Order)
   WHERE x.placeholder IS NULL
-  WITH r, x, toString(x.placedAt) AS placedAt ORDER BY placedAt DESC, x.key
+  WITH r, x, toString(x.placedAt) AS placedAt ORDER BY x.placedAt DESC, x.key
   RETURN collect({key: x.key, id: x.id, source: x.source, recordKey: r.key,
                   placedAt: placedAt, status: x.status, total: x.total, currency: x.currency,
                   lines: [(x)-[l:CONTAINS]->(pr:Product) | {sku: pr.sku, name: pr.name,
@@ -142,7 +142,7 @@ CALL (p) {
   WITH p WHERE 'cases' IN $parts
   MATCH (p)-[:HAS_RECORD]->(r:SourceRecord)-[:OPENED]->(x:Case)
   WHERE x.placeholder IS NULL
-  WITH r, x, toString(x.openedAt) AS openedAt ORDER BY openedAt DESC, x.key
+  WITH r, x, toString(x.openedAt) AS openedAt ORDER BY x.openedAt DESC, x.key
   RETURN collect({key: x.key, id: x.id, source: x.source, recordKey: r.key,
                   subject: x.subject, status: x.status, channel: x.channel,
                   openedAt: openedAt, closedAt: toString(x.closedAt)}) AS cases
@@ -150,7 +150,7 @@ CALL (p) {
 CALL (p) {
   WITH p WHERE 'engagements' IN $parts
   MATCH (p)-[:HAS_RECORD]->(r:SourceRecord)-[:ENGAGED]->(x:Engagement)
-  WITH r, x, toString(x.at) AS at ORDER BY at DESC, x.key
+  WITH r, x, toString(x.at) AS at ORDER BY x.at DESC, x.key
   RETURN collect({key: x.key, source: x.source, recordKey: r.key, type: x.type,
                   channel: x.channel, campaign: x.campaign, at: at}) AS engagements
 }
@@ -158,7 +158,7 @@ CALL (p) {
   WITH p WHERE 'carts' IN $parts
   MATCH (p)-[:HAS_RECORD]->(r:SourceRecord)-[:HAS_CART]->(x:Cart)
   WHERE x.placeholder IS NULL
-  WITH r, x, toString(x.updatedAt) AS updatedAt ORDER BY updatedAt DESC, x.key
+  WITH r, x, toString(x.updatedAt) AS updatedAt ORDER BY x.updatedAt DESC, x.key
   RETURN collect({key: x.key, id: x.id, source: x.source, recordKey: r.key,
                   status: x.status, updatedAt: updatedAt, total: x.total,
                   currency: x.currency,
@@ -169,7 +169,7 @@ CALL (p) {
 CALL (p) {
   WITH p WHERE 'consentHistory' IN $parts
   MATCH (p)-[:GAVE]->(x:Consent)
-  WITH x, toString(x.at) AS at ORDER BY at DESC, x.key
+  WITH x, toString(x.at) AS at ORDER BY x.at DESC, x.key
   RETURN collect({key: x.key, channel: x.channel, purpose: x.purpose, status: x.status,
                   at: at, sourceKey: x.sourceKey}) AS consentHistory
 }

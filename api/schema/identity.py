@@ -9,6 +9,7 @@ computed from the person's records (the records DataLoader, no query of their ow
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 import strawberry
@@ -20,9 +21,12 @@ from api.schema.audit import ResolutionEventType, events_of_person
 from api.schema.pagination import Connection
 from api.schema.subscriptions import IdentityEventKind
 from graph import views
+from graph.resolution.normalize import parse_datetime
 
 __all__ = ["CHANNEL_OF", "FieldScore", "KnownAddress", "KnownValue", "LinkExplanation",
            "PersonIdentity", "WhyLinked", "explain_link", "visible_identifiers", "why_linked"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 #: The consent channel covering each identifier type; a marketer sees an identifier only with
 #: the person's GRANTED MARKETING consent for its channel, and one of another type (a loyalty
@@ -133,7 +137,8 @@ def _group(records: Iterable[views.RecordView], value: Callable[[views.RecordVie
 
 
 def _newest(records: list[views.RecordView]) -> str | None:
-    return max((r.updated_at for r in records if r.updated_at), default=None)
+    stamped = [r.updated_at for r in records if r.updated_at]
+    return max(stamped, key=parse_datetime, default=None)  # by time: ISO text drops zeros
 
 
 def _known(records: list[views.RecordView], field: str) -> list[KnownValue]:
@@ -187,7 +192,9 @@ class PersonIdentity:
     async def explanation(self, info: Info) -> list[LinkExplanation]:
         records = await info.context.loaders.records.load(self.person_id)  # type: ignore[attr-defined]
         links = [link for r in records if (link := explain_link(r)) is not None]
-        return sorted(links, key=lambda link: (link.why_linked.linked_at or "", link.record_key))
+        return sorted(links, key=lambda link: (
+            parse_datetime(link.why_linked.linked_at) if link.why_linked.linked_at else _EPOCH,
+            link.record_key))
 
     @strawberry.field(description="The person's resolution events, newest first (including "
                       "those of people it absorbed).")
