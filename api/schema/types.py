@@ -20,6 +20,7 @@ from api.schema.history import PersonHistory
 from api.schema.identity import (
     PersonIdentity,
     WhyLinked,
+    shown,
     visible_identifiers,
     why_linked,
 )
@@ -108,23 +109,28 @@ class SourceRecord(PersonHistory, relay.Node):
         return self.key
 
     @strawberry.field(description="Email (null for marketers without email consent).")
-    async def email(self, info: Info) -> str | None:
-        return self.raw_email if await self._may_see(info, "EMAIL") else None
+    def email(self, info: Info) -> str | None:
+        return shown(info, self.person_id, "EMAIL", self.raw_email)
 
     @strawberry.field(description="Phone, E.164 (null for marketers without SMS consent).")
-    async def phone(self, info: Info) -> str | None:
-        return self.raw_phone if await self._may_see(info, "PHONE") else None
+    def phone(self, info: Info) -> str | None:
+        return shown(info, self.person_id, "PHONE", self.raw_phone)
 
     @strawberry.field(description="Loyalty id (null for marketers without any marketing "
                       "consent).")
-    async def loyalty_id(self, info: Info) -> str | None:
-        return self.raw_loyalty_id if await self._may_see(info, "LOYALTY_ID") else None
+    def loyalty_id(self, info: Info) -> str | None:
+        return shown(info, self.person_id, "LOYALTY_ID", self.raw_loyalty_id)
 
     @strawberry.field(description="Normalised identifiers; a marketer sees each only with the "
                       "person's marketing consent for its channel.")
-    async def identifiers(self, info: Info) -> list[Identifier]:
-        shown = await visible_identifiers(info, self.person_id, self.raw_identifiers)
-        return [Identifier(type=t, value=v) for t, v in shown]
+    def identifiers(self, info: Info) -> list[Identifier]:
+        if info.context.principal.role != Role.MARKETER:
+            return [Identifier(type=t, value=v) for t, v in self.raw_identifiers]
+        return self._identifiers_for_marketer(info)  # type: ignore[return-value]
+
+    async def _identifiers_for_marketer(self, info: Info) -> list[Identifier]:
+        visible = await visible_identifiers(info, self.person_id, self.raw_identifiers)
+        return [Identifier(type=t, value=v) for t, v in visible]
 
     @strawberry.field(description="The row as the source sent it (JSON); null for marketers.")
     def raw(self, info: Info) -> str | None:
@@ -145,9 +151,6 @@ class SourceRecord(PersonHistory, relay.Node):
             return None
         return Person.of(await info.context.loaders.people.load(self.person_id,
                                                                 person_parts(info)))
-
-    async def _may_see(self, info: Info, identifier_type: str) -> bool:
-        return bool(await visible_identifiers(info, self.person_id, [(identifier_type, "")]))
 
     async def _history(self, info: Info, kind: str) -> list[dict[str, Any]]:
         """The rows of the person's history this record reported."""
@@ -220,24 +223,18 @@ class Person(PersonHistory, PersonIdentity, relay.Node):
             raw_email=g.get("email"), raw_phone=g.get("phone"),
             raw_loyalty_id=g.get("loyaltyId"))
 
-    async def _golden(self, info: Info, value: str | None, identifier_type: str) -> str | None:
-        if value is None:
-            return None
-        shown = await visible_identifiers(info, self.person_id, [(identifier_type, value)])
-        return value if shown else None
-
     @strawberry.field(description="Golden email (null for marketers without email consent).")
-    async def email(self, info: Info) -> str | None:
-        return await self._golden(info, self.raw_email, "EMAIL")
+    def email(self, info: Info) -> str | None:
+        return shown(info, self.person_id, "EMAIL", self.raw_email)
 
     @strawberry.field(description="Golden phone (null for marketers without SMS consent).")
-    async def phone(self, info: Info) -> str | None:
-        return await self._golden(info, self.raw_phone, "PHONE")
+    def phone(self, info: Info) -> str | None:
+        return shown(info, self.person_id, "PHONE", self.raw_phone)
 
     @strawberry.field(description="Golden loyalty id (null for marketers without any "
                       "marketing consent).")
-    async def loyalty_id(self, info: Info) -> str | None:
-        return await self._golden(info, self.raw_loyalty_id, "LOYALTY_ID")
+    def loyalty_id(self, info: Info) -> str | None:
+        return shown(info, self.person_id, "LOYALTY_ID", self.raw_loyalty_id)
 
     @strawberry.field(description="This person's records, optionally of one source kind.")
     @graph_errors
