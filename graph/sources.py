@@ -130,8 +130,8 @@ def require_source(driver: neo4j.Driver, settings: Settings, id: str) -> Source:
     source = get_source(driver, settings, id)
     if source is None:
         raise NotFound(
-            f"source {id!r} is not registered; register it first with "
-            f"`c360 sources add {shlex.quote(id)} --kind KIND --name NAME`"
+            f"source {id!r} is not registered; register it first (the registerSource "
+            f"mutation, or `c360 sources add {shlex.quote(id)} --kind KIND --name NAME`)"
         )
     _CACHE[where] = (time.monotonic(), source)
     return source

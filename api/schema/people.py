@@ -62,6 +62,11 @@ class PeopleQuery:
     ) -> Person | None:
         # (the Python name differs: "source" collides with Strawberry's permission hook)
         ctx = info.context
+        empty = [FieldError(name, "must not be empty")
+                 for name, value in (("source", system), ("sourceId", source_id))
+                 if not value.strip()]
+        if empty:
+            raise ValidationError(empty)
         pid = await anyio.to_thread.run_sync(views.person_id_by_record, ctx.driver,
                                              ctx.settings, f"{system}:{source_id}")
         return Person.of(await ctx.loaders.people.load(pid, person_parts(info))) if pid else None

@@ -156,3 +156,11 @@ def test_search_errors_name_the_argument(client_as, ann, query, field):
     body = gql(client_as("agent"), query)
     assert codes(body) == ["BAD_USER_INPUT"]
     assert body["errors"][0]["extensions"]["fields"][0]["field"] == field
+
+
+def test_empty_source_record_lookup_and_unknown_source_say_what_to_do(client_as, http, ann):
+    body = gql(client_as("agent"), '{ personBySourceRecord(source: " ", sourceId: "") { personId } }')
+    assert codes(body) == ["BAD_USER_INPUT"]
+    assert [f["field"] for f in body["errors"][0]["extensions"]["fields"]] == ["source", "sourceId"]
+    body = gql(http, RECORD, source="nope", record={"sourceId": "X1"})
+    assert codes(body) == ["NOT_FOUND"] and "registerSource" in body["errors"][0]["message"]
