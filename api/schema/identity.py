@@ -23,9 +23,9 @@ from api.schema.subscriptions import IdentityEventKind
 from graph import views
 from graph.resolution.normalize import parse_datetime
 
-__all__ = ["CHANNEL_OF", "FieldScore", "KnownAddress", "KnownValue", "LinkExplanation",
-           "PersonIdentity", "WhyLinked", "explain_link", "shown", "visible_identifiers",
-           "why_linked"]
+__all__ = ["CHANNEL_OF", "ConsentedIdentifiers", "FieldScore", "KnownAddress", "KnownValue",
+           "LinkExplanation", "PersonIdentity", "WhyLinked", "explain_link", "shown",
+           "visible_identifiers", "why_linked"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -63,6 +63,28 @@ async def _shown_to_marketer(info: Info, person_id: str | None, identifier_type:
                              value: Any) -> Any:
     visible = await visible_identifiers(info, person_id, [(identifier_type, "")])
     return value if visible else None
+
+
+@strawberry.type
+class ConsentedIdentifiers:
+    """Base of Person (golden values) and SourceRecord (the record's own): email, phone and
+    loyalty id as the caller may see them (:func:`shown`); reads ``person_id``, ``raw_email``,
+    ``raw_phone`` and ``raw_loyalty_id`` of the subclass."""
+
+    @strawberry.field(description="Email (golden for a person; null for marketers without "
+                      "email consent).")
+    def email(self, info: Info) -> str | None:
+        return shown(info, self.person_id, "EMAIL", self.raw_email)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="Phone, E.164 (golden for a person; null for marketers "
+                      "without SMS consent).")
+    def phone(self, info: Info) -> str | None:
+        return shown(info, self.person_id, "PHONE", self.raw_phone)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="Loyalty id (golden for a person; null for marketers "
+                      "without any marketing consent).")
+    def loyalty_id(self, info: Info) -> str | None:
+        return shown(info, self.person_id, "LOYALTY_ID", self.raw_loyalty_id)  # type: ignore[attr-defined]
 
 
 @strawberry.type(description="A value (email, phone) a person is known by, with the records "

@@ -13,7 +13,7 @@ from api.errors import graph_errors
 from api.permissions import CanReadPeople
 from api.schema.lookahead import person_parts
 from api.schema.pagination import Connection, paginate
-from api.schema.types import Person, SourceKind, SourceType
+from api.schema.types import Person, SourceType
 from graph import sources as graph_sources
 from graph import views
 from graph.errors import Conflict, FieldError, ValidationError
@@ -125,8 +125,7 @@ class PeopleQuery:
         ctx = info.context
         found = await anyio.to_thread.run_sync(graph_sources.list_sources, ctx.driver,
                                                ctx.settings)
-        return [SourceType(id=s.id, kind=SourceKind[s.kind.value], name=s.name,
-                           priority=s.priority) for s in found]
+        return [SourceType.of(s) for s in found]
 
 
 def _normalise_identifier(kind: str, value: str, field: str = "value") -> str:

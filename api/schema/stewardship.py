@@ -125,8 +125,7 @@ class StewardshipMutation:
                                                input.priority)
         stored = await anyio.to_thread.run_sync(graph_sources.register_source, ctx.driver,
                                                 ctx.settings, source)
-        return SourceType(id=stored.id, kind=SourceKind[stored.kind.value], name=stored.name,
-                          priority=stored.priority)
+        return SourceType.of(stored)
 
     @strawberry.mutation(permission_classes=[CanIngest],
                          description="Ingest one record and resolve it to a person.")

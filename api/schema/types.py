@@ -18,9 +18,9 @@ from api.errors import graph_errors
 from api.permissions import CanReadPeople
 from api.schema.history import PersonHistory
 from api.schema.identity import (
+    ConsentedIdentifiers,
     PersonIdentity,
     WhyLinked,
-    shown,
     visible_identifiers,
     why_linked,
 )
@@ -80,7 +80,7 @@ class ConsentType:
 @strawberry.type(description="One system's record of a person, as received (normalised), "
                  "with where it came from, why it belongs to its person, and its own history "
                  "(orders, carts, cases, engagement, consent events it reported).")
-class SourceRecord(PersonHistory, relay.Node):
+class SourceRecord(PersonHistory, ConsentedIdentifiers, relay.Node):
     key: relay.NodeID[str] = strawberry.field(description="source:id, unique.")
     source_id: str = strawberry.field(description="The registered source.")
     source_kind: SourceKind  # type: ignore[valid-type]
@@ -107,19 +107,6 @@ class SourceRecord(PersonHistory, relay.Node):
     @strawberry.field(name="recordKey", description="source:id, unique across sources.")
     def record_key(self) -> str:
         return self.key
-
-    @strawberry.field(description="Email (null for marketers without email consent).")
-    def email(self, info: Info) -> str | None:
-        return shown(info, self.person_id, "EMAIL", self.raw_email)
-
-    @strawberry.field(description="Phone, E.164 (null for marketers without SMS consent).")
-    def phone(self, info: Info) -> str | None:
-        return shown(info, self.person_id, "PHONE", self.raw_phone)
-
-    @strawberry.field(description="Loyalty id (null for marketers without any marketing "
-                      "consent).")
-    def loyalty_id(self, info: Info) -> str | None:
-        return shown(info, self.person_id, "LOYALTY_ID", self.raw_loyalty_id)
 
     @strawberry.field(description="Normalised identifiers; a marketer sees each only with the "
                       "person's marketing consent for its channel.")
@@ -184,7 +171,7 @@ class SourceRecord(PersonHistory, relay.Node):
 
 @strawberry.type(description="The unified individual: one stable 360 ID across every system, "
                  "golden attributes reconciled from the records.")
-class Person(PersonHistory, PersonIdentity, relay.Node):
+class Person(PersonHistory, PersonIdentity, ConsentedIdentifiers, relay.Node):
     person_id: relay.NodeID[str] = strawberry.field(description="The stable 360 ID.")
     given_name: str | None
     family_name: str | None
@@ -222,19 +209,6 @@ class Person(PersonHistory, PersonIdentity, relay.Node):
             aliases=list(p.aliases), created_at=p.created_at, updated_at=p.updated_at,
             raw_email=g.get("email"), raw_phone=g.get("phone"),
             raw_loyalty_id=g.get("loyaltyId"))
-
-    @strawberry.field(description="Golden email (null for marketers without email consent).")
-    def email(self, info: Info) -> str | None:
-        return shown(info, self.person_id, "EMAIL", self.raw_email)
-
-    @strawberry.field(description="Golden phone (null for marketers without SMS consent).")
-    def phone(self, info: Info) -> str | None:
-        return shown(info, self.person_id, "PHONE", self.raw_phone)
-
-    @strawberry.field(description="Golden loyalty id (null for marketers without any "
-                      "marketing consent).")
-    def loyalty_id(self, info: Info) -> str | None:
-        return shown(info, self.person_id, "LOYALTY_ID", self.raw_loyalty_id)
 
     @strawberry.field(description="This person's records, optionally of one source kind.")
     @graph_errors
