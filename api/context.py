@@ -11,7 +11,7 @@ import neo4j
 from strawberry.dataloader import DataLoader
 
 from api.auth import Principal
-from graph import views
+from graph.store import people
 from graph.settings import Settings
 
 __all__ = ["Context", "Loaders", "PeopleLoader"]
@@ -21,18 +21,18 @@ _PersonKey = tuple[str, frozenset[str]]
 
 class PeopleLoader:
     """People by 360 ID or alias, each with the parts of it a request will read
-    (:data:`graph.views.PERSON_PARTS`, see :mod:`api.schema.lookahead`): all people asked in
+    (:data:`graph.store.people.PERSON_PARTS`, see :mod:`api.schema.lookahead`): all people asked in
     one tick come in one query, and their parts prime the other loaders."""
 
-    def __init__(self, loader: DataLoader[_PersonKey, views.PersonView | None]) -> None:
+    def __init__(self, loader: DataLoader[_PersonKey, people.PersonView | None]) -> None:
         self._loader = loader
 
     async def load(self, id: str, parts: frozenset[str] = frozenset()
-                   ) -> views.PersonView | None:
+                   ) -> people.PersonView | None:
         return await self._loader.load((id, parts))
 
     async def load_many(self, ids: Iterable[str], parts: frozenset[str] = frozenset()
-                        ) -> list[views.PersonView | None]:
+                        ) -> list[people.PersonView | None]:
         return await self._loader.load_many([(i, parts) for i in ids])
 
 
@@ -40,40 +40,40 @@ class Loaders:
     """Fresh per request: each loader answers all keys asked in one tick with one query."""
 
     def __init__(self, driver: neo4j.Driver, settings: Settings) -> None:
-        async def people(keys: list[_PersonKey]) -> list[views.PersonView | None]:
+        async def load_people(keys: list[_PersonKey]) -> list[people.PersonView | None]:
             # one query for the tick: every id with the union of the parts asked
             parts = frozenset().union(*(p for _, p in keys))
-            found = await anyio.to_thread.run_sync(views.people_with, driver, settings,
+            found = await anyio.to_thread.run_sync(people.people_with, driver, settings,
                                                    [i for i, _ in keys], parts)
             for asked, data in found.items():
                 self._prime(asked, data)
             return [found[i].person if i in found else None for i, _ in keys]
 
-        async def records(ids: list[str]) -> list[list[views.RecordView]]:
-            found = await anyio.to_thread.run_sync(views.records_of_people, driver, settings,
+        async def records(ids: list[str]) -> list[list[people.RecordView]]:
+            found = await anyio.to_thread.run_sync(people.records_of_people, driver, settings,
                                                    ids)
             return [found.get(i, []) for i in ids]
 
-        async def consents(ids: list[str]) -> list[list[views.ConsentView]]:
-            found = await anyio.to_thread.run_sync(views.consents_of_people, driver, settings,
+        async def consents(ids: list[str]) -> list[list[people.ConsentView]]:
+            found = await anyio.to_thread.run_sync(people.consents_of_people, driver, settings,
                                                    ids)
             return [found.get(i, []) for i in ids]
 
         def history_loader(kind: str) -> DataLoader:
             async def load(ids: list[str]) -> list[list[dict[str, Any]]]:
-                found = await anyio.to_thread.run_sync(views.history_of_people, driver,
+                found = await anyio.to_thread.run_sync(people.history_of_people, driver,
                                                        settings, kind, ids)
                 return [found.get(i, []) for i in ids]
             return DataLoader(load_fn=load)
 
-        self._people: DataLoader[_PersonKey, views.PersonView | None] = DataLoader(
-            load_fn=people)
+        self._people: DataLoader[_PersonKey, people.PersonView | None] = DataLoader(
+            load_fn=load_people)
         self.people = PeopleLoader(self._people)
         self.records = DataLoader(load_fn=records)
         self.consents = DataLoader(load_fn=consents)
-        self._history = {kind: history_loader(kind) for kind in views.HISTORY_KINDS}
+        self._history = {kind: history_loader(kind) for kind in people.HISTORY_KINDS}
 
-    def _prime(self, asked: str, data: views.PersonData) -> None:
+    def _prime(self, asked: str, data: people.PersonData) -> None:
         """Cache what came with a person so its fields need no query of their own."""
         pid = data.person.id
         self._people.prime((asked, frozenset()), data.person)

@@ -22,12 +22,12 @@ import time
 
 from _common import bench_settings, demo_data, fresh_database, peak_rss_mb, server_peak_rss_mb
 
-from graph import sources
+from graph.store import sources
 from graph.demo.generate import DEMO_SOURCES
 from graph.ingest import ingest_rows
 from graph.ingest.reader import iter_rows
 from graph.resolution.evaluate import evaluate, format_evaluation, read_truth
-from graph.resolution.resolver import Resolver
+from graph.services.resolver import Resolver
 
 _CLUSTERS = """
 MATCH (r:SourceRecord) WHERE r.placeholder IS NULL

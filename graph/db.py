@@ -17,7 +17,8 @@ from neo4j import exceptions as neo4j_exceptions
 from graph.errors import Neo4jAuthError, Neo4jError, Neo4jUnavailable
 from graph.settings import Settings
 
-__all__ = ["connect", "server_info", "translate_errors", "verify", "wipe_data"]
+__all__ = ["connect", "process_cache", "read", "server_info", "translate_errors", "verify",
+           "wipe_data"]
 
 
 @contextmanager
@@ -54,6 +55,16 @@ def translate_errors(settings: Settings) -> Iterator[None]:
                 "(NEO4J_DATABASE)"
             ) from exc
         raise
+
+
+def read(driver: neo4j.Driver, settings: Settings, query: LiteralString, **params: Any
+         ) -> list[neo4j.Record]:
+    """Run one read query (routed to a reader, on the configured database) and return its
+    rows; raises :class:`graph.errors.Neo4jError` (translated) when Neo4j fails."""
+    with translate_errors(settings):
+        records, _, _ = driver.execute_query(query, params, database_=settings.neo4j_database,
+                                             routing_=neo4j.RoutingControl.READ)
+    return records
 
 
 def connect(settings: Settings, *, verify: bool = True, retry_s: float = 30.0,

@@ -1,5 +1,5 @@
 """The resolution audit trail over GraphQL: ``resolutionEvents`` (query) and the events of
-one person. Every create, link, merge, split and forget is one event (see :mod:`graph.audit`).
+one person. Every create, link, merge, split and forget is one event (see :mod:`graph.store.audit`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from api.errors import graph_errors
 from api.permissions import CanReadPeople
 from api.schema.pagination import Connection, Edge, PageInfo, paginate
 from api.schema.subscriptions import IdentityEventKind
-from graph import audit, people
+from graph.store import audit
+from graph.store import identifiers
 from graph.errors import FieldError, ValidationError
 
 __all__ = ["AuditQuery", "ResolutionEventType", "events_of_person"]
@@ -50,15 +51,6 @@ class ResolutionEventType:
                    rules_version=e.get("rulesVersion"))
 
 
-def _current_id(info: Info, person_id: str) -> str:
-    """The current ID of a person or alias; an unknown ID is kept as given (the events of a
-    forgotten person still carry it)."""
-    ctx = info.context
-    with ctx.driver.session(database=ctx.settings.neo4j_database) as session:
-        found = session.execute_read(people.find_person_id, person_id)
-    return found or person_id
-
-
 @strawberry.type
 class AuditQuery:
     @strawberry.field(permission_classes=[CanReadPeople], description=(
@@ -80,7 +72,9 @@ class AuditQuery:
                    ctx.settings.max_page_size)
 
         def read() -> audit.EventPage:
-            pid = _current_id(info, person_id) if person_id else None
+            # an unknown ID is kept as given: the events of a forgotten person still carry it
+            pid = person_id and (identifiers.current_person_id(ctx.driver, ctx.settings,
+                                                               person_id) or person_id)
             return audit.resolution_events(
                 ctx.driver, ctx.settings, person_id=pid,
                 kinds=[k.value for k in kinds] if kinds else None, actor=actor,

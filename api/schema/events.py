@@ -13,12 +13,12 @@ from strawberry.types import Info
 from api.errors import graph_errors
 from api.permissions import CanIngest, CanSetConsent, IsAdmin
 from api.schema.types import ConsentType, Person
-from graph import consents
+from graph.store import consents
 from graph.errors import FieldError, ValidationError
 from graph.ingest import ingest_rows
-from graph.privacy import export_person
-from graph.sources import require_source
-from graph.views import consents_of_people
+from graph.store.privacy import export_person
+from graph.store.sources import require_source
+from graph.store.people import consents_of_people
 
 __all__ = ["EventsMutation", "PrivacyQuery"]
 

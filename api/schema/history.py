@@ -12,7 +12,7 @@ from strawberry.types import Info
 from api.errors import graph_errors
 from api.schema.pagination import Connection, paginate
 from graph.errors import FieldError, ValidationError
-from graph.resolution.normalize import parse_datetime
+from graph.normalize import parse_datetime
 
 __all__ = ["PersonHistory"]
 

@@ -20,8 +20,8 @@ from api.errors import graph_errors
 from api.schema.audit import ResolutionEventType, events_of_person
 from api.schema.pagination import Connection
 from api.schema.subscriptions import IdentityEventKind
-from graph import views
-from graph.resolution.normalize import parse_datetime
+from graph.store import people
+from graph.normalize import parse_datetime
 
 __all__ = ["CHANNEL_OF", "ConsentedIdentifiers", "FieldScore", "KnownAddress", "KnownValue",
            "LinkExplanation", "PersonIdentity", "WhyLinked", "explain_link", "shown",
@@ -130,7 +130,7 @@ class WhyLinked:
 
 
 def why_linked(link: dict[str, Any] | None) -> WhyLinked | None:
-    """The stored evidence of a ``HAS_RECORD`` link (see :class:`graph.views.RecordView`)."""
+    """The stored evidence of a ``HAS_RECORD`` link (see :class:`graph.store.people.RecordView`)."""
     if link is None:
         return None
     return WhyLinked(rule=link["rule"], score=link.get("score"),
@@ -147,7 +147,7 @@ class LinkExplanation:
     summary: str = strawberry.field(description="The same in one sentence.")
 
 
-def explain_link(record: views.RecordView) -> LinkExplanation | None:
+def explain_link(record: people.RecordView) -> LinkExplanation | None:
     """Why a record's person holds it (None for a record without a person)."""
     why = why_linked(record.link)
     if why is None:
@@ -162,10 +162,10 @@ def explain_link(record: views.RecordView) -> LinkExplanation | None:
                            summary=summary)
 
 
-def _group(records: Iterable[views.RecordView], value: Callable[[views.RecordView], Any]
-           ) -> list[tuple[Any, list[views.RecordView]]]:
+def _group(records: Iterable[people.RecordView], value: Callable[[people.RecordView], Any]
+           ) -> list[tuple[Any, list[people.RecordView]]]:
     """Records grouped by a non-empty value; most reported first, then newest, then value."""
-    groups: dict[Any, list[views.RecordView]] = {}
+    groups: dict[Any, list[people.RecordView]] = {}
     for record in records:
         key = value(record)
         if key:
@@ -174,12 +174,12 @@ def _group(records: Iterable[views.RecordView], value: Callable[[views.RecordVie
                                                   str(kv[0])), reverse=False)
 
 
-def _newest(records: list[views.RecordView]) -> str | None:
+def _newest(records: list[people.RecordView]) -> str | None:
     stamped = [r.updated_at for r in records if r.updated_at]
     return max(stamped, key=parse_datetime, default=None)  # by time: ISO text drops zeros
 
 
-def _known(records: list[views.RecordView], field: str) -> list[KnownValue]:
+def _known(records: list[people.RecordView], field: str) -> list[KnownValue]:
     return [KnownValue(value=value, record_keys=sorted(r.key for r in group),
                        sources=sorted({r.source_id for r in group}),
                        last_updated_at=_newest(group))
@@ -189,7 +189,7 @@ def _known(records: list[views.RecordView], field: str) -> list[KnownValue]:
 _ADDRESS = ("addressLine1", "addressLine2", "city", "postcode", "country")
 
 
-def _address(record: views.RecordView) -> tuple[Any, ...] | None:
+def _address(record: people.RecordView) -> tuple[Any, ...] | None:
     values = tuple(record.attributes.get(a) for a in _ADDRESS)
     return values if values[0] or values[3] else None  # a street or a postcode at least
 

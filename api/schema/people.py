@@ -14,8 +14,8 @@ from api.permissions import CanReadPeople
 from api.schema.lookahead import person_parts
 from api.schema.pagination import Connection, paginate
 from api.schema.types import Person, SourceType
-from graph import sources as graph_sources
-from graph import views
+from graph.store import sources as graph_sources
+from graph.store import identifiers, people
 from graph.errors import Conflict, FieldError, ValidationError
 
 __all__ = ["PeopleQuery"]
@@ -67,7 +67,7 @@ class PeopleQuery:
                  if not value.strip()]
         if empty:
             raise ValidationError(empty)
-        pid = await anyio.to_thread.run_sync(views.person_id_by_record, ctx.driver,
+        pid = await anyio.to_thread.run_sync(identifiers.person_id_by_record, ctx.driver,
                                              ctx.settings, f"{system}:{source_id}")
         return Person.of(await ctx.loaders.people.load(pid, person_parts(info))) if pid else None
 
@@ -83,7 +83,7 @@ class PeopleQuery:
             raise ValidationError(FieldError(
                 "type", "must be EMAIL, PHONE, LOYALTY_ID, DEVICE_ID or COOKIE_ID"))
         normalised = _normalise_identifier(kind, value)
-        ids = await anyio.to_thread.run_sync(views.person_id_by_identifier, ctx.driver,
+        ids = await anyio.to_thread.run_sync(identifiers.person_id_by_identifier, ctx.driver,
                                              ctx.settings, kind, normalised)
         if len(ids) > 1:
             raise Conflict(f"{kind} {value!r} is shared by several people")
@@ -106,17 +106,17 @@ class PeopleQuery:
         for kind, value in (("EMAIL", email), ("PHONE", phone)):
             if value and value.strip():
                 ids += await anyio.to_thread.run_sync(
-                    views.person_id_by_identifier, ctx.driver, ctx.settings, kind,
+                    identifiers.person_id_by_identifier, ctx.driver, ctx.settings, kind,
                     _normalise_identifier(kind, value, field=kind.lower()))
         if name and name.strip():
             limit = ctx.settings.max_page_size
-            hits = await anyio.to_thread.run_sync(views.search_people_by_name, ctx.driver,
+            hits = await anyio.to_thread.run_sync(people.search_people_by_name, ctx.driver,
                                                   ctx.settings, name, limit)
             by_name = [pid for pid, score in hits if score >= 60]
             ids = [i for i in by_name if i in ids] if ids else by_name
         found = await ctx.loaders.people.load_many(list(dict.fromkeys(ids)), person_parts(info))
-        people = [p for p in (Person.of(v) for v in found) if p is not None]
-        return paginate(people, first, after, ctx.settings.max_page_size)
+        found_people = [p for p in (Person.of(v) for v in found) if p is not None]
+        return paginate(found_people, first, after, ctx.settings.max_page_size)
 
     @strawberry.field(permission_classes=[CanReadPeople],
                       description="Every registered source.")
@@ -130,7 +130,7 @@ class PeopleQuery:
 
 def _normalise_identifier(kind: str, value: str, field: str = "value") -> str:
     """The normalised identifier; errors name ``field`` (the argument that carried it)."""
-    from graph.resolution.normalize import normalize_email, normalize_phone
+    from graph.normalize import normalize_email, normalize_phone
 
     if kind == "EMAIL":
         result = normalize_email(value)

@@ -13,10 +13,10 @@ from api.errors import graph_errors
 from api.permissions import CanIngest, CanReadPeople, IsAdmin
 from api.schema.identity import LinkExplanation, explain_link
 from api.schema.types import Person, SourceKind, SourceType
-from graph import sources as graph_sources
+from graph.store import sources as graph_sources
 from graph.errors import Conflict
-from graph.privacy import forget_person
-from graph.resolution.resolver import Resolver
+from graph.store.privacy import forget_person
+from graph.services.resolver import Resolver
 
 __all__ = ["PrivacyMutation", "StewardshipMutation"]
 

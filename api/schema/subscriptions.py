@@ -17,7 +17,7 @@ import strawberry
 from strawberry.types import Info
 
 from api.permissions import CanReadPeople
-from graph import views
+from graph.store import people
 
 __all__ = ["IdentitySubscription"]
 
@@ -58,7 +58,7 @@ class IdentitySubscription:
         since, last_id = datetime.now(UTC).isoformat(), ""
         wanted = [k.value for k in kinds] if kinds else None
         while True:
-            rows = await anyio.to_thread.run_sync(views.events_since, ctx.driver, ctx.settings,
+            rows = await anyio.to_thread.run_sync(people.events_since, ctx.driver, ctx.settings,
                                                   since, wanted, 500, last_id)
             for row in rows:
                 since, last_id = row["at"], row["id"]

@@ -26,8 +26,8 @@ from api.schema.identity import (
 )
 from api.schema.lookahead import person_parts
 from api.schema.pagination import Connection, paginate
-from graph import sources as graph_sources
-from graph import views
+from graph.store import sources as graph_sources
+from graph.store import people
 from graph.models import Source
 from graph.models import SourceKind as GraphSourceKind
 
@@ -148,7 +148,7 @@ class SourceRecord(PersonHistory, ConsentedIdentifiers, relay.Node):
         return [r for r in rows if r.get(field) == self.key]
 
     @classmethod
-    def of(cls, r: views.RecordView) -> SourceRecord:
+    def of(cls, r: people.RecordView) -> SourceRecord:
         a = r.attributes
         return cls(
             key=r.key, source_id=r.source_id, source_kind=SourceKind[r.source_kind],
@@ -163,9 +163,10 @@ class SourceRecord(PersonHistory, ConsentedIdentifiers, relay.Node):
 
     @classmethod
     @graph_errors
-    def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):  # noqa: ANN206
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):  # noqa: ANN206
         keys = list(node_ids)  # may be a one-shot iterator
-        found = views.records_by_keys(info.context.driver, info.context.settings, keys)
+        found = await anyio.to_thread.run_sync(people.records_by_keys, info.context.driver,
+                                               info.context.settings, keys)
         return [cls.of(found[k]) if k in found else None for k in keys]
 
 
@@ -197,7 +198,7 @@ class Person(PersonHistory, PersonIdentity, ConsentedIdentifiers, relay.Node):
         return self.person_id
 
     @classmethod
-    def of(cls, p: views.PersonView | None) -> Person | None:
+    def of(cls, p: people.PersonView | None) -> Person | None:
         if p is None:
             return None
         g = p.golden
@@ -229,9 +230,10 @@ class Person(PersonHistory, PersonIdentity, ConsentedIdentifiers, relay.Node):
 
     @classmethod
     @graph_errors
-    def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):  # noqa: ANN206
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):  # noqa: ANN206
         ids = list(node_ids)  # may be a one-shot iterator
-        found = views.people_by_ids(info.context.driver, info.context.settings, ids)
+        found = await anyio.to_thread.run_sync(people.people_by_ids, info.context.driver,
+                                               info.context.settings, ids)
         return [cls.of(found.get(i)) for i in ids]
 
 

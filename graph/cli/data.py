@@ -6,12 +6,13 @@ from pathlib import Path
 
 import click
 
-from graph import db, sources
+from graph import db
+from graph.store import sources
 from graph.cli.app import cli, settings_of
 from graph.ingest import ingest_file
-from graph.mappings import load_mapping_file
+from graph.ingest.mappings import load_mapping_file
 from graph.models import EVENT_TYPES, SourceKind
-from graph.resolution.resolver import Resolver, resolve_after_ingest
+from graph.services.resolver import Resolver, resolve_after_ingest
 
 __all__: list[str] = []
 

@@ -13,7 +13,7 @@ from graph import db
 from graph.cli.app import cli, settings_of
 from graph.errors import FieldError, ValidationError
 from graph.resolution.evaluate import evaluate, format_evaluation, read_truth
-from graph.resolution.resolver import ResolutionResult, Resolver
+from graph.services.resolver import ResolutionResult, Resolver
 from graph.resolution.rules import load_rules
 
 __all__: list[str] = []
@@ -220,7 +220,7 @@ def split_cmd(ctx: click.Context, record_key: str, actor: str, reason: str) -> N
 @click.pass_context
 def forget_cmd(ctx: click.Context, person_id: str, actor: str, reason: str, yes: bool) -> None:
     """Erase PERSON_ID's personal data and records everywhere (right to be forgotten)."""
-    from graph.privacy import forget_person
+    from graph.store.privacy import forget_person
 
     if not yes:
         click.confirm(f"Erase {person_id} and all its records for good?", abort=True)

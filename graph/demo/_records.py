@@ -1,4 +1,4 @@
-"""Source records in each demo system's native field names (see :mod:`graph.mappings`).
+"""Source records in each demo system's native field names (see :mod:`graph.ingest.mappings`).
 
 :data:`PROFILES` says how each system mangles people (rules as data); :func:`record_row` writes
 one noisy :class:`~graph.demo._noise.Identity` as that system's row. Missing values are ``""``

@@ -11,7 +11,7 @@ on the same library versions (Faker, phonenumbers). Layout under ``out_dir``::
     marketing/    records.csv engagement.jsonl consents.jsonl
     store_db/     records.csv orders.csv order_lines.csv
 
-Every column is a native field name of :mod:`graph.mappings` for the source's kind. Every
+Every column is a native field name of :mod:`graph.ingest.mappings` for the source's kind. Every
 event (order, cart, case, engagement, consent) refers to a record written in the same source:
 none arrive "late", before or without their record.
 """

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import neo4j
 
-from graph import sources
+from graph.store import sources
 from graph.demo.generate import DEMO_SOURCES, MANIFEST_NAME
 from graph.errors import FieldError, ValidationError
 from graph.ingest import IngestSummary, ingest_file
-from graph.resolution.resolver import BatchReport, Resolver, resolve_after_ingest
+from graph.services.resolver import BatchReport, Resolver, resolve_after_ingest
 from graph.settings import Settings
 
 __all__ = ["DemoLoad", "load_demo", "read_manifest"]

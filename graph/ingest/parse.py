@@ -1,8 +1,8 @@
 """Turn one canonical row of each file type into write parameters, or collect its errors.
 
-Each ``parse_*`` function takes the row's canonical fields (see :mod:`graph.mappings`) and
+Each ``parse_*`` function takes the row's canonical fields (see :mod:`graph.ingest.mappings`) and
 returns a plain dict of Cypher parameters, or raises :class:`ValidationError` listing every bad
-field at once. Values are normalised with :mod:`graph.resolution.normalize`; the raw row is
+field at once. Values are normalised with :mod:`graph.normalize`; the raw row is
 kept on the source record as JSON, so nothing a source sent is lost.
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 from graph.errors import FieldError, ValidationError
 from graph.models import Source, event_key, record_key
 from graph.resolution.blocking import keys_for
-from graph.resolution.normalize import (
+from graph.normalize import (
     clean_text,
     fold,
     is_blank,

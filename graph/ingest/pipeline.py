@@ -21,16 +21,19 @@ from typing import Any, TypeVar
 import neo4j
 from tqdm import tqdm
 
-from graph import activity, consents, orders, records
+from graph.store import activity
+from graph.store import consents
+from graph.store import orders
+from graph.store import records
 from graph.db import translate_errors
 from graph.errors import FieldError, ValidationError
 from graph.ingest.parse import PARSERS
 from graph.ingest.reader import RowError, iter_rows
-from graph.mappings import mapping_for, rename
+from graph.ingest.mappings import mapping_for, rename
 from graph.models import EVENT_TYPES, Source
-from graph.privacy import forget_salt, identifier_hash
+from graph.store.privacy import forget_salt, identifier_hash
 from graph.settings import Settings
-from graph.sources import require_source
+from graph.store.sources import require_source
 
 __all__ = ["IngestSummary", "RecordOutcome", "guess_file_type", "ingest_and_resolve",
            "ingest_file", "ingest_record", "ingest_rows", "parse_row"]
@@ -132,7 +135,7 @@ def parse_row(source: Source, file_type: str, row: Mapping[str, Any], *,
               mapping: Mapping[str, str] | None = None, salt: str | None = None,
               line: int | None = None) -> dict[str, Any]:
     """One native row of ``file_type`` renamed (the source's mapping) and parsed, ready to
-    write. For records, ``salt`` (see :func:`graph.privacy.forget_salt`) adds the hashes that
+    write. For records, ``salt`` (see :func:`graph.store.privacy.forget_salt`) adds the hashes that
     flag identifiers of forgotten people. Raises :class:`ValidationError` listing every bad
     field under the source's own column name (``PersonEmail``), with ``line``."""
     if mapping is None:
@@ -328,7 +331,7 @@ def ingest_and_resolve(
     visible unresolved, and it costs one transaction instead of two (real-time latency).
 
     ``resolve(tx, [key])`` runs after the upsert whatever its outcome (an unchanged record
-    may still be unresolved); see :meth:`graph.resolution.resolver.Resolver.ingest_record`.
+    may still be unresolved); see :meth:`graph.services.resolver.Resolver.ingest_record`.
     Raises like :func:`ingest_record`; a failure writes nothing (one transaction, retried by
     the driver on transient errors).
     """

@@ -32,7 +32,7 @@ from typing import Any
 from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler
 
-from graph.resolution.normalize import fold, name_variants
+from graph.normalize import fold, name_variants
 
 __all__ = ["SCORERS", "Scorer", "score"]
 

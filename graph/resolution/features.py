@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from graph.resolution.normalize import fold, fold_address, normalize_email, postcode_key
+from graph.normalize import fold, fold_address, normalize_email, postcode_key
 
 __all__ = ["Features", "features_of", "record_features"]
 

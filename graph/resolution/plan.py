@@ -4,7 +4,7 @@ Both real-time resolution (the component around a few changed records) and batch
 (every record) describe their input as :class:`RecordData` and get a :class:`Plan` back:
 which person every record belongs to, which links change and why, the people merged, split or
 created, their golden attributes, and the audit events to write. Applying the plan is the job
-of :mod:`graph.people`.
+of :mod:`graph.store.components`.
 """
 
 from __future__ import annotations

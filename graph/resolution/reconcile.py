@@ -9,7 +9,7 @@ An empty value (``None``, blank text, an empty collection) is never a candidate,
 record's recency or priority: a newer but sparse record must not wipe what an older one knows
 (case 21, after Tracardi issue #892 and Apache Unomi PR #262). Values are returned exactly as
 the winning record carries them (an NFC name stays NFC); only the ``most_frequent`` vote
-compares them in :func:`~graph.resolution.normalize.fold` form.
+compares them in :func:`~graph.normalize.fold` form.
 
 Strategies and their tie-breaks (each ends in the smallest record key, so the choice is
 deterministic whatever the input order):
@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 from operator import attrgetter
 from typing import NamedTuple
 
-from graph.resolution.normalize import fold, parse_datetime
+from graph.normalize import fold, parse_datetime
 from graph.resolution.rules import RECONCILED_ATTRIBUTES, RuleSet
 
 __all__ = ["Choice", "GoldenValue", "RecordValues", "merge_attributes", "reconcile",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from graph import views
+from graph.store import people
 
 
 def gql(client, query: str, **variables):
@@ -132,13 +132,13 @@ def test_events_for_an_unknown_source_or_non_object_rows_are_refused(client_as):
 def count_queries(monkeypatch):
     """The first line of every Cypher statement the views run, in order."""
     calls: list[str] = []
-    original = views._read
+    original = people.read
 
     def counting(driver, settings, query, **params):
         calls.append(query.strip().splitlines()[0])
         return original(driver, settings, query, **params)
 
-    monkeypatch.setattr(views, "_read", counting)
+    monkeypatch.setattr(people, "read", counting)
     return calls
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from graph import audit, sources
+from graph.store import audit
+from graph.store import sources
 from graph.errors import ValidationError
-from graph.resolution.resolver import Resolver
-from graph.sources import validate_source
+from graph.services.resolver import Resolver
+from graph.store.sources import validate_source
 
 
 @pytest.fixture

@@ -7,10 +7,11 @@ import threading
 import unicodedata
 from pathlib import Path
 
-from graph import db, sources
+from graph import db
+from graph.store import sources
 from graph.ingest import ingest_record
-from graph.resolution.resolver import Resolver, resolve_after_ingest
-from graph.sources import validate_source
+from graph.services.resolver import Resolver, resolve_after_ingest
+from graph.store.sources import validate_source
 
 CASES = Path(__file__).resolve().parents[1] / "cases"
 KINDS = {"marketing": "MARKETING", "commerce": "COMMERCE", "service_desk": "SERVICE",

@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from graph import sources
+from graph.store import sources
 from graph.errors import NotFound, ValidationError
 from graph.ingest import ingest_file, ingest_record
-from graph.sources import validate_source
+from graph.store.sources import validate_source
 
 
 def _run(driver, settings, query, **params):

@@ -7,11 +7,12 @@ import random
 
 import pytest
 
-from graph import db, sources
+from graph import db
+from graph.store import sources
 from graph.errors import Conflict, NotFound
 from graph.ingest import ingest_record, ingest_rows
-from graph.resolution.resolver import Resolver, resolve_after_ingest
-from graph.sources import require_source, validate_source
+from graph.services.resolver import Resolver, resolve_after_ingest
+from graph.store.sources import require_source, validate_source
 
 SOURCES = {"crm": ("SERVICE", 50), "shop": ("COMMERCE", 10), "web": ("MARKETING", 20),
            "store": ("STORE", 90)}
@@ -111,7 +112,7 @@ def test_records_link_create_and_merge_into_the_oldest_id_which_old_ids_still_fi
     graph.ingest("store:D", givenName="Ann", familyName="Lee", email="ann.lee@example.org",
                  phone="+44 7700 900009")  # bridges A (email) and C (phone and name)
 
-    assert graph.people() == {p1: {"crm:A", "shop:B", "web:C", "store:D"}}
+    assert graph.store.components() == {p1: {"crm:A", "shop:B", "web:C", "store:D"}}
     assert graph.resolver.person_id(p2) == p1
     assert graph.resolver.person_id(p1) == p1
     assert graph.run("MATCH (:PersonAlias {id: $old})-[:ALIAS_OF]->(p:Person) RETURN p.id AS id",
@@ -144,7 +145,7 @@ def test_the_person_created_first_survives_a_merge_even_within_one_second(graph,
 
     graph.ingest("store:D", **ANN, phone="+447700900009")
 
-    assert graph.people() == {p1: {"crm:A", "web:C", "store:D"}}
+    assert graph.store.components() == {p1: {"crm:A", "web:C", "store:D"}}
 
 
 @pytest.mark.parametrize(("older", "younger"), CREATED_AT)
@@ -174,7 +175,7 @@ def _three_records_of_ann(graph) -> str:
     graph.ingest("shop:B", **{**ANN, "givenName": "Annie"})
     graph.ingest("web:C", **ANN)
     person = graph.person_of("crm:A")
-    assert graph.people() == {person: {"crm:A", "shop:B", "web:C"}}
+    assert graph.store.components() == {person: {"crm:A", "shop:B", "web:C"}}
     return person
 
 
@@ -185,7 +186,7 @@ def test_a_split_record_moves_out_and_nothing_merges_it_back(graph):
                                          reason="different customer")
 
     moved_to = graph.person_of("shop:B")
-    assert graph.people() == {person: {"crm:A", "web:C"}, moved_to: {"shop:B"}}
+    assert graph.store.components() == {person: {"crm:A", "web:C"}, moved_to: {"shop:B"}}
     assert result.of("shop:B").decision == "moved" and result.split == 1
     cannot = graph.run("MATCH (:SourceRecord {key: 'shop:B'})-[l:CANNOT_LINK]-(o) "
                        "RETURN o.key AS key, l.actor AS actor, l.reason AS reason")
@@ -199,18 +200,18 @@ def test_a_split_record_moves_out_and_nothing_merges_it_back(graph):
         person, sorted([person, moved_to]), ["shop:B"])
 
     assert graph.ingest("shop:B", **{**ANN, "givenName": "Annie"}) == "unchanged"
-    assert graph.people() == {person: {"crm:A", "web:C"}, moved_to: {"shop:B"}}
+    assert graph.store.components() == {person: {"crm:A", "web:C"}, moved_to: {"shop:B"}}
 
     assert graph.ingest("shop:B", **{**ANN, "givenName": "Annie",
                                      "updatedAt": "2025-03-01T10:00:00Z"}) == "updated"
-    assert graph.people() == {person: {"crm:A", "web:C"}, moved_to: {"shop:B"}}
+    assert graph.store.components() == {person: {"crm:A", "web:C"}, moved_to: {"shop:B"}}
 
     graph.resolver.resolve_all(show_progress=False)
-    assert graph.people() == {person: {"crm:A", "web:C"}, moved_to: {"shop:B"}}
+    assert graph.store.components() == {person: {"crm:A", "web:C"}, moved_to: {"shop:B"}}
 
     with pytest.raises(Conflict):
         graph.resolver.merge_people(person, moved_to)
-    assert graph.people() == {person: {"crm:A", "web:C"}, moved_to: {"shop:B"}}
+    assert graph.store.components() == {person: {"crm:A", "web:C"}, moved_to: {"shop:B"}}
 
 
 def test_splitting_the_oldest_record_leaves_it_the_id_and_moves_the_rest(graph):
@@ -219,7 +220,7 @@ def test_splitting_the_oldest_record_leaves_it_the_id_and_moves_the_rest(graph):
     graph.resolver.split_record("crm:A")
 
     rest = graph.person_of("shop:B")
-    assert graph.people() == {person: {"crm:A"}, rest: {"shop:B", "web:C"}}
+    assert graph.store.components() == {person: {"crm:A"}, rest: {"shop:B", "web:C"}}
 
 
 @pytest.mark.parametrize(("key", "error"), [
@@ -244,7 +245,7 @@ def test_a_steward_merge_persists_keeps_the_oldest_id_and_survives_resolve_all(g
     result = graph.resolver.merge_people(p2, p1, actor="steward@example.com",
                                          reason="same customer, married name")
 
-    assert graph.people() == {p1: {"crm:A", "shop:B"}}
+    assert graph.store.components() == {p1: {"crm:A", "shop:B"}}
     assert result.merged == 1
     must = graph.run("MATCH (:SourceRecord {key: 'crm:A'})-[l:MUST_LINK]-(:SourceRecord "
                      "{key: 'shop:B'}) RETURN l.actor AS actor, l.reason AS reason")
@@ -256,7 +257,7 @@ def test_a_steward_merge_persists_keeps_the_oldest_id_and_survives_resolve_all(g
 
     graph.resolver.resolve_all(show_progress=False)
 
-    assert graph.people() == {p1: {"crm:A", "shop:B"}}
+    assert graph.store.components() == {p1: {"crm:A", "shop:B"}}
     assert graph.resolver.person_id(p2) == p1
     with pytest.raises(Conflict):
         graph.resolver.merge_people(p1, p2)  # the alias names the same person now
@@ -270,7 +271,7 @@ def test_merging_a_person_with_itself_or_an_unknown_id_raises(graph):
         graph.resolver.merge_people(person, person)
     with pytest.raises(NotFound):
         graph.resolver.merge_people(person, "p-0000000000000000")
-    assert graph.people() == {person: {"crm:A"}}
+    assert graph.store.components() == {person: {"crm:A"}}
 
 
 def test_a_steward_merge_of_people_with_different_birth_dates_keeps_all_their_records(graph):
@@ -282,7 +283,7 @@ def test_a_steward_merge_of_people_with_different_birth_dates_keeps_all_their_re
 
     graph.resolver.merge_people(p1, p2, actor="steward@example.com", reason="typo in date")
 
-    assert graph.people() == {p1: {"crm:A1", "shop:A2", "web:B1"}}
+    assert graph.store.components() == {p1: {"crm:A1", "shop:A2", "web:B1"}}
 
 
 # --- conflicts and placeholders ------------------------------------------------------------------
@@ -292,7 +293,7 @@ def test_the_same_email_with_different_birth_dates_stays_two_people(graph):
     graph.ingest("shop:B", **ANN, birthDate="2001-09-09")
 
     assert graph.person_of("crm:A") != graph.person_of("shop:B")
-    assert len(graph.people()) == 2
+    assert len(graph.store.components()) == 2
     explanation = graph.resolver.explain_pair("crm:A", "shop:B")
     assert not explanation.same_person
     assert explanation.verdict.conflict == "different birth dates"
@@ -317,7 +318,7 @@ def test_an_email_on_more_records_than_the_limit_links_nobody_while_a_real_one_l
 
     graph.ingest_together("shop", rows)
 
-    people = graph.people()
+    people = graph.store.components()
     assert len(people) == limit + 5 + 1
     assert frozenset({"shop:J1", "shop:J2"}) in people.values()
 
@@ -329,7 +330,7 @@ def test_an_email_on_more_records_than_the_limit_links_nobody_when_they_arrive_o
         graph.ingest(f"shop:{row['sourceId']}", **{k: v for k, v in row.items()
                                                    if k != "sourceId"})
 
-    assert len(graph.people()) == len(rows)
+    assert len(graph.store.components()) == len(rows)
 
 
 def test_an_over_used_email_is_no_evidence_between_records_meeting_through_a_blocking_key(
@@ -355,7 +356,7 @@ def test_an_update_removing_the_only_evidence_moves_the_record_out(graph):
                  updatedAt="2025-02-01T10:00:00Z")
 
     other = graph.person_of("shop:B")
-    assert graph.people() == {person: {"crm:A"}, other: {"shop:B"}}
+    assert graph.store.components() == {person: {"crm:A"}, other: {"shop:B"}}
     moves = [e for e in graph.events() if e["kind"] in ("SPLIT", "LINKED")
              and "shop:B" in e["about"] and other in e["concerns"]]
     assert moves, graph.events()
@@ -371,7 +372,7 @@ def test_only_the_touched_component_is_re_resolved(graph):
                  email="alan.lowe@example.com")
     graph.ingest("store:Y1", givenName="Victor", familyName="Lemaire", email="v@lemaire.example")
     before = graph.links()
-    people_before = {pid: graph.person(pid)["updatedAt"] for pid in graph.people()}
+    people_before = {pid: graph.person(pid)["updatedAt"] for pid in graph.store.components()}
 
     graph.ingest("shop:B", **ANN, birthDate="1990-04-01")
 
@@ -481,7 +482,7 @@ def test_batch_resolution_gives_the_same_people_as_real_time_resolution(graph, n
     graph = Graph(neo4j_driver, settings)
     for key, fields in NOISY:
         graph.ingest(key, resolve=False, **fields)
-    assert graph.people() == {}
+    assert graph.store.components() == {}
     report = graph.resolver.resolve_all(show_progress=False)
 
     assert graph.partition() == real_time
@@ -490,7 +491,7 @@ def test_batch_resolution_gives_the_same_people_as_real_time_resolution(graph, n
 
 
 def _state(graph) -> tuple:
-    return graph.people(), graph.links(), len(graph.events())
+    return graph.store.components(), graph.links(), len(graph.events())
 
 
 def test_resolve_all_twice_in_a_row_changes_nothing(graph):
@@ -580,7 +581,7 @@ def test_the_golden_record_follows_each_attributes_strategy_and_ignores_empty_va
     graph.ingest("shop:K4", familyName="Olsen", loyaltyId="LY-5001", city="  ",
                  updatedAt="2025-06-01T10:00:00Z")  # newest, but no given name, email, city
     person = graph.person_of("crm:K1")
-    assert graph.people() == {person: {"crm:K1", "shop:K2", "web:K3", "shop:K4"}}
+    assert graph.store.components() == {person: {"crm:K1", "shop:K2", "web:K3", "shop:K4"}}
 
     golden = graph.person(person)
 
@@ -699,7 +700,7 @@ def test_a_wipe_forgets_cached_sources(graph):
 
 
 def test_a_consent_given_to_the_api_stays_with_the_person_through_links_and_merges(graph):
-    from graph.consents import set_consent
+    from graph.store.consents import set_consent
 
     graph.ingest("crm:C1", givenName="Ann", familyName="Lee", email="ann@example.org")
     graph.ingest("shop:S1", givenName="Bo", familyName="Ray", email="bo@example.org")
@@ -721,7 +722,7 @@ def test_a_consent_given_to_the_api_stays_with_the_person_through_links_and_merg
 
 
 def test_a_split_shows_in_the_audit_trail_of_the_person_split_from(graph):
-    from graph import audit
+    from graph.store import audit
 
     graph.ingest("crm:C1", givenName="Ann", familyName="Lee", email="ann@example.org")
     graph.ingest("shop:S1", givenName="Ann", familyName="Lee", email="ann@example.org")

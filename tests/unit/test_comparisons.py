@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from graph.resolution.comparisons import SCORERS, score
-from graph.resolution.normalize import fold
+from graph.normalize import fold
 
 TEXT_SCORERS = sorted(set(SCORERS) - {"person_name"})
 

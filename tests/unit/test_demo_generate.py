@@ -15,7 +15,7 @@ import phonenumbers
 import pycountry
 import pytest
 
-from graph import mappings
+from graph.ingest import mappings
 from graph.demo import DEMO_SOURCES, DemoFile, Manifest, generate
 from graph.errors import ValidationError
 

@@ -1,4 +1,4 @@
-"""Unit tests for graph.resolution.normalize: values in, stored values and match keys out.
+"""Unit tests for graph.normalize: values in, stored values and match keys out.
 
 Names, emails and phones marked "case NN" come from the shared resolution cases
 (/work/shared/cases/NN-*.json), copied here with the same escapes so the tests run anywhere.
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph.resolution.normalize import (
+from graph.normalize import (
     Normalized,
     clean_text,
     fold,

@@ -10,7 +10,9 @@ from anyascii import anyascii
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph.resolution import normalize as n
+from graph import normalize as n
+from graph.normalize import phone
+from graph.normalize import text as text_module
 
 ASCII_TEXT = st.text(alphabet=st.characters(max_codepoint=127), max_size=30)
 ANY_TEXT = st.text(max_size=30)
@@ -28,7 +30,7 @@ class _Text(str):
 
 def _generic_fold_chars(text: str) -> str:
     folded = anyascii(unicodedata.normalize("NFC", text).casefold()).lower()
-    kept = "".join(c for c in folded.translate(n._FOLD_TABLE) if c.isalnum() or c.isspace())
+    kept = "".join(c for c in folded.translate(text_module._FOLD_TABLE) if c.isalnum() or c.isspace())
     return " ".join(kept.split())
 
 
@@ -41,20 +43,20 @@ def test_ascii_clean_text_matches_the_general_path(text: str) -> None:
 @settings(max_examples=500)
 @given(st.one_of(ASCII_TEXT, ANY_TEXT))
 def test_fold_chars_matches_the_general_folding(text: str) -> None:
-    assert n._fold_chars(text) == _generic_fold_chars(text)
+    assert text_module.fold_chars(text) == _generic_fold_chars(text)
 
 
 @settings(max_examples=500)
 @given(st.one_of(ASCII_TEXT, ANY_TEXT))
 def test_phone_digits_match_phonenumbers(text: str) -> None:
-    assert n._digits(text) == phonenumbers.normalize_digits_only(text)
+    assert phone._digits(text) == phonenumbers.normalize_digits_only(text)
 
 
 def test_fold_ascii_table_keeps_letters_digits_and_spaces_only() -> None:
     for c in map(chr, range(128)):
         expected = _generic_fold_chars("a" + c + "b")
-        assert n._fold_chars("a" + c + "b") == expected, repr(c)
-    assert n._fold_chars(string.punctuation) == ""
+        assert text_module.fold_chars("a" + c + "b") == expected, repr(c)
+    assert text_module.fold_chars(string.punctuation) == ""
 
 
 def test_cached_verdicts_keep_each_calls_raw_text() -> None:

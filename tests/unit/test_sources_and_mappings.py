@@ -7,9 +7,9 @@ import pytest
 from graph.errors import ValidationError
 from graph.ingest import guess_file_type
 from graph.ingest.reader import RowError, iter_rows
-from graph.mappings import load_mapping_file, mapping_for, rename
+from graph.ingest.mappings import load_mapping_file, mapping_for, rename
 from graph.models import SourceKind
-from graph.sources import validate_source
+from graph.store.sources import validate_source
 
 
 def test_valid_source_is_normalised():

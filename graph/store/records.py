@@ -7,7 +7,7 @@ newer-wins: a row whose ``updatedAt`` is older than the stored one is ignored (`
 identical row changes nothing (``unchanged``). Events may arrive before their record: they
 create a *placeholder* record (``placeholder: true``, no attributes) that the real record
 fills in when it arrives, so nothing attached to it is lost. A record carrying an identifier
-of a forgotten person (``row.forgotten``: salted hashes, see :mod:`graph.privacy`) is stored
+of a forgotten person (``row.forgotten``: salted hashes, see :mod:`graph.store.privacy`) is stored
 with ``forgottenMatch: true`` and left out of resolution until a steward decides.
 """
 

@@ -11,7 +11,7 @@ from typing import Any, LiteralString
 
 import neo4j
 
-from graph.records import ENSURE_RECORD, STATUS_NEWER_WINS
+from graph.store.records import ENSURE_RECORD, STATUS_NEWER_WINS
 
 __all__ = ["known_skus", "upsert_carts", "upsert_order_lines", "upsert_orders",
            "upsert_products"]

@@ -17,11 +17,11 @@ from typing import Any, LiteralString
 
 import neo4j
 
-from graph.db import process_cache, translate_errors
+from graph.db import process_cache, read, translate_errors
 from graph.errors import NotFound
-from graph.resolution.normalize import parse_datetime
+from graph.normalize import parse_datetime
 from graph.settings import Settings
-from graph.views import GOLDEN_FIELDS, people_by_ids
+from graph.store.people import GOLDEN_FIELDS, people_by_ids
 
 __all__ = ["ForgetReport", "export_person", "forget_person", "forget_salt",
            "identifier_hash"]
@@ -63,13 +63,6 @@ _HIDDEN = {"raw", "contentHash", "attributes", "key", "source", "sourceId", "pla
            "cookieIds"}
 
 
-def _read(driver: neo4j.Driver, settings: Settings, query: LiteralString, **params: Any
-          ) -> list[neo4j.Record]:
-    with translate_errors(settings):
-        records, _, _ = driver.execute_query(query, params, database_=settings.neo4j_database,
-                                             routing_=neo4j.RoutingControl.READ)
-    return records
-
 
 def export_person(driver: neo4j.Driver, settings: Settings, person_id: str) -> dict[str, Any]:
     """All data held about a person (by 360 ID or alias) as a JSON-ready dict::
@@ -86,7 +79,7 @@ def export_person(driver: neo4j.Driver, settings: Settings, person_id: str) -> d
     if person is None:
         raise NotFound(f"no person with id {person_id!r}")
     records = []
-    for row in _read(driver, settings, _EXPORT_RECORDS, id=person.id):
+    for row in read(driver, settings, _EXPORT_RECORDS, id=person.id):
         props = dict(row["props"])
         normalised = {k: v for k, v in props.items() if k not in _HIDDEN}
         normalised["birthDate"] = row["birthDate"]
@@ -102,7 +95,7 @@ def export_person(driver: neo4j.Driver, settings: Settings, person_id: str) -> d
             "carts": row["carts"], "cases": row["cases"], "engagements": row["engagements"],
             "consents": row["consents"],
         })
-    level = _read(driver, settings, _EXPORT_PERSON_LEVEL, id=person.id)[0]
+    level = read(driver, settings, _EXPORT_PERSON_LEVEL, id=person.id)[0]
     return {
         "personId": person.id,
         "aliases": list(person.aliases),

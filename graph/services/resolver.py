@@ -21,11 +21,11 @@ from typing import Any, LiteralString
 import neo4j
 from tqdm import tqdm
 
-from graph import people
-from graph.db import translate_errors
+from graph.store import components
+from graph.db import read, translate_errors
 from graph.errors import Conflict, FieldError, NotFound, ValidationError
 from graph.ingest.pipeline import RecordOutcome, ingest_and_resolve
-from graph.resolution import explain
+from graph.services import explain
 from graph.resolution.blocking import blocking_keys
 from graph.resolution.plan import Plan, RecordData, candidate_pairs, make_plan
 from graph.resolution.rules import RuleSet, load_rules
@@ -150,7 +150,7 @@ class Resolver:
         """Resolve the records ``keys`` inside the caller's write transaction ``tx``."""
         keys = sorted(set(keys))
         limits = self.rules.limits
-        component, must, cannot = people.read_component(
+        component, must, cannot = components.read_component(
             tx, keys, limits.max_identifier_records, limits.max_block_records)
         return self._apply(tx, component, must, cannot, keys, actor or self.actor)
 
@@ -178,7 +178,7 @@ class Resolver:
 
         plan = make_plan(component, self.rules, new_id=new_id, must_links=must,
                          cannot_links=cannot, refresh=keys)
-        event_ids = people.apply_plan(tx, plan, actor=actor, rules_version=self.rules.version,
+        event_ids = components.apply_plan(tx, plan, actor=actor, rules_version=self.rules.version,
                                       new_people=new_ids)
         return _result(plan, component, keys, event_ids)
 
@@ -187,12 +187,6 @@ class Resolver:
                 database=self.settings.neo4j_database) as session:
             return session.execute_write(work)
 
-    def _read(self, query: LiteralString, **params: Any) -> list[neo4j.Record]:
-        with translate_errors(self.settings):
-            records, _, _ = self.driver.execute_query(
-                query, params, database_=self.settings.neo4j_database,
-                routing_=neo4j.RoutingControl.READ)
-        return records
 
     # -- explanations ------------------------------------------------------------------------
     def explain_pair(self, a: str, b: str) -> explain.PairExplanation:
@@ -209,7 +203,7 @@ class Resolver:
         """The current ID for a person ID or an absorbed alias; raises :class:`NotFound`."""
         with translate_errors(self.settings), self.driver.session(
                 database=self.settings.neo4j_database) as session:
-            found = session.execute_read(people.find_person_id, person_or_alias)
+            found = session.execute_read(components.find_person_id, person_or_alias)
         if found is None:
             raise NotFound(f"no person with id {person_or_alias!r}")
         return found
@@ -225,12 +219,12 @@ class Resolver:
         pa, pb = self.person_id(a), self.person_id(b)
         if pa == pb:
             raise Conflict(f"{a} and {b} are already the same person ({pa})")
-        separated = self._read(_CANNOT_BETWEEN, a=pa, b=pb)
+        separated = read(self.driver, self.settings, _CANNOT_BETWEEN, a=pa, b=pb)
         if separated and not override:
             raise Conflict(f"a steward's cannot-link (an earlier split) keeps {pa} and {pb} "
                            "apart; merge with override (`c360 merge --override`) to replace it")
-        ka = self._read(_PERSON_RECORDS, id=pa)[0]["key"]
-        kb = self._read(_PERSON_RECORDS, id=pb)[0]["key"]
+        ka = read(self.driver, self.settings, _PERSON_RECORDS, id=pa)[0]["key"]
+        kb = read(self.driver, self.settings, _PERSON_RECORDS, id=pb)[0]["key"]
         pairs = [(ka, kb)] + [(r["a"], r["b"]) for r in separated]
         return self._decide("MUST_LINK", pairs, actor, reason)
 
@@ -245,13 +239,13 @@ class Resolver:
         """
         if ":" not in key:
             raise ValidationError(FieldError("recordKey", "must be source:id, e.g. shop:C1"))
-        rows = self._read(_RECORD_PERSON, key=key)
+        rows = read(self.driver, self.settings, _RECORD_PERSON, key=key)
         if not rows:
             raise NotFound(f"no source record {key!r}")
         person_id = rows[0]["person"]
         if person_id is None:
             raise NotFound(f"source record {key!r} is not resolved to a person yet")
-        others = [r["key"] for r in self._read(_PERSON_RECORDS, id=person_id)
+        others = [r["key"] for r in read(self.driver, self.settings, _PERSON_RECORDS, id=person_id)
                   if r["key"] != key]
         if not others:
             raise Conflict(f"{key} is the only record of {person_id}: nothing to split")
@@ -266,7 +260,7 @@ class Resolver:
             for a, b in pairs:
                 tx.run(_ADD_LINK, a=a, b=b, type=link_type, actor=actor, reason=reason).consume()
             limits = self.rules.limits
-            component, must, cannot = people.read_component(
+            component, must, cannot = components.read_component(
                 tx, keys, limits.max_identifier_records, limits.max_block_records)
             return self._apply(tx, component, must, cannot, keys, actor)
 
@@ -295,14 +289,14 @@ class Resolver:
                       mininterval=0.5) as bar:
                 def read(tx: neo4j.ManagedTransaction) -> None:
                     records.clear()
-                    for record, blocks in people.read_all_records(
+                    for record, blocks in components.read_all_records(
                             tx, limits.max_identifier_records):
                         records.append(record)
                         stored_blocks[record.key] = blocks
                         bar.update(1)
                 session.execute_read(read)
-            must, cannot = session.execute_read(people.read_links)
-            stored_golden = session.execute_read(people.read_golden)
+            must, cannot = session.execute_read(components.read_links)
+            stored_golden = session.execute_read(components.read_golden)
         report.records = len(records)
         report.phases["read"] = time.monotonic() - started
         features = {r.key: r.features() for r in records}
@@ -320,7 +314,7 @@ class Resolver:
                          cannot_links=cannot, pairs=pairs, features=features,
                          stored_golden=stored_golden)
         report.phases["cluster"] = time.monotonic() - started - report.phases["read"]
-        steps = [(people.SET_BLOCKS, "blocks", block_rows, {})] + people.plan_steps(
+        steps = [(components.SET_BLOCKS, "blocks", block_rows, {})] + components.plan_steps(
             plan, actor=actor, rules_version=self.rules.version, new_people=new_ids)
         total = sum(len(rows) for _, _, rows, _ in steps)
         with tqdm(total=total, desc="write", unit=" rows", disable=None if show_progress else True,

@@ -21,29 +21,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from graph.errors import FieldError, ValidationError
-from graph.models import EVENT_TYPES, SourceKind
+from graph.models import CANONICAL_NAMES, EVENT_TYPES, SourceKind
 
 __all__ = ["CANONICAL_NAMES", "DEFAULT_MAPPINGS", "load_mapping_file", "mapping_for", "rename"]
-
-#: Canonical field names per file type (what a row must be renamed to).
-CANONICAL_NAMES: dict[str, frozenset[str]] = {
-    "records": frozenset({
-        "sourceId", "givenName", "familyName", "birthDate", "email", "phone", "addressLine1",
-        "addressLine2", "city", "postcode", "country", "loyaltyId", "deviceIds", "cookieIds",
-        "updatedAt",
-    }),
-    "products": frozenset({"sku", "name", "category", "price", "currency"}),
-    "orders": frozenset({
-        "orderId", "sourceId", "placedAt", "status", "total", "currency", "updatedAt",
-    }),
-    "order_lines": frozenset({"orderId", "lineNo", "sku", "quantity", "unitPrice"}),
-    "carts": frozenset({"cartId", "sourceId", "status", "updatedAt", "items", "total", "currency"}),
-    "cases": frozenset({
-        "caseId", "sourceId", "subject", "status", "channel", "openedAt", "closedAt", "updatedAt",
-    }),
-    "engagement": frozenset({"eventId", "sourceId", "type", "channel", "campaign", "at"}),
-    "consents": frozenset({"eventId", "sourceId", "channel", "purpose", "status", "at"}),
-}
 
 _SERVICE = {
     "records": {

@@ -18,13 +18,12 @@ from typing import Any, LiteralString
 
 import neo4j
 
-from graph.db import translate_errors
+from graph.db import read
 from graph.settings import Settings
 
 __all__ = ["HISTORY_KINDS", "PERSON_PARTS", "ConsentView", "PersonData", "PersonView",
            "RecordView", "consents_of_people", "events_since", "history_of_people",
-           "people_by_ids", "people_with", "person_id_by_identifier", "person_id_by_record",
-           "records_by_keys", "records_of_people", "search_people_by_name"]
+           "people_by_ids", "people_with", "records_by_keys", "records_of_people", "search_people_by_name"]
 
 GOLDEN_FIELDS = ("givenName", "familyName", "birthDate", "email", "phone", "addressLine1",
                  "addressLine2", "city", "postcode", "country", "loyaltyId")
@@ -189,24 +188,8 @@ OPTIONAL MATCH (p:Person)-[h:HAS_RECORD]->(r)
 RETURN """ + _RECORD + """ AS record
 """)
 
-_BY_RECORD: LiteralString = """
-MATCH (p:Person)-[:HAS_RECORD]->(:SourceRecord {key: $key})
-RETURN p.id AS id
-"""
-
-_BY_IDENTIFIER: LiteralString = """
-MATCH (:Identifier {type: $type, value: $value})<-[:HAS_IDENTIFIER]-(:SourceRecord)
-      <-[:HAS_RECORD]-(p:Person)
-RETURN DISTINCT p.id AS id ORDER BY id LIMIT 2
-"""
 
 
-def _read(driver: neo4j.Driver, settings: Settings, query: LiteralString, **params: Any
-          ) -> list[neo4j.Record]:
-    with translate_errors(settings):
-        records, _, _ = driver.execute_query(query, params, database_=settings.neo4j_database,
-                                             routing_=neo4j.RoutingControl.READ)
-    return records
 
 
 def people_with(driver: neo4j.Driver, settings: Settings, ids: Sequence[str],
@@ -218,7 +201,7 @@ def people_with(driver: neo4j.Driver, settings: Settings, ids: Sequence[str],
     if unknown:
         raise ValueError(f"unknown person parts: {sorted(unknown)}")
     out = {}
-    for row in _read(driver, settings, _PEOPLE_WITH, ids=list(dict.fromkeys(ids)),
+    for row in read(driver, settings, _PEOPLE_WITH, ids=list(dict.fromkeys(ids)),
                      parts=list(parts), kind=kind):
         person = PersonView(
             id=row["id"], created_at=row["createdAt"], updated_at=row["updatedAt"],
@@ -274,21 +257,9 @@ def records_by_keys(driver: neo4j.Driver, settings: Settings, keys: Sequence[str
                     ) -> dict[str, RecordView]:
     """``{record key: RecordView}`` for the keys that exist."""
     return {row["record"]["key"]: _record_view(row["record"])
-            for row in _read(driver, settings, _RECORDS_BY_KEYS, keys=list(dict.fromkeys(keys)))}
+            for row in read(driver, settings, _RECORDS_BY_KEYS, keys=list(dict.fromkeys(keys)))}
 
 
-def person_id_by_record(driver: neo4j.Driver, settings: Settings, key: str) -> str | None:
-    """The person holding source record ``key``, or None."""
-    rows = _read(driver, settings, _BY_RECORD, key=key)
-    return rows[0]["id"] if rows else None
-
-
-def person_id_by_identifier(driver: neo4j.Driver, settings: Settings, type_: str, value: str
-                            ) -> list[str]:
-    """People holding a record with identifier (type, value); more than one means the
-    identifier is shared (a placeholder, a household) and callers should say so."""
-    return [row["id"] for row in _read(driver, settings, _BY_IDENTIFIER, type=type_,
-                                       value=value)]
 
 
 def consents_of_people(driver: neo4j.Driver, settings: Settings, ids: Sequence[str]
@@ -320,7 +291,7 @@ _LUCENE_SPECIAL = set('+-&|!(){}[]^"~*?:\\/')
 def _lucene_terms(text: str) -> str:
     """Fuzzy Lucene terms for the folded words of ``text`` (special characters dropped, so user
     input can never change the query's syntax)."""
-    from graph.resolution.normalize import fold
+    from graph.normalize import fold
 
     words = ["".join(c for c in w if c not in _LUCENE_SPECIAL) for w in fold(text).split()]
     return " ".join(f"{w}~" for w in words if len(w) > 1) or ""
@@ -335,12 +306,12 @@ def search_people_by_name(driver: neo4j.Driver, settings: Settings, name: str, l
     accents, order and nicknames count as in resolution.
     """
     from graph.resolution.comparisons import score
-    from graph.resolution.normalize import fold
+    from graph.normalize import fold
 
     query = _lucene_terms(name)
     if not query:
         return []
-    rows = _read(driver, settings, _SEARCH_NAMES, terms=query, limit=limit * 5)
+    rows = read(driver, settings, _SEARCH_NAMES, terms=query, limit=limit * 5)
     words = fold(name).split()
     asked = (words[0], " ".join(words[1:])) if len(words) > 1 else (words[0], "")
     ranked = []
@@ -372,6 +343,6 @@ def events_since(driver: neo4j.Driver, settings: Settings, since: str,
     """Resolution events after the cursor (``since`` ISO 8601 time, then ``after_id`` among
     events of that very time), oldest first, at most ``limit``: many events of one batch
     share a time, so the id breaks ties and none is skipped."""
-    return [dict(r) for r in _read(driver, settings, _EVENTS_SINCE, since=since,
+    return [dict(r) for r in read(driver, settings, _EVENTS_SINCE, since=since,
                                    kinds=list(kinds) if kinds else None, limit=limit,
                                    afterId=after_id)]

@@ -15,8 +15,8 @@ import neo4j
 from graph.db import translate_errors
 from graph.errors import FieldError, NotFound, ValidationError
 from graph.models import event_key
-from graph.records import ENSURE_RECORD
-from graph.resolution.normalize import parse_datetime
+from graph.store.records import ENSURE_RECORD
+from graph.normalize import parse_datetime
 from graph.settings import Settings
 
 __all__ = ["CHANNELS", "STATUSES", "set_consent", "upsert_consents"]

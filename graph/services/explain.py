@@ -11,7 +11,7 @@ import neo4j
 
 from graph.db import translate_errors
 from graph.errors import NotFound
-from graph.people import RECORD_FIELDS
+from graph.store.components import RECORD_FIELDS
 from graph.resolution.features import features_of
 from graph.resolution.rules import RuleSet
 from graph.resolution.scoring import Verdict, compare

@@ -11,7 +11,7 @@ from typing import Any, LiteralString
 
 import neo4j
 
-from graph.records import ENSURE_RECORD, STATUS_NEWER_WINS
+from graph.store.records import ENSURE_RECORD, STATUS_NEWER_WINS
 
 __all__ = ["upsert_cases", "upsert_engagement"]
 

@@ -1,0 +1,10 @@
+"""Use cases that combine the store, ingestion and the pure resolution engine.
+
+:mod:`~graph.services.resolver` resolves records against the graph (real time, batch, a
+steward's merge and split); :mod:`~graph.services.explain` says why records are or are not
+one person.
+"""
+
+from __future__ import annotations
+
+__all__: list[str] = []
