@@ -51,6 +51,10 @@ case "${1:-}" in
   test)
     shift
     setup
+    echo "==> ruff check, ruff format --check, mypy (graph, api)"
+    .venv/bin/ruff check --quiet .
+    .venv/bin/ruff format --check --quiet .
+    .venv/bin/mypy
     exec .venv/bin/python -m pytest "$@"
     ;;
   stop)

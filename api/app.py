@@ -29,7 +29,7 @@ from graph.settings import Settings, load_settings
 __all__ = ["create_app"]
 
 
-class _GraphQL(GraphQL):
+class _GraphQL(GraphQL[Context, None]):
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)

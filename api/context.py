@@ -11,8 +11,8 @@ import neo4j
 from strawberry.dataloader import DataLoader
 
 from api.auth import Principal
-from graph.store import people
 from graph.settings import Settings
+from graph.store import people
 
 __all__ = ["Context", "Loaders", "PeopleLoader"]
 

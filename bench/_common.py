@@ -38,7 +38,7 @@ def bench_settings() -> Settings:
     return settings
 
 
-def fresh_database(settings: Settings):  # noqa: ANN201
+def fresh_database(settings: Settings):
     """A driver on an empty, migrated database.
 
     A local benchmark server holding more than ``RESTART_ABOVE`` nodes is restarted on a new

@@ -117,7 +117,7 @@ def _bulk_import(settings, total: int) -> tuple[float, float]:
         rows = _rows(0, total)
         files = {}
 
-        def table(name: str, header: list[str], body) -> None:  # noqa: ANN001
+        def table(name: str, header: list[str], body) -> None:
             path = work / f"{name}.csv"
             with path.open("w", newline="") as fh:
                 out = csv.writer(fh)

@@ -15,9 +15,9 @@ import time
 
 from _common import bench_settings, demo_data, fresh_database, peak_rss_mb, server_peak_rss_mb
 
-from graph.store import sources
 from graph.demo.generate import DEMO_SOURCES
 from graph.ingest import ingest_file
+from graph.store import sources
 
 
 def main() -> None:

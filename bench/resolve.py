@@ -22,12 +22,12 @@ import time
 
 from _common import bench_settings, demo_data, fresh_database, peak_rss_mb, server_peak_rss_mb
 
-from graph.store import sources
 from graph.demo.generate import DEMO_SOURCES
 from graph.ingest import ingest_rows
 from graph.ingest.reader import iter_rows
 from graph.resolution.evaluate import evaluate, format_evaluation, read_truth
 from graph.services.resolver import Resolver
+from graph.store import sources
 
 _CLUSTERS = """
 MATCH (r:SourceRecord) WHERE r.placeholder IS NULL
@@ -84,7 +84,7 @@ def main() -> None:
     timed = Resolver(driver, settings, actor="bench")
     original = timed.resolve_in
 
-    def resolve_timed(tx, keys, **kw):  # noqa: ANN001, ANN202
+    def resolve_timed(tx, keys, **kw):
         t0 = time.perf_counter()
         result = original(tx, keys, **kw)
         resolve_ms.append((time.perf_counter() - t0) * 1000)

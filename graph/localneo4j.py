@@ -253,7 +253,7 @@ class LocalNeo4j:
 
     def _launch(self) -> subprocess.Popen[bytes]:
         s = self.settings
-        console = open(self.logs_dir / "console.log", "ab")  # noqa: SIM115 (handed to the child)
+        console = open(self.logs_dir / "console.log", "ab")
         cmd = [
             "java", f"-Xms{s.heap_size}", f"-Xmx{s.heap_size}", *_JVM_OPTIONS,
             "-cp", f"{self.lib}/*", _ENTRY_POINT,

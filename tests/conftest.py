@@ -112,7 +112,7 @@ def neo4j_target(request: pytest.FixtureRequest) -> Iterator[Neo4jTarget]:
 _SUMMARY = pytest.StashKey[str]()
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     line = config.stash.get(_SUMMARY, None)
     if line:
         terminalreporter.write_sep("-", line)

@@ -15,9 +15,8 @@ from api.errors import graph_errors
 from api.permissions import CanReadPeople
 from api.schema.pagination import Connection, Edge, PageInfo, paginate
 from api.schema.subscriptions import IdentityEventKind
-from graph.store import audit
-from graph.store import identifiers
 from graph.errors import FieldError, ValidationError
+from graph.store import audit, identifiers
 
 __all__ = ["AuditQuery", "ResolutionEventType", "events_of_person"]
 

@@ -4,6 +4,7 @@ a person's consent."""
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any, cast
 
 import anyio
 import strawberry
@@ -13,12 +14,12 @@ from strawberry.types import Info
 from api.errors import graph_errors
 from api.permissions import CanIngest, CanSetConsent, IsAdmin
 from api.schema.types import ConsentType, Person
-from graph.store import consents
 from graph.errors import FieldError, ValidationError
 from graph.ingest import ingest_rows
+from graph.store import consents
+from graph.store.people import consents_of_people
 from graph.store.privacy import export_person
 from graph.store.sources import require_source
-from graph.store.people import consents_of_people
 
 __all__ = ["EventsMutation", "PrivacyQuery"]
 
@@ -94,10 +95,10 @@ class EventsMutation:
             raise ValidationError([FieldError(f"rows[{n}]", "must be a JSON object")
                                    for n in bad])
 
-        def run():  # noqa: ANN202
+        def run():
             source = require_source(ctx.driver, ctx.settings, input.source)
             return ingest_rows(ctx.driver, ctx.settings, source, input.type.value,
-                               list(enumerate(input.rows)))
+                               list(enumerate(cast(list[dict[str, Any]], input.rows))))
 
         summary = await anyio.to_thread.run_sync(run)
         return EventsIngestResult(
@@ -138,5 +139,6 @@ class PrivacyQuery:
     @graph_errors
     async def export_person(self, info: Info, person_id: str) -> JSON:
         ctx = info.context
-        return await anyio.to_thread.run_sync(export_person, ctx.driver, ctx.settings,
-                                              person_id.strip())
+        found = await anyio.to_thread.run_sync(export_person, ctx.driver, ctx.settings,
+                                               person_id.strip())
+        return cast(JSON, found)

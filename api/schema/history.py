@@ -12,7 +12,7 @@ from strawberry.types import Info
 from api.errors import graph_errors
 from api.schema.pagination import Connection, paginate
 from graph.errors import FieldError, ValidationError
-from graph.normalize import parse_datetime
+from graph.normalize import parse_moment
 
 __all__ = ["PersonHistory"]
 
@@ -112,7 +112,7 @@ def _window(items: list, key: str, since: str | None, until: str | None) -> list
     bounds = []
     for name, value in (("since", since), ("until", until)):
         try:
-            bounds.append(parse_datetime(value) if value else None)
+            bounds.append(parse_moment(value) if value else None)
         except ValueError as exc:
             raise ValidationError(FieldError(name, str(exc))) from exc
     low, high = bounds
@@ -123,7 +123,7 @@ def _window(items: list, key: str, since: str | None, until: str | None) -> list
         raw = getattr(item, key)
         if not raw:
             continue
-        moment = parse_datetime(raw)
+        moment = parse_moment(raw)
         if (low is None or moment >= low) and (high is None or moment < high):
             out.append(item)
     return out
@@ -227,6 +227,6 @@ class PersonHistory:
                                       source_record=r["sourceKey"],
                                       summary=f"{r['channel']} {r['purpose']} {r['status']}")
                         for r in await self._history(info, "consentHistory") if r["at"]]
-        entries.sort(key=lambda e: parse_datetime(e.at), reverse=True)
+        entries.sort(key=lambda e: parse_moment(e.at), reverse=True)
         return paginate(_window(entries, "at", since, until), first, after,
                         info.context.settings.max_page_size)

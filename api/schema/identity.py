@@ -20,8 +20,8 @@ from api.errors import graph_errors
 from api.schema.audit import ResolutionEventType, events_of_person
 from api.schema.pagination import Connection
 from api.schema.subscriptions import IdentityEventKind
+from graph.normalize import parse_moment
 from graph.store import people
-from graph.normalize import parse_datetime
 
 __all__ = ["CHANNEL_OF", "ConsentedIdentifiers", "FieldScore", "KnownAddress", "KnownValue",
            "LinkExplanation", "PersonIdentity", "WhyLinked", "explain_link", "shown",
@@ -176,7 +176,7 @@ def _group(records: Iterable[people.RecordView], value: Callable[[people.RecordV
 
 def _newest(records: list[people.RecordView]) -> str | None:
     stamped = [r.updated_at for r in records if r.updated_at]
-    return max(stamped, key=parse_datetime, default=None)  # by time: ISO text drops zeros
+    return max(stamped, key=parse_moment, default=None)  # by time: ISO text drops zeros
 
 
 def _known(records: list[people.RecordView], field: str) -> list[KnownValue]:
@@ -231,7 +231,7 @@ class PersonIdentity:
         records = await info.context.loaders.records.load(self.person_id)  # type: ignore[attr-defined]
         links = [link for r in records if (link := explain_link(r)) is not None]
         return sorted(links, key=lambda link: (
-            parse_datetime(link.why_linked.linked_at) if link.why_linked.linked_at else _EPOCH,
+            parse_moment(link.why_linked.linked_at) if link.why_linked.linked_at else _EPOCH,
             link.record_key))
 
     @strawberry.field(description="The person's resolution events, newest first (including "

@@ -14,9 +14,9 @@ from api.permissions import CanReadPeople
 from api.schema.lookahead import person_parts
 from api.schema.pagination import Connection, paginate
 from api.schema.types import Person, SourceType
-from graph.store import sources as graph_sources
-from graph.store import identifiers, people
 from graph.errors import Conflict, FieldError, ValidationError
+from graph.store import identifiers, people
+from graph.store import sources as graph_sources
 
 __all__ = ["PeopleQuery"]
 

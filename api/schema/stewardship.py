@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 import anyio
 import strawberry
@@ -13,10 +13,10 @@ from api.errors import graph_errors
 from api.permissions import CanIngest, CanReadPeople, IsAdmin
 from api.schema.identity import LinkExplanation, explain_link
 from api.schema.types import Person, SourceKind, SourceType
-from graph.store import sources as graph_sources
 from graph.errors import Conflict
-from graph.store.privacy import forget_person
 from graph.services.resolver import Resolver
+from graph.store import sources as graph_sources
+from graph.store.privacy import forget_person
 
 __all__ = ["PrivacyMutation", "StewardshipMutation"]
 
@@ -24,7 +24,7 @@ __all__ = ["PrivacyMutation", "StewardshipMutation"]
 @strawberry.input(description="A source system to register (or update).")
 class SourceRegisterInput:
     id: str
-    kind: SourceKind  # type: ignore[valid-type]
+    kind: SourceKind
     name: str
     priority: int = 0
 
@@ -138,7 +138,7 @@ class StewardshipMutation:
             raise ValidationError(FieldError("record", "must be a JSON object"))
         resolver = _resolver(info)
         outcome, resolution = await anyio.to_thread.run_sync(
-            lambda: resolver.ingest_record(input.source, input.record))
+            lambda: resolver.ingest_record(input.source, cast(dict[str, Any], input.record)))
         readable = ctx.principal.role in CanReadPeople.roles
         person = (Person.of(await ctx.loaders.people.load(resolution.person_id))
                   if resolution.person_id and readable else None)
@@ -161,6 +161,7 @@ class StewardshipMutation:
         except Conflict as exc:
             return MergeConflict(message=str(exc))
         survivor = result.records[0].person_id
+        assert survivor is not None  # a merge always leaves a person
         people = await _people(info, [survivor])
         return PersonMergeSuccess(person=people[0], absorbed_ids=list(result.records[0].absorbed))
 

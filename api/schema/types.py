@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import Enum
-from typing import Any
+from typing import Any, overload
 
 import anyio
 import strawberry
@@ -26,21 +26,27 @@ from api.schema.identity import (
 )
 from api.schema.lookahead import person_parts
 from api.schema.pagination import Connection, paginate
-from graph.store import sources as graph_sources
-from graph.store import people
 from graph.models import Source
-from graph.models import SourceKind as GraphSourceKind
+from graph.store import people
+from graph.store import sources as graph_sources
 
 __all__ = ["ConsentType", "Person", "SourceRecord", "SourceType"]
 
-SourceKind = strawberry.enum(Enum("SourceKind", {k.value: k.value for k in GraphSourceKind}),
-                             description="What kind of system a source is.")
+@strawberry.enum(description="What kind of system a source is.")
+class SourceKind(Enum):
+    """:class:`graph.models.SourceKind` in the schema (a test keeps the two equal)."""
+
+    SERVICE = "SERVICE"
+    MARKETING = "MARKETING"
+    COMMERCE = "COMMERCE"
+    STORE = "STORE"
+    OTHER = "OTHER"
 
 
 @strawberry.type(name="Source", description="A registered system that sends records.")
 class SourceType:
     id: str
-    kind: SourceKind  # type: ignore[valid-type]
+    kind: SourceKind
     name: str
     priority: int
 
@@ -77,14 +83,12 @@ class ConsentType:
     source_record: str | None
 
 
-@strawberry.type(description="One system's record of a person, as received (normalised), "
-                 "with where it came from, why it belongs to its person, and its own history "
-                 "(orders, carts, cases, engagement, consent events it reported).")
-class SourceRecord(PersonHistory, ConsentedIdentifiers, relay.Node):
-    key: relay.NodeID[str] = strawberry.field(description="source:id, unique.")
-    source_id: str = strawberry.field(description="The registered source.")
-    source_kind: SourceKind  # type: ignore[valid-type]
-    record_id: str = strawberry.field(description="The record's id in its source system.")
+
+@strawberry.type
+class NameAndAddress:
+    """Base of Person (golden values) and SourceRecord (the record's own): the name, birth
+    date and postal address both expose, built by :meth:`values` from a property map."""
+
     given_name: str | None
     family_name: str | None
     birth_date: str | None
@@ -93,6 +97,28 @@ class SourceRecord(PersonHistory, ConsentedIdentifiers, relay.Node):
     city: str | None
     postcode: str | None
     country: str | None
+
+    @staticmethod
+    def values(props: Mapping[str, Any]) -> dict[str, Any]:
+        """The constructor arguments of these fields from graph properties (camelCase)."""
+        return {name: props.get(prop) for name, prop in _NAME_AND_ADDRESS.items()}
+
+
+_NAME_AND_ADDRESS = {
+    "given_name": "givenName", "family_name": "familyName", "birth_date": "birthDate",
+    "address_line1": "addressLine1", "address_line2": "addressLine2", "city": "city",
+    "postcode": "postcode", "country": "country",
+}
+
+
+@strawberry.type(description="One system's record of a person, as received (normalised), "
+                 "with where it came from, why it belongs to its person, and its own history "
+                 "(orders, carts, cases, engagement, consent events it reported).")
+class SourceRecord(PersonHistory, NameAndAddress, ConsentedIdentifiers, relay.Node):
+    key: relay.NodeID[str] = strawberry.field(description="source:id, unique.")
+    source_id: str = strawberry.field(description="The registered source.")
+    source_kind: SourceKind
+    record_id: str = strawberry.field(description="The record's id in its source system.")
     quality_flags: list[str]
     updated_at: str | None
     why_linked: WhyLinked | None
@@ -152,10 +178,7 @@ class SourceRecord(PersonHistory, ConsentedIdentifiers, relay.Node):
         a = r.attributes
         return cls(
             key=r.key, source_id=r.source_id, source_kind=SourceKind[r.source_kind],
-            record_id=r.source_record_id, given_name=a.get("givenName"),
-            family_name=a.get("familyName"), birth_date=a.get("birthDate"),
-            address_line1=a.get("addressLine1"), address_line2=a.get("addressLine2"),
-            city=a.get("city"), postcode=a.get("postcode"), country=a.get("country"),
+            record_id=r.source_record_id, **NameAndAddress.values(a),
             quality_flags=list(r.quality_flags), updated_at=r.updated_at,
             why_linked=why_linked(r.link), person_id=r.person_id, raw_email=a.get("email"),
             raw_phone=a.get("phone"), raw_loyalty_id=a.get("loyaltyId"),
@@ -163,7 +186,7 @@ class SourceRecord(PersonHistory, ConsentedIdentifiers, relay.Node):
 
     @classmethod
     @graph_errors
-    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):  # noqa: ANN206
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
         keys = list(node_ids)  # may be a one-shot iterator
         found = await anyio.to_thread.run_sync(people.records_by_keys, info.context.driver,
                                                info.context.settings, keys)
@@ -172,16 +195,8 @@ class SourceRecord(PersonHistory, ConsentedIdentifiers, relay.Node):
 
 @strawberry.type(description="The unified individual: one stable 360 ID across every system, "
                  "golden attributes reconciled from the records.")
-class Person(PersonHistory, PersonIdentity, ConsentedIdentifiers, relay.Node):
+class Person(PersonHistory, PersonIdentity, NameAndAddress, ConsentedIdentifiers, relay.Node):
     person_id: relay.NodeID[str] = strawberry.field(description="The stable 360 ID.")
-    given_name: str | None
-    family_name: str | None
-    birth_date: str | None
-    address_line1: str | None
-    address_line2: str | None
-    city: str | None
-    postcode: str | None
-    country: str | None
     sources: list[str]
     record_count: int
     aliases: list[str] = strawberry.field(description="Absorbed 360 IDs that still resolve "
@@ -198,22 +213,28 @@ class Person(PersonHistory, PersonIdentity, ConsentedIdentifiers, relay.Node):
         return self.person_id
 
     @classmethod
+    @overload
+    def of(cls, p: people.PersonView) -> Person: ...
+    @classmethod
+    @overload
+    def of(cls, p: None) -> None: ...
+    @classmethod
+    @overload
+    def of(cls, p: people.PersonView | None) -> Person | None: ...
+    @classmethod
     def of(cls, p: people.PersonView | None) -> Person | None:
         if p is None:
             return None
         g = p.golden
         return cls(
-            person_id=p.id, given_name=g.get("givenName"), family_name=g.get("familyName"),
-            birth_date=g.get("birthDate"), address_line1=g.get("addressLine1"),
-            address_line2=g.get("addressLine2"), city=g.get("city"), postcode=g.get("postcode"),
-            country=g.get("country"), sources=list(p.sources), record_count=p.record_count,
+            person_id=p.id, **NameAndAddress.values(g), sources=list(p.sources), record_count=p.record_count,
             aliases=list(p.aliases), created_at=p.created_at, updated_at=p.updated_at,
             raw_email=g.get("email"), raw_phone=g.get("phone"),
             raw_loyalty_id=g.get("loyaltyId"))
 
     @strawberry.field(description="This person's records, optionally of one source kind.")
     @graph_errors
-    async def source_records(self, info: Info, kind: SourceKind | None = None,  # type: ignore[valid-type]
+    async def source_records(self, info: Info, kind: SourceKind | None = None,
                              first: int | None = None, after: str | None = None
                              ) -> Connection[SourceRecord]:
         records = await info.context.loaders.records.load(self.person_id)
@@ -230,7 +251,7 @@ class Person(PersonHistory, PersonIdentity, ConsentedIdentifiers, relay.Node):
 
     @classmethod
     @graph_errors
-    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):  # noqa: ANN206
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
         ids = list(node_ids)  # may be a one-shot iterator
         found = await anyio.to_thread.run_sync(people.people_by_ids, info.context.driver,
                                                info.context.settings, ids)

@@ -7,12 +7,12 @@ from pathlib import Path
 import click
 
 from graph import db
-from graph.store import sources
 from graph.cli.app import cli, settings_of
 from graph.ingest import ingest_file
 from graph.ingest.mappings import load_mapping_file
 from graph.models import EVENT_TYPES, SourceKind
 from graph.services.resolver import Resolver, resolve_after_ingest
+from graph.store import sources
 
 __all__: list[str] = []
 

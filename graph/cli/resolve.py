@@ -13,8 +13,8 @@ from graph import db
 from graph.cli.app import cli, settings_of
 from graph.errors import FieldError, ValidationError
 from graph.resolution.evaluate import evaluate, format_evaluation, read_truth
-from graph.services.resolver import ResolutionResult, Resolver
 from graph.resolution.rules import load_rules
+from graph.services.resolver import ResolutionResult, Resolver
 
 __all__: list[str] = []
 

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import neo4j
 
-from graph.store import sources
 from graph.demo.generate import DEMO_SOURCES, MANIFEST_NAME
 from graph.errors import FieldError, ValidationError
 from graph.ingest import IngestSummary, ingest_file
 from graph.services.resolver import BatchReport, Resolver, resolve_after_ingest
 from graph.settings import Settings
+from graph.store import sources
 
 __all__ = ["DemoLoad", "load_demo", "read_manifest"]
 

@@ -18,7 +18,6 @@ from typing import Any
 
 from graph.errors import FieldError, ValidationError
 from graph.models import Source, event_key, record_key
-from graph.resolution.blocking import keys_for
 from graph.normalize import (
     clean_text,
     fold,
@@ -30,6 +29,7 @@ from graph.normalize import (
     parse_date,
     parse_datetime,
 )
+from graph.resolution.blocking import keys_for
 
 __all__ = ["PARSERS", "event_key", "record_key"]
 

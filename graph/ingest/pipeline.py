@@ -21,18 +21,15 @@ from typing import Any, TypeVar
 import neo4j
 from tqdm import tqdm
 
-from graph.store import activity
-from graph.store import consents
-from graph.store import orders
-from graph.store import records
 from graph.db import translate_errors
 from graph.errors import FieldError, ValidationError
+from graph.ingest.mappings import mapping_for, rename
 from graph.ingest.parse import PARSERS
 from graph.ingest.reader import RowError, iter_rows
-from graph.ingest.mappings import mapping_for, rename
 from graph.models import EVENT_TYPES, Source
-from graph.store.privacy import forget_salt, identifier_hash
 from graph.settings import Settings
+from graph.store import activity, consents, orders, records
+from graph.store.privacy import forget_salt, identifier_hash
 from graph.store.sources import require_source
 
 __all__ = ["IngestSummary", "RecordOutcome", "guess_file_type", "ingest_and_resolve",
@@ -159,7 +156,7 @@ def _write(driver: neo4j.Driver, settings: Settings, source_id: str, file_type: 
     """One batch in one managed transaction; returns outcomes and rows refused by the graph."""
     writer = _WRITERS[file_type]
 
-    def work(tx: neo4j.ManagedTransaction):  # noqa: ANN202  (retried by the driver)
+    def work(tx: neo4j.ManagedTransaction):
         refused: list[tuple[int, FieldError]] = []
         good = rows
         if file_type in ("order_lines", "carts"):

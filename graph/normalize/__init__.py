@@ -1,7 +1,7 @@
 """Normalization: raw source-record values in, stored values and match keys out.
 
-The first stage of resolution, and the vocabulary every other layer cleans values with. Every function is pure (no I/O, no Neo4j) and total over
-``object`` input: identifiers come back as a :class:`Normalized` whose ``status`` says whether
+The first stage of resolution, and the vocabulary every other layer cleans values with.
+Every function is pure (no I/O, no Neo4j) and total over ``object`` input: identifiers come back as a :class:`Normalized` whose ``status`` says whether
 the value may be used as evidence (``"ok"``) or must not be (``"empty"``, ``"placeholder"``,
 ``"invalid"``); names, addresses and countries come back as plain strings. Only the date
 parsers and :func:`normalize_country` raise, with :class:`ValueError` and a short reason.
@@ -19,7 +19,7 @@ their public names.
 
 from __future__ import annotations
 
-from graph.normalize.dates import parse_date, parse_datetime
+from graph.normalize.dates import parse_date, parse_datetime, parse_moment
 from graph.normalize.email import (
     GENERIC_EMAIL_LOCAL_PARTS,
     GMAIL_DOMAINS,
@@ -60,5 +60,6 @@ __all__ = [
     "normalize_postcode",
     "parse_date",
     "parse_datetime",
+    "parse_moment",
     "postcode_key",
 ]

@@ -12,7 +12,7 @@ from dateutil import parser as dateutil_parser
 
 from graph.normalize.text import clean_text, is_blank
 
-__all__ = ["parse_date", "parse_datetime"]
+__all__ = ["parse_date", "parse_datetime", "parse_moment"]
 
 _MIN_YEAR = 1900
 # Two defaults for dateutil: a part missing from the text takes a different value from each,
@@ -112,3 +112,13 @@ def parse_datetime(raw: object) -> datetime | None:
         return _as_utc(datetime.fromisoformat(text))
     except ValueError as exc:
         raise ValueError(f"not an ISO 8601 timestamp or epoch time: '{text}'") from exc
+
+
+def parse_moment(raw: object) -> datetime:
+    """:func:`parse_datetime` for a value that must be a moment (a query bound, a stored
+    timestamp): a timezone-aware UTC datetime. Raises ``ValueError`` for blank text and
+    placeholders too (``"0"``, ``"n/a"``), which :func:`parse_datetime` reads as no value."""
+    moment = parse_datetime(raw)
+    if moment is None:
+        raise ValueError(f"not a timestamp: {raw!r} is blank or a placeholder")
+    return moment

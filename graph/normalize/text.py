@@ -94,7 +94,7 @@ def _fold_cached(text: str) -> str:
     return "" if is_blank(folded) else folded
 
 
-def fold(text: str | None) -> str:
+def fold(text: object) -> str:
     """The comparison form of ``text``: lower-case ASCII letters, digits and single spaces.
 
     NFC, casefold, transliteration by ``anyascii`` (Ł -> l, ø -> o, ß -> ss, accents dropped),
@@ -106,5 +106,5 @@ def fold(text: str | None) -> str:
         return _fold_cached(text)
     if text is None or is_blank(text):
         return ""
-    folded = fold_chars(text)
+    folded = fold_chars(str(text))
     return "" if is_blank(folded) else folded

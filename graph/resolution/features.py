@@ -26,19 +26,19 @@ class Features:
 
     key: str
     source: str = ""
-    givenName: str = ""  # noqa: N815  (named as the graph property and rule field)
-    familyName: str = ""  # noqa: N815
-    birthDate: str | None = None  # noqa: N815
+    givenName: str = ""
+    familyName: str = ""
+    birthDate: str | None = None
     email: str | None = None
     phone: str | None = None
-    loyaltyId: str | None = None  # noqa: N815
+    loyaltyId: str | None = None
     address: str = ""
     postcode: str | None = None
     city: str = ""
     country: str | None = None
 
     @property
-    def fullName(self) -> tuple[str, str]:  # noqa: N802
+    def fullName(self) -> tuple[str, str]:
         return (self.givenName, self.familyName)
 
     def get(self, field: str) -> Any:

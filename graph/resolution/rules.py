@@ -241,7 +241,7 @@ def _conflicts(errors: list[FieldError], raw: Any) -> list[Conflict]:
                                      f"{field_name!r}; use one of {_listed(FEATURE_FIELDS)}"))
             continue
         reason = _text(errors, f"{where}.reason", item.get("reason"), "")
-        conflicts.append(Conflict(field_name, reason or f"different {field_name}"))
+        conflicts.append(Conflict(str(field_name), reason or f"different {field_name}"))
     return conflicts
 
 

@@ -11,11 +11,11 @@ import neo4j
 
 from graph.db import translate_errors
 from graph.errors import NotFound
-from graph.store.components import RECORD_FIELDS
 from graph.resolution.features import features_of
 from graph.resolution.rules import RuleSet
 from graph.resolution.scoring import Verdict, compare
 from graph.settings import Settings
+from graph.store.components import RECORD_FIELDS
 
 __all__ = ["LinkExplanation", "PairExplanation", "PersonExplanation", "explain_pair",
            "explain_person"]

@@ -21,15 +21,15 @@ from typing import Any, LiteralString
 import neo4j
 from tqdm import tqdm
 
-from graph.store import components
 from graph.db import read, translate_errors
 from graph.errors import Conflict, FieldError, NotFound, ValidationError
 from graph.ingest.pipeline import RecordOutcome, ingest_and_resolve
-from graph.services import explain
 from graph.resolution.blocking import blocking_keys
 from graph.resolution.plan import Plan, RecordData, candidate_pairs, make_plan
 from graph.resolution.rules import RuleSet, load_rules
+from graph.services import explain
 from graph.settings import Settings
+from graph.store import components
 
 __all__ = ["BatchReport", "RecordResolution", "ResolutionResult", "Resolver", "new_person_id",
            "resolve_after_ingest"]
@@ -314,7 +314,8 @@ class Resolver:
                          cannot_links=cannot, pairs=pairs, features=features,
                          stored_golden=stored_golden)
         report.phases["cluster"] = time.monotonic() - started - report.phases["read"]
-        steps = [(components.SET_BLOCKS, "blocks", block_rows, {})] + components.plan_steps(
+        steps: list[tuple[LiteralString, str, list[Any], dict[str, Any]]] = [
+            (components.SET_BLOCKS, "blocks", block_rows, {})] + components.plan_steps(
             plan, actor=actor, rules_version=self.rules.version, new_people=new_ids)
         total = sum(len(rows) for _, _, rows, _ in steps)
         with tqdm(total=total, desc="write", unit=" rows", disable=None if show_progress else True,
@@ -323,8 +324,7 @@ class Resolver:
                 step_started = time.monotonic()
                 for i in range(0, len(rows), batch_size):
                     chunk = rows[i:i + batch_size]
-                    self._write(lambda tx, q=query, n=name, c=chunk, p=params:
-                                tx.run(q, {n: c, **p}).consume())
+                    self._write(_run_step(query, {name: chunk, **params}))
                     bar.update(len(chunk))
                 report.phases[f"write {name}"] = (report.phases.get(f"write {name}", 0.0)
                                                   + time.monotonic() - step_started)
@@ -336,6 +336,14 @@ class Resolver:
         report.seconds = time.monotonic() - started
         report.phases["write"] = report.seconds - report.phases["read"] - report.phases["cluster"]
         return report
+
+
+def _run_step(query: LiteralString, params: dict[str, Any]
+              ) -> Callable[[neo4j.ManagedTransaction], None]:
+    def work(tx: neo4j.ManagedTransaction) -> None:
+        tx.run(query, params).consume()
+
+    return work
 
 
 def _result(plan: Plan, component: list[RecordData], keys: Sequence[str],

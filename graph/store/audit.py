@@ -1,8 +1,8 @@
 """The resolution audit trail: ``(:ResolutionEvent)`` nodes, newest first, a page at a time.
 
 Every create, link, merge, split and forget is one event with its actor, time, rule and the
-record keys it touched (see :mod:`graph.store.components`). Lists here are paged by a keyset cursor on
-``(at, id)`` (an index seek on ``ResolutionEvent.at``), so a page costs the same on the first
+record keys it touched (see :mod:`graph.store.components`). Lists here are paged by a keyset
+cursor on ``(at, id)`` (an index seek on ``ResolutionEvent.at``), so a page costs the same on the first
 and on the millionth event, and events written meanwhile never shift a page.
 """
 
@@ -18,7 +18,7 @@ import neo4j
 
 from graph.db import translate_errors
 from graph.errors import FieldError, ValidationError
-from graph.normalize import parse_datetime
+from graph.normalize import parse_moment
 from graph.settings import Settings
 
 __all__ = ["EVENT_KINDS", "EventPage", "decode_cursor", "encode_cursor", "events_of_people",
@@ -118,7 +118,7 @@ def _bound(name: str, value: str | None, default: str) -> str:
     if value is None or not value.strip():
         return default
     try:
-        return parse_datetime(value).isoformat()
+        return parse_moment(value).isoformat()
     except ValueError as exc:
         raise ValidationError(FieldError(name, str(exc))) from None
 

@@ -274,7 +274,8 @@ def read_component(tx: neo4j.ManagedTransaction, keys: Sequence[str], max_identi
     rows = list(tx.run(_COMPONENT, keys=sorted(keys), maxIdentifier=max_identifier,
                        maxBlock=max_block, mark=str(uuid.uuid4())))
     inside = {row["key"] for row in rows}
-    must, cannot = [], []
+    must: list[tuple[str, str]] = []
+    cannot: list[tuple[str, str]] = []
     for row in rows:
         for link_type, other in row["steward"]:
             if other in inside:
@@ -297,7 +298,8 @@ def read_golden(tx: neo4j.ManagedTransaction) -> dict[str, dict[str, Any]]:
 def read_links(tx: neo4j.ManagedTransaction
                ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """Every steward decision: ``(must_links, cannot_links)`` as record key pairs."""
-    must, cannot = [], []
+    must: list[tuple[str, str]] = []
+    cannot: list[tuple[str, str]] = []
     for row in tx.run(_ALL_LINKS):
         (must if row["type"] == "MUST_LINK" else cannot).append((row["a"], row["b"]))
     return must, cannot

@@ -15,9 +15,9 @@ import neo4j
 from graph.db import translate_errors
 from graph.errors import FieldError, NotFound, ValidationError
 from graph.models import event_key
-from graph.store.records import ENSURE_RECORD
 from graph.normalize import parse_datetime
 from graph.settings import Settings
+from graph.store.records import ENSURE_RECORD
 
 __all__ = ["CHANNELS", "STATUSES", "set_consent", "upsert_consents"]
 

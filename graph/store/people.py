@@ -305,8 +305,8 @@ def search_people_by_name(driver: neo4j.Driver, settings: Settings, name: str, l
     ranked by :func:`graph.resolution.comparisons.score` with the ``person_name`` scorer, so
     accents, order and nicknames count as in resolution.
     """
-    from graph.resolution.comparisons import score
     from graph.normalize import fold
+    from graph.resolution.comparisons import score
 
     query = _lucene_terms(name)
     if not query:

@@ -19,7 +19,7 @@ import neo4j
 
 from graph.db import process_cache, read, translate_errors
 from graph.errors import NotFound
-from graph.normalize import parse_datetime
+from graph.normalize import parse_moment
 from graph.settings import Settings
 from graph.store.people import GOLDEN_FIELDS, people_by_ids
 
@@ -197,7 +197,7 @@ def forget_salt(driver: neo4j.Driver, settings: Settings, *, create: bool) -> st
 
 
 def _moment(text: str | None) -> datetime:
-    return parse_datetime(text) if text else datetime.min.replace(tzinfo=UTC)
+    return parse_moment(text) if text else datetime.min.replace(tzinfo=UTC)
 
 
 def identifier_hash(salt: str, type_: str, value: str) -> str:

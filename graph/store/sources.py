@@ -18,8 +18,7 @@ import neo4j
 
 from graph.db import process_cache, translate_errors
 from graph.errors import FieldError, NotFound, ValidationError
-from graph.models import CANONICAL_NAMES
-from graph.models import Source, SourceKind
+from graph.models import CANONICAL_NAMES, Source, SourceKind
 from graph.settings import Settings
 
 __all__ = ["get_source", "list_sources", "register_source", "require_source", "validate_source"]

@@ -81,8 +81,9 @@ def test_history_of_every_system_hangs_off_the_person(client_as, ann):
     assert since["orders"]["totalCount"] == 1
 
 
-def test_bad_time_filter_is_bad_user_input(client_as, ann):
-    body = gql(client_as("agent"), HISTORY, id=ann, since="last tuesday")
+@pytest.mark.parametrize("since", ["last tuesday", "0", "n/a"])
+def test_bad_time_filter_is_bad_user_input(client_as, ann, since):
+    body = gql(client_as("agent"), HISTORY, id=ann, since=since)
     assert codes(body) == ["BAD_USER_INPUT"]
     assert body["errors"][0]["extensions"]["fields"][0]["field"] == "since"
 

@@ -96,7 +96,8 @@ def test_resolution_events_query_filters_and_pages(client_as, ann):
 
 
 @pytest.mark.parametrize(("variables", "field"), [
-    ({"after": "garbage"}, "after"), ({"since": "last week"}, "since"), ({"first": -1}, "first")])
+    ({"after": "garbage"}, "after"), ({"since": "last week"}, "since"), ({"since": "0"}, "since"),
+    ({"first": -1}, "first")])
 def test_bad_resolution_event_filters_are_bad_user_input(client_as, ann, variables, field):
     body = gql(client_as("agent"), EVENTS_QUERY, **variables)
     assert codes(body) == ["BAD_USER_INPUT"]

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from graph.store import audit
-from graph.store import sources
 from graph.errors import ValidationError
 from graph.services.resolver import Resolver
+from graph.store import audit, sources
 from graph.store.sources import validate_source
 
 

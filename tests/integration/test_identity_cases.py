@@ -8,9 +8,9 @@ import unicodedata
 from pathlib import Path
 
 from graph import db
-from graph.store import sources
 from graph.ingest import ingest_record
 from graph.services.resolver import Resolver, resolve_after_ingest
+from graph.store import sources
 from graph.store.sources import validate_source
 
 CASES = Path(__file__).resolve().parents[1] / "cases"

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from graph.store import sources
 from graph.errors import NotFound, ValidationError
 from graph.ingest import ingest_file, ingest_record
+from graph.store import sources
 from graph.store.sources import validate_source
 
 

@@ -8,10 +8,10 @@ import random
 import pytest
 
 from graph import db
-from graph.store import sources
 from graph.errors import Conflict, NotFound
 from graph.ingest import ingest_record, ingest_rows
 from graph.services.resolver import Resolver, resolve_after_ingest
+from graph.store import sources
 from graph.store.sources import require_source, validate_source
 
 SOURCES = {"crm": ("SERVICE", 50), "shop": ("COMMERCE", 10), "web": ("MARKETING", 20),

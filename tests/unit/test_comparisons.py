@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from graph.resolution.comparisons import SCORERS, score
 from graph.normalize import fold
+from graph.resolution.comparisons import SCORERS, score
 
 TEXT_SCORERS = sorted(set(SCORERS) - {"person_name"})
 

@@ -15,9 +15,9 @@ import phonenumbers
 import pycountry
 import pytest
 
-from graph.ingest import mappings
 from graph.demo import DEMO_SOURCES, DemoFile, Manifest, generate
 from graph.errors import ValidationError
+from graph.ingest import mappings
 
 PEOPLE = 600
 SEED = 7

@@ -27,6 +27,7 @@ from graph.normalize import (
     normalize_postcode,
     parse_date,
     parse_datetime,
+    parse_moment,
 )
 
 # --- is_blank / clean_text ----------------------------------------------------------------------
@@ -652,3 +653,14 @@ def test_normalize_phone_never_raises_on_digit_strings(text, region):
 ])
 def test_country_code_written_without_plus_is_not_doubled(raw, region, expected):
     assert normalize_phone(raw, region).key == expected
+
+
+@pytest.mark.parametrize("raw", ["0", 0, "", "n/a", None])
+def test_a_moment_that_must_be_given_refuses_blanks_and_placeholders(raw):
+    assert parse_datetime(raw) is None
+    with pytest.raises(ValueError, match="blank or a placeholder"):
+        parse_moment(raw)
+
+
+def test_a_moment_is_what_parse_datetime_gives_for_a_real_time():
+    assert parse_moment("2025-03-02T09:15:00Z") == parse_datetime("2025-03-02T09:15:00Z")

@@ -13,3 +13,10 @@ def test_schema_has_the_person_360_entry_points():
     for field in ("person(id: String!): Person", "personBySourceRecord(", "personByIdentifier(",
                   "node(id: ID!): Node", "ingestRecord(", "mergePeople(", "splitRecord("):
         assert field in text, field
+
+
+def test_the_schema_source_kinds_are_the_graph_source_kinds():
+    from api.schema.types import SourceKind
+    from graph.models import SourceKind as GraphSourceKind
+
+    assert [k.value for k in SourceKind] == [k.value for k in GraphSourceKind]

@@ -6,8 +6,8 @@ import pytest
 
 from graph.errors import ValidationError
 from graph.ingest import guess_file_type
-from graph.ingest.reader import RowError, iter_rows
 from graph.ingest.mappings import load_mapping_file, mapping_for, rename
+from graph.ingest.reader import RowError, iter_rows
 from graph.models import SourceKind
 from graph.store.sources import validate_source
 
