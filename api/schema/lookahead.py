@@ -1,10 +1,10 @@
 """Look-ahead: which parts of a person (records, consents, history kinds) a query selects.
 
 Resolvers returning people pass these parts to the people loader, so a person and everything
-selected under it come in one statement (:func:`graph.store.people.people_with`) instead of
-one query per kind of data; the fields below then find their data already loaded. The answer depends only
-on the operation (a cached document's nodes are the same objects on every request), the path
-to the field and the caller's role, so it is worked out once per operation and path.
+selected under it come in one statement (:func:`graph.store.people.people_with`) instead of one
+query per kind of data; the fields below then find their data already loaded. The answer depends
+only on the operation (a cached document's nodes are the same objects on every request), the
+path to the field and the caller's role, so it is worked out once per operation and path.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """Normalization: raw source-record values in, stored values and match keys out.
 
-The first stage of resolution, and the vocabulary every other layer cleans values with.
-Every function is pure (no I/O, no Neo4j) and total over ``object`` input: identifiers come back as a :class:`Normalized` whose ``status`` says whether
-the value may be used as evidence (``"ok"``) or must not be (``"empty"``, ``"placeholder"``,
-``"invalid"``); names, addresses and countries come back as plain strings. Only the date
-parsers and :func:`normalize_country` raise, with :class:`ValueError` and a short reason.
+The first stage of resolution, and the vocabulary every other layer cleans values with. Every
+function is pure (no I/O, no Neo4j) and total over ``object`` input: identifiers come back as a
+:class:`Normalized` whose ``status`` says whether the value may be used as evidence (``"ok"``)
+or must not be (``"empty"``, ``"placeholder"``, ``"invalid"``); names, addresses and countries
+come back as plain strings. Only the date parsers and :func:`normalize_country` raise, with
+:class:`ValueError` and a short reason.
 
 The work is delegated to libraries wherever one exists: Unicode folding to ``anyascii``, phone
 numbers to ``phonenumbers`` (Google's libphonenumber metadata), email syntax to

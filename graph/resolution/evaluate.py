@@ -224,5 +224,6 @@ def format_evaluation(e: Evaluation) -> str:
         f"{e.predicted_clusters:,} predicted clusters)",
         f"pairs      {e.correct_pairs:,} correct of {e.predicted_pairs:,} predicted, "
         f"{e.true_pairs:,} true",
-        f"missing    {e.missing_in_prediction:,} in prediction, {e.missing_in_truth:,} in truth",
+        f"missing    {e.missing_in_prediction:,} in prediction, "
+        f"{e.missing_in_truth:,} in truth",
     ])

@@ -2,8 +2,8 @@
 
 Every create, link, merge, split and forget is one event with its actor, time, rule and the
 record keys it touched (see :mod:`graph.store.components`). Lists here are paged by a keyset
-cursor on ``(at, id)`` (an index seek on ``ResolutionEvent.at``), so a page costs the same on the first
-and on the millionth event, and events written meanwhile never shift a page.
+cursor on ``(at, id)`` (an index seek on ``ResolutionEvent.at``), so a page costs the same on
+the first and on the millionth event, and events written meanwhile never shift a page.
 """
 
 from __future__ import annotations
