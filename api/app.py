@@ -41,8 +41,9 @@ class _GraphQL(GraphQL[Context, None]):
         except (UnicodeDecodeError, AttributeError, TypeError):
             # valid JSON that is not an object (null, 42, "text"), or bytes that are not UTF-8:
             # Strawberry's request parsing fails before any GraphQL runs
-            response = _bad_request("the request body must be a UTF-8 JSON object with a "
-                                    "'query' string", 400)
+            response = _bad_request(
+                "the request body must be a UTF-8 JSON object with a 'query' string", 400
+            )
         await response(scope, receive, send)
 
     async def render_graphql_ide(self, request: Any) -> HTMLResponse:
@@ -50,23 +51,34 @@ class _GraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.app.state
-        return Context(driver=state.driver, settings=state.settings,
-                       principal=request.scope["c360.principal"],
-                       loaders=Loaders(state.driver, state.settings), request=request,
-                       response=response)
+        return Context(
+            driver=state.driver,
+            settings=state.settings,
+            principal=request.scope["c360.principal"],
+            loaders=Loaders(state.driver, state.settings),
+            request=request,
+            response=response,
+        )
 
 
 def _bad_request(message: str, status: int) -> JSONResponse:
-    return JSONResponse({"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]},
-                        status_code=status)
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]},
+        status_code=status,
+    )
 
 
 def _unauthenticated(presented: bool = False) -> JSONResponse:
-    message = ("the API key or bearer token is not valid" if presented else
-               "authentication required: send X-API-Key or Authorization: Bearer <token>")
+    message = (
+        "the API key or bearer token is not valid"
+        if presented
+        else "authentication required: send X-API-Key or Authorization: Bearer <token>"
+    )
     return JSONResponse(
         {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
-        status_code=401, headers={"WWW-Authenticate": 'Bearer realm="customer360"'})
+        status_code=401,
+        headers={"WWW-Authenticate": 'Bearer realm="customer360"'},
+    )
 
 
 class _Authenticated:
@@ -80,14 +92,16 @@ class _Authenticated:
         if scope["type"] in ("http", "websocket"):
             conn = HTTPConnection(scope)
             principal = authenticate(conn, self.settings, self.api_keys)
-            graphiql = (scope["type"] == "http" and scope["method"] == "GET"
-                        and "text/html" in conn.headers.get("accept", ""))
+            graphiql = (
+                scope["type"] == "http"
+                and scope["method"] == "GET"
+                and "text/html" in conn.headers.get("accept", "")
+            )
             if principal is None and not graphiql:
                 if scope["type"] == "websocket":
                     await send({"type": "websocket.close", "code": 4401})
                     return
-                presented = bool(conn.headers.get("x-api-key")
-                                 or conn.headers.get("authorization"))
+                presented = bool(conn.headers.get("x-api-key") or conn.headers.get("authorization"))
                 await _unauthenticated(presented)(scope, receive, send)
                 return
             scope["c360.principal"] = principal
@@ -125,8 +139,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """
     settings = settings or load_settings()
     try:
-        api_keys = parse_api_keys(settings.api_keys.get_secret_value()
-                                  if settings.api_keys else None)
+        api_keys = parse_api_keys(
+            settings.api_keys.get_secret_value() if settings.api_keys else None
+        )
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
 
@@ -134,7 +149,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # short retries: a request while Neo4j is down answers UNAVAILABLE in seconds
         driver = await anyio.to_thread.run_sync(
-            lambda: db.connect(settings, retry_s=5.0, connect_timeout_s=3.0))
+            lambda: db.connect(settings, retry_s=5.0, connect_timeout_s=3.0)
+        )
         app.state.driver = driver
         app.state.settings = settings
         app.state.api_keys = api_keys

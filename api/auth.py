@@ -55,13 +55,16 @@ def parse_api_keys(raw: str | None) -> dict[str, Role]:
         try:
             keys[key] = Role(role.strip().lower())
         except ValueError:
-            raise ValueError(f"C360_API_KEYS: unknown role {role!r}; use one of "
-                             f"{', '.join(r.value for r in Role)}") from None
+            raise ValueError(
+                f"C360_API_KEYS: unknown role {role!r}; use one of "
+                f"{', '.join(r.value for r in Role)}"
+            ) from None
     return keys
 
 
-def authenticate(conn: HTTPConnection, settings: Settings,
-                 api_keys: dict[str, Role]) -> Principal | None:
+def authenticate(
+    conn: HTTPConnection, settings: Settings, api_keys: dict[str, Role]
+) -> Principal | None:
     """The principal of a request, or None when it carries no valid credentials."""
     header = conn.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
@@ -73,8 +76,12 @@ def authenticate(conn: HTTPConnection, settings: Settings,
         return None
     if scheme.lower() == "bearer" and value and settings.jwt_secret is not None:
         try:
-            claims = jwt.decode(value, settings.jwt_secret.get_secret_value(),
-                                algorithms=["HS256"], options={"require": ["sub", "role"]})
+            claims = jwt.decode(
+                value,
+                settings.jwt_secret.get_secret_value(),
+                algorithms=["HS256"],
+                options={"require": ["sub", "role"]},
+            )
             return Principal(str(claims["sub"]), Role(str(claims["role"]).lower()))
         except (jwt.PyJWTError, ValueError):
             return None

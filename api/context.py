@@ -27,12 +27,12 @@ class PeopleLoader:
     def __init__(self, loader: DataLoader[_PersonKey, people.PersonView | None]) -> None:
         self._loader = loader
 
-    async def load(self, id: str, parts: frozenset[str] = frozenset()
-                   ) -> people.PersonView | None:
+    async def load(self, id: str, parts: frozenset[str] = frozenset()) -> people.PersonView | None:
         return await self._loader.load((id, parts))
 
-    async def load_many(self, ids: Iterable[str], parts: frozenset[str] = frozenset()
-                        ) -> list[people.PersonView | None]:
+    async def load_many(
+        self, ids: Iterable[str], parts: frozenset[str] = frozenset()
+    ) -> list[people.PersonView | None]:
         return await self._loader.load_many([(i, parts) for i in ids])
 
 
@@ -43,31 +43,33 @@ class Loaders:
         async def load_people(keys: list[_PersonKey]) -> list[people.PersonView | None]:
             # one query for the tick: every id with the union of the parts asked
             parts = frozenset().union(*(p for _, p in keys))
-            found = await anyio.to_thread.run_sync(people.people_with, driver, settings,
-                                                   [i for i, _ in keys], parts)
+            found = await anyio.to_thread.run_sync(
+                people.people_with, driver, settings, [i for i, _ in keys], parts
+            )
             for asked, data in found.items():
                 self._prime(asked, data)
             return [found[i].person if i in found else None for i, _ in keys]
 
         async def records(ids: list[str]) -> list[list[people.RecordView]]:
-            found = await anyio.to_thread.run_sync(people.records_of_people, driver, settings,
-                                                   ids)
+            found = await anyio.to_thread.run_sync(people.records_of_people, driver, settings, ids)
             return [found.get(i, []) for i in ids]
 
         async def consents(ids: list[str]) -> list[list[people.ConsentView]]:
-            found = await anyio.to_thread.run_sync(people.consents_of_people, driver, settings,
-                                                   ids)
+            found = await anyio.to_thread.run_sync(people.consents_of_people, driver, settings, ids)
             return [found.get(i, []) for i in ids]
 
         def history_loader(kind: str) -> DataLoader:
             async def load(ids: list[str]) -> list[list[dict[str, Any]]]:
-                found = await anyio.to_thread.run_sync(people.history_of_people, driver,
-                                                       settings, kind, ids)
+                found = await anyio.to_thread.run_sync(
+                    people.history_of_people, driver, settings, kind, ids
+                )
                 return [found.get(i, []) for i in ids]
+
             return DataLoader(load_fn=load)
 
         self._people: DataLoader[_PersonKey, people.PersonView | None] = DataLoader(
-            load_fn=load_people)
+            load_fn=load_people
+        )
         self.people = PeopleLoader(self._people)
         self.records = DataLoader(load_fn=records)
         self.consents = DataLoader(load_fn=consents)

@@ -39,8 +39,9 @@ from graph.errors import (
 
 __all__ = ["KNOWN_CODES", "CodedErrors", "graph_errors", "should_mask", "to_graphql"]
 
-KNOWN_CODES = frozenset({"BAD_USER_INPUT", "NOT_FOUND", "CONFLICT", "FORBIDDEN",
-                         "UNAUTHENTICATED", "UNAVAILABLE"})
+KNOWN_CODES = frozenset(
+    {"BAD_USER_INPUT", "NOT_FOUND", "CONFLICT", "FORBIDDEN", "UNAUTHENTICATED", "UNAVAILABLE"}
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,28 +49,35 @@ F = TypeVar("F", bound=Callable[..., Any])
 def to_graphql(exc: C360Error) -> GraphQLError:
     """The GraphQL error for a customer360 error."""
     if isinstance(exc, ValidationError):
-        return GraphQLError(str(exc), extensions={
-            "code": "BAD_USER_INPUT",
-            "fields": [{"field": e.field, "reason": e.reason} for e in exc.errors]})
+        return GraphQLError(
+            str(exc),
+            extensions={
+                "code": "BAD_USER_INPUT",
+                "fields": [{"field": e.field, "reason": e.reason} for e in exc.errors],
+            },
+        )
     if isinstance(exc, NotFound):
         return GraphQLError(str(exc), extensions={"code": "NOT_FOUND"})
     if isinstance(exc, Conflict):
         return GraphQLError(str(exc), extensions={"code": "CONFLICT"})
     if isinstance(exc, Neo4jUnavailable | Neo4jError):
-        return GraphQLError("the graph database is unavailable; try again later",
-                            extensions={"code": "UNAVAILABLE"})
+        return GraphQLError(
+            "the graph database is unavailable; try again later", extensions={"code": "UNAVAILABLE"}
+        )
     return GraphQLError(str(exc), extensions={"code": "BAD_USER_INPUT"})
 
 
 def graph_errors(fn: F) -> F:
     """Decorate a resolver so customer360 errors become coded GraphQL errors."""
     if inspect.iscoroutinefunction(fn):
+
         @functools.wraps(fn)
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
             try:
                 return await fn(*args, **kwargs)
             except C360Error as exc:
                 raise to_graphql(exc) from exc
+
         return wrapper  # type: ignore[return-value]
 
     @functools.wraps(fn)
@@ -78,6 +86,7 @@ def graph_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except C360Error as exc:
             raise to_graphql(exc) from exc
+
     return sync_wrapper  # type: ignore[return-value]
 
 
@@ -93,7 +102,8 @@ def _code(error: GraphQLError) -> str:
     """The code of an error raised by GraphQL itself (no resolver gave one)."""
     original = error.original_error
     if isinstance(original, StrawberryInputCoercionError) or error.message.startswith(
-            "Variable '$"):
+        "Variable '$"
+    ):
         return "BAD_USER_INPUT"  # a value that does not fit its type (a bad global ID ...)
     if error.message.startswith("Syntax Error"):
         return "GRAPHQL_PARSE_FAILED"

@@ -27,8 +27,12 @@ def bench_settings() -> Settings:
     if os.environ.get("NEO4J_URI"):
         return Settings(_env_file=None)  # type: ignore[call-arg]
     settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, neo4j_uri=None, neo4j_password=BENCH_PASSWORD,
-        local_home=PROJECT_ROOT / ".c360" / "bench-neo4j", bolt_port=27687, http_port=27474,
+        _env_file=None,
+        neo4j_uri=None,
+        neo4j_password=BENCH_PASSWORD,
+        local_home=PROJECT_ROOT / ".c360" / "bench-neo4j",
+        bolt_port=27687,
+        http_port=27474,
         heap_size=os.environ.get("C360_BENCH_HEAP", "2g"),
         pagecache_size=os.environ.get("C360_BENCH_PAGECACHE", "2g"),
     )
@@ -63,8 +67,9 @@ RESTART_ABOVE = 500_000
 def _node_count(settings: Settings) -> int:
     driver = db.connect(settings)
     try:
-        records, _, _ = driver.execute_query("MATCH (n) RETURN count(n) AS n",
-                                             database_=settings.neo4j_database)
+        records, _, _ = driver.execute_query(
+            "MATCH (n) RETURN count(n) AS n", database_=settings.neo4j_database
+        )
         return int(records[0]["n"])
     finally:
         driver.close()

@@ -107,10 +107,13 @@ def _same_data(api: dict, row: dict) -> bool:
     def page(count: int, nodes: list) -> dict:
         return {"totalCount": count, "edges": [{"node": n} for n in nodes]}
 
-    expected = dict(row["person"],
-                    sourceRecords=page(row["recordCount"], row["records"]),
-                    orders=page(row["orderCount"], row["orders"]), consents=row["consents"],
-                    timeline=page(row["timelineCount"], row["timeline"]))
+    expected = dict(
+        row["person"],
+        sourceRecords=page(row["recordCount"], row["records"]),
+        orders=page(row["orderCount"], row["orders"]),
+        consents=row["consents"],
+        timeline=page(row["timelineCount"], row["timeline"]),
+    )
     return api["data"]["person"] == expected
 
 
@@ -129,24 +132,47 @@ def main() -> None:
     from graph import migrate
 
     migrate.migrate(driver, settings, log=lambda m: None)
-    count = driver.execute_query("MATCH (p:Person) RETURN count(p) AS n",
-                                 database_=settings.neo4j_database)[0][0]["n"]
+    count = driver.execute_query(
+        "MATCH (p:Person) RETURN count(p) AS n", database_=settings.neo4j_database
+    )[0][0]["n"]
     if count == 0:
         load_demo(driver, settings, demo_data(args.people, args.seed), show_progress=False)
-    ids = [r["id"] for r in driver.execute_query(
-        "MATCH (p:Person) WHERE p.recordCount > 1 RETURN p.id AS id LIMIT 5000",
-        database_=settings.neo4j_database)[0]]
+    ids = [
+        r["id"]
+        for r in driver.execute_query(
+            "MATCH (p:Person) WHERE p.recordCount > 1 RETURN p.id AS id LIMIT 5000",
+            database_=settings.neo4j_database,
+        )[0]
+    ]
     rng = random.Random(args.seed)
     sample = [rng.choice(ids) for _ in range(args.requests)]
 
     key = "bench-admin-key-0123456789"
-    env = dict(os.environ, NEO4J_URI=settings.uri, NEO4J_PASSWORD=settings.password(),
-               C360_API_KEYS=f"{key}=admin", C360_API_PORT="18990")
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
-                               "--port", "18990", "--log-level", "warning"], env=env)
+    env = dict(
+        os.environ,
+        NEO4J_URI=settings.uri,
+        NEO4J_PASSWORD=settings.password(),
+        C360_API_KEYS=f"{key}=admin",
+        C360_API_PORT="18990",
+    )
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.app:create_app",
+            "--factory",
+            "--port",
+            "18990",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
     try:
-        with httpx.Client(base_url="http://127.0.0.1:18990", headers={"X-API-Key": key},
-                          timeout=30) as client:
+        with httpx.Client(
+            base_url="http://127.0.0.1:18990", headers={"X-API-Key": key}, timeout=30
+        ) as client:
             for _ in range(100):
                 try:
                     if client.get("/health").status_code == 200:
@@ -155,8 +181,9 @@ def main() -> None:
                     time.sleep(0.2)
             answers = {}
             for pid in sample[:50]:  # warm up
-                answers[pid] = client.post("/graphql", json={"query": QUERY,
-                                                             "variables": {"id": pid}}).json()
+                answers[pid] = client.post(
+                    "/graphql", json={"query": QUERY, "variables": {"id": pid}}
+                ).json()
             api_ms = []
             started = time.perf_counter()
             for pid in sample:
@@ -182,12 +209,17 @@ def main() -> None:
         cypher_rps = len(sample) / (time.perf_counter() - started)
     driver.close()
     print(f"person-360 query, {len(sample)} requests over {len(ids)} people with 2+ records")
-    print(f"  API over HTTP : p50 {_pct(api_ms, 50):6.2f} ms  p99 {_pct(api_ms, 99):6.2f} ms  "
-          f"{api_rps:7.1f} req/s")
-    print(f"  bare Cypher   : p50 {_pct(cypher_ms, 50):6.2f} ms  "
-          f"p99 {_pct(cypher_ms, 99):6.2f} ms  {cypher_rps:7.1f} req/s")
-    print(f"  ratio API/Cypher at p50: {_pct(api_ms, 50) / _pct(cypher_ms, 50):.2f}x "
-          "(target <= 1.3x)")
+    print(
+        f"  API over HTTP : p50 {_pct(api_ms, 50):6.2f} ms  p99 {_pct(api_ms, 99):6.2f} ms  "
+        f"{api_rps:7.1f} req/s"
+    )
+    print(
+        f"  bare Cypher   : p50 {_pct(cypher_ms, 50):6.2f} ms  "
+        f"p99 {_pct(cypher_ms, 99):6.2f} ms  {cypher_rps:7.1f} req/s"
+    )
+    print(
+        f"  ratio API/Cypher at p50: {_pct(api_ms, 50) / _pct(cypher_ms, 50):.2f}x (target <= 1.3x)"
+    )
 
 
 if __name__ == "__main__":

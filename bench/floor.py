@@ -66,23 +66,36 @@ def _rows(start: int, count: int) -> list[dict]:
     rows = []
     for n in range(start, start + count):
         shared = n - n % 2 if n % 4 == 0 else n  # 1 in 4 records shares identifiers
-        rows.append({
-            "key": f"bench:{n}", "id": str(n), "given": f"given{n % 5000}",
-            "family": f"family{n}", "email": f"person{shared}@example.org",
-            "phone": f"+4477{shared:08d}", "postcode": f"PC{n % 9000}",
-            "identifiers": [["EMAIL", f"person{shared}@example.org"],
-                            ["PHONE", f"+4477{shared:08d}"], ["LOYALTY_ID", f"L{shared}"]],
-            "blocks": [f"dob:19{n % 80 + 20}-01-{n % 28 + 1:02d}:g{n % 26}",
-                       f"pc:PC{n % 9000}:f{n % 26}"],
-        })
+        rows.append(
+            {
+                "key": f"bench:{n}",
+                "id": str(n),
+                "given": f"given{n % 5000}",
+                "family": f"family{n}",
+                "email": f"person{shared}@example.org",
+                "phone": f"+4477{shared:08d}",
+                "postcode": f"PC{n % 9000}",
+                "identifiers": [
+                    ["EMAIL", f"person{shared}@example.org"],
+                    ["PHONE", f"+4477{shared:08d}"],
+                    ["LOYALTY_ID", f"L{shared}"],
+                ],
+                "blocks": [
+                    f"dob:19{n % 80 + 20}-01-{n % 28 + 1:02d}:g{n % 26}",
+                    f"pc:PC{n % 9000}:f{n % 26}",
+                ],
+            }
+        )
     return rows
 
 
 def _write(settings, query: str, total: int, writers: int, batch: int = 5000) -> float:
     """Records/s writing ``total`` synthetic records with ``writers`` threads."""
     driver = fresh_database(settings)
-    driver.execute_query("MERGE (:Source {id: 'bench', kind: 'OTHER', name: 'bench'})",
-                         database_=settings.neo4j_database)
+    driver.execute_query(
+        "MERGE (:Source {id: 'bench', kind: 'OTHER', name: 'bench'})",
+        database_=settings.neo4j_database,
+    )
     batches = [_rows(start, min(batch, total - start)) for start in range(0, total, batch)]
     lock = threading.Lock()
 
@@ -125,32 +138,82 @@ def _bulk_import(settings, total: int) -> tuple[float, float]:
                 out.writerows(body)
             files[name] = path
 
-        table("records", ["key:ID(R)", "sourceId", "givenName", "familyName", "email", "phone",
-                          "postcode", "city", "updatedAt:datetime", ":LABEL"],
-              ([r["key"], r["id"], r["given"], r["family"], r["email"], r["phone"],
-                r["postcode"], "Springfield", "2025-01-01T00:00:00Z", "SourceRecord"]
-               for r in rows))
+        table(
+            "records",
+            [
+                "key:ID(R)",
+                "sourceId",
+                "givenName",
+                "familyName",
+                "email",
+                "phone",
+                "postcode",
+                "city",
+                "updatedAt:datetime",
+                ":LABEL",
+            ],
+            (
+                [
+                    r["key"],
+                    r["id"],
+                    r["given"],
+                    r["family"],
+                    r["email"],
+                    r["phone"],
+                    r["postcode"],
+                    "Springfield",
+                    "2025-01-01T00:00:00Z",
+                    "SourceRecord",
+                ]
+                for r in rows
+            ),
+        )
         idents = {f"{t}:{v}": (t, v) for r in rows for t, v in r["identifiers"]}
-        table("identifiers", ["id:ID(I)", "type", "value", ":LABEL"],
-              ([k, t, v, "Identifier"] for k, (t, v) in idents.items()))
+        table(
+            "identifiers",
+            ["id:ID(I)", "type", "value", ":LABEL"],
+            ([k, t, v, "Identifier"] for k, (t, v) in idents.items()),
+        )
         blocks = {b for r in rows for b in r["blocks"]}
         table("blocks", ["key:ID(B)", ":LABEL"], ([b, "BlockingKey"] for b in blocks))
         table("source", ["id:ID(S)", ":LABEL"], [["bench", "Source"]])
-        table("from", [":START_ID(R)", ":END_ID(S)", ":TYPE"],
-              ([r["key"], "bench", "FROM"] for r in rows))
-        table("has", [":START_ID(R)", ":END_ID(I)", ":TYPE"],
-              ([r["key"], f"{t}:{v}", "HAS_IDENTIFIER"] for r in rows
-               for t, v in r["identifiers"]))
-        table("in", [":START_ID(R)", ":END_ID(B)", ":TYPE"],
-              ([r["key"], b, "IN_BLOCK"] for r in rows for b in r["blocks"]))
+        table(
+            "from",
+            [":START_ID(R)", ":END_ID(S)", ":TYPE"],
+            ([r["key"], "bench", "FROM"] for r in rows),
+        )
+        table(
+            "has",
+            [":START_ID(R)", ":END_ID(I)", ":TYPE"],
+            ([r["key"], f"{t}:{v}", "HAS_IDENTIFIER"] for r in rows for t, v in r["identifiers"]),
+        )
+        table(
+            "in",
+            [":START_ID(R)", ":END_ID(B)", ":TYPE"],
+            ([r["key"], b, "IN_BLOCK"] for r in rows for b in r["blocks"]),
+        )
         env = dict(os.environ, NEO4J_HOME=str(work), NEO4J_CONF=str(work / "conf"))
         started = time.monotonic()
         subprocess.run(
-            ["java", "-Xmx1g", "-cp", f"{settings.neo4j_lib_dir}/*", "org.neo4j.cli.AdminTool",
-             "database", "import", "full", "neo4j", "--overwrite-destination",
-             *(f"--nodes={files[n]}" for n in ("records", "identifiers", "blocks", "source")),
-             *(f"--relationships={files[n]}" for n in ("from", "has", "in"))],
-            env=env, check=True, capture_output=True, cwd=work)  # its report goes there
+            [
+                "java",
+                "-Xmx1g",
+                "-cp",
+                f"{settings.neo4j_lib_dir}/*",
+                "org.neo4j.cli.AdminTool",
+                "database",
+                "import",
+                "full",
+                "neo4j",
+                "--overwrite-destination",
+                *(f"--nodes={files[n]}" for n in ("records", "identifiers", "blocks", "source")),
+                *(f"--relationships={files[n]}" for n in ("from", "has", "in")),
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+            cwd=work,
+        )  # its report goes there
         imported = time.monotonic() - started
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -174,9 +237,11 @@ def main() -> None:
             print(f"  {name:<13} {writers} writer(s): {rate:>9,.0f} records/s")
     if settings.uses_local_server:
         imported, restart = _bulk_import(settings, args.records)
-        print(f"  bulk import (neo4j-admin, record graph): {imported:.1f} s "
-              f"= {args.records / imported:,.0f} records/s; a server restart takes "
-              f"{restart:.1f} s more ({args.records / (imported + restart):,.0f} records/s)")
+        print(
+            f"  bulk import (neo4j-admin, record graph): {imported:.1f} s "
+            f"= {args.records / imported:,.0f} records/s; a server restart takes "
+            f"{restart:.1f} s more ({args.records / (imported + restart):,.0f} records/s)"
+        )
 
 
 if __name__ == "__main__":

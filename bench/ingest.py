@@ -30,15 +30,24 @@ def main() -> None:
     settings = bench_settings()
     driver = fresh_database(settings)
     for demo in DEMO_SOURCES:
-        sources.register_source(driver, settings, sources.validate_source(
-            demo.id, demo.kind.value, demo.name, demo.priority))
+        sources.register_source(
+            driver,
+            settings,
+            sources.validate_source(demo.id, demo.kind.value, demo.name, demo.priority),
+        )
     manifest = json.loads((directory / "manifest.json").read_text())
     totals: dict[str, list[float]] = {}
     started = time.monotonic()
     for entry in manifest["files"]:
-        summary = ingest_file(driver, settings, directory / entry["path"], entry["source"],
-                              entry["file_type"], batch_size=args.batch_size,
-                              show_progress=False)
+        summary = ingest_file(
+            driver,
+            settings,
+            directory / entry["path"],
+            entry["source"],
+            entry["file_type"],
+            batch_size=args.batch_size,
+            show_progress=False,
+        )
         rows, seconds = totals.setdefault(entry["file_type"], [0, 0.0])
         totals[entry["file_type"]] = [rows + summary.rows, seconds + summary.seconds]
     elapsed = time.monotonic() - started

@@ -44,16 +44,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--sample", type=int, default=1000,
-                        help="records held back and then resolved one at a time")
+    parser.add_argument(
+        "--sample", type=int, default=1000, help="records held back and then resolved one at a time"
+    )
     args = parser.parse_args()
     directory = demo_data(args.people, args.seed)
     settings = bench_settings()
     driver = fresh_database(settings)
     registered = {}
     for demo in DEMO_SOURCES:
-        registered[demo.id] = sources.register_source(driver, settings, sources.validate_source(
-            demo.id, demo.kind.value, demo.name, demo.priority))
+        registered[demo.id] = sources.register_source(
+            driver,
+            settings,
+            sources.validate_source(demo.id, demo.kind.value, demo.name, demo.priority),
+        )
     manifest = json.loads((directory / "manifest.json").read_text())
     record_files = [f for f in manifest["files"] if f["file_type"] == "records"]
     held: list[tuple[str, dict]] = []
@@ -64,8 +68,9 @@ def main() -> None:
     for entry in record_files:
         rows = list(iter_rows(directory / entry["path"]))
         held += [(entry["source"], row) for _, row in rows[-per_file:]]
-        summary = ingest_rows(driver, settings, registered[entry["source"]], "records",
-                              rows[:-per_file])
+        summary = ingest_rows(
+            driver, settings, registered[entry["source"]], "records", rows[:-per_file]
+        )
         ingested += summary.rows
     ingest_seconds = time.monotonic() - started
     resolver = Resolver(driver, settings, actor="bench")
@@ -98,17 +103,26 @@ def main() -> None:
     driver.close()
 
     print(f"people: {args.people}  records in batch: {ingested}  held back: {len(held)}")
-    print(f"batch: ingest {ingest_seconds:.1f} s + resolution {report.seconds:.1f} s "
-          f"= {ingested / total_seconds:,.0f} records/s (ingest + resolution); "
-          f"resolution alone {ingested / report.seconds:,.0f} records/s")
-    print("  phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in report.phases.items())
-          + f"; {report.candidate_pairs} candidate pairs, {report.people} people")
+    print(
+        f"batch: ingest {ingest_seconds:.1f} s + resolution {report.seconds:.1f} s "
+        f"= {ingested / total_seconds:,.0f} records/s (ingest + resolution); "
+        f"resolution alone {ingested / report.seconds:,.0f} records/s"
+    )
+    print(
+        "  phases: "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in report.phases.items())
+        + f"; {report.candidate_pairs} candidate pairs, {report.people} people"
+    )
     print(format_evaluation(quality))
     print(f"real time, {len(total_ms)} records into {ingested} (one at a time):")
-    print(f"  resolution        p50 {_percentile(resolve_ms, 50):6.1f} ms  "
-          f"p99 {_percentile(resolve_ms, 99):6.1f} ms")
-    print(f"  ingest+resolution p50 {_percentile(total_ms, 50):6.1f} ms  "
-          f"p99 {_percentile(total_ms, 99):6.1f} ms")
+    print(
+        f"  resolution        p50 {_percentile(resolve_ms, 50):6.1f} ms  "
+        f"p99 {_percentile(resolve_ms, 99):6.1f} ms"
+    )
+    print(
+        f"  ingest+resolution p50 {_percentile(total_ms, 50):6.1f} ms  "
+        f"p99 {_percentile(total_ms, 99):6.1f} ms"
+    )
     print(f"peak memory: this process {peak_rss_mb():.0f} MiB", end="")
     server = server_peak_rss_mb(settings)
     print(f", Neo4j server {server:.0f} MiB" if server else "")

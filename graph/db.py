@@ -17,8 +17,15 @@ from neo4j import exceptions as neo4j_exceptions
 from graph.errors import Neo4jAuthError, Neo4jError, Neo4jUnavailable
 from graph.settings import Settings
 
-__all__ = ["connect", "process_cache", "read", "server_info", "translate_errors", "verify",
-           "wipe_data"]
+__all__ = [
+    "connect",
+    "process_cache",
+    "read",
+    "server_info",
+    "translate_errors",
+    "verify",
+    "wipe_data",
+]
 
 
 @contextmanager
@@ -57,18 +64,25 @@ def translate_errors(settings: Settings) -> Iterator[None]:
         raise
 
 
-def read(driver: neo4j.Driver, settings: Settings, query: LiteralString, **params: Any
-         ) -> list[neo4j.Record]:
+def read(
+    driver: neo4j.Driver, settings: Settings, query: LiteralString, **params: Any
+) -> list[neo4j.Record]:
     """Run one read query (routed to a reader, on the configured database) and return its
     rows; raises :class:`graph.errors.Neo4jError` (translated) when Neo4j fails."""
     with translate_errors(settings):
-        records, _, _ = driver.execute_query(query, params, database_=settings.neo4j_database,
-                                             routing_=neo4j.RoutingControl.READ)
+        records, _, _ = driver.execute_query(
+            query, params, database_=settings.neo4j_database, routing_=neo4j.RoutingControl.READ
+        )
     return records
 
 
-def connect(settings: Settings, *, verify: bool = True, retry_s: float = 30.0,
-            connect_timeout_s: float = 30.0) -> neo4j.Driver:
+def connect(
+    settings: Settings,
+    *,
+    verify: bool = True,
+    retry_s: float = 30.0,
+    connect_timeout_s: float = 30.0,
+) -> neo4j.Driver:
     """Create the process's driver for ``settings.uri`` (used as given: bolt/neo4j/+s schemes).
 
     With ``verify`` the server is contacted once, so a wrong password or an unreachable server
@@ -165,4 +179,3 @@ def wipe_data(driver: neo4j.Driver, settings: Settings, *, batch: int = 10_000) 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0].rstrip(":").strip()
-

@@ -35,14 +35,24 @@ _ADMIN_TOOL = "org.neo4j.cli.AdminTool"
 # The JVM options Neo4j's own launcher adds (server.jvm.additional in its default neo4j.conf).
 # Without the --add-opens the page cache falls back to a slow mode (it warns in debug.log).
 _JVM_OPTIONS = (
-    "-XX:+UseG1GC", "-XX:-OmitStackTraceInFastThrow", "-XX:+UnlockExperimentalVMOptions",
-    "-XX:+TrustFinalNonStaticFields", "-XX:+DisableExplicitGC", "-XX:+ExitOnOutOfMemoryError",
-    "-Djdk.nio.maxCachedBufferSize=1024", "-Dio.netty.tryReflectionSetAccessible=true",
-    "-Djdk.tls.ephemeralDHKeySize=2048", "-Djdk.tls.rejectClientInitiatedRenegotiation=true",
-    "-XX:FlightRecorderOptions=stackdepth=256", "-XX:+UnlockDiagnosticVMOptions",
-    "-XX:+DebugNonSafepoints", "--add-opens=java.base/java.nio=ALL-UNNAMED",
-    "--add-opens=java.base/java.io=ALL-UNNAMED", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
-    "-Dlog4j2.disable.jmx=true", "-Dfile.encoding=UTF-8",
+    "-XX:+UseG1GC",
+    "-XX:-OmitStackTraceInFastThrow",
+    "-XX:+UnlockExperimentalVMOptions",
+    "-XX:+TrustFinalNonStaticFields",
+    "-XX:+DisableExplicitGC",
+    "-XX:+ExitOnOutOfMemoryError",
+    "-Djdk.nio.maxCachedBufferSize=1024",
+    "-Dio.netty.tryReflectionSetAccessible=true",
+    "-Djdk.tls.ephemeralDHKeySize=2048",
+    "-Djdk.tls.rejectClientInitiatedRenegotiation=true",
+    "-XX:FlightRecorderOptions=stackdepth=256",
+    "-XX:+UnlockDiagnosticVMOptions",
+    "-XX:+DebugNonSafepoints",
+    "--add-opens=java.base/java.nio=ALL-UNNAMED",
+    "--add-opens=java.base/java.io=ALL-UNNAMED",
+    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+    "-Dlog4j2.disable.jmx=true",
+    "-Dfile.encoding=UTF-8",
 )
 
 
@@ -121,9 +131,18 @@ class LocalNeo4j:
         self.log(f"Fetching Neo4j and Neo4j Browser from Maven Central into {self.lib} ...")
         started = time.monotonic()
         proc = subprocess.run(
-            ["mvn", "-q", "-B", "-f", str(RECIPE), "dependency:copy-dependencies",
-             f"-DoutputDirectory={self.lib}"],
-            capture_output=True, text=True, check=False,
+            [
+                "mvn",
+                "-q",
+                "-B",
+                "-f",
+                str(RECIPE),
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={self.lib}",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if proc.returncode != 0:
             lines = [ln for ln in (proc.stdout + proc.stderr).splitlines() if "ERROR" in ln]
@@ -210,28 +229,30 @@ class LocalNeo4j:
         for sub in ("conf", "data", "logs", "run", "import", "plugins"):
             (self.home / sub).mkdir(parents=True, exist_ok=True)
         home = self.home.resolve()
-        conf = "\n".join([
-            "# Written by `c360 neo4j start`; edit the C360_* settings instead of this file.",
-            "server.default_listen_address=127.0.0.1",
-            "server.default_advertised_address=127.0.0.1",
-            f"server.bolt.listen_address=127.0.0.1:{s.bolt_port}",
-            f"server.bolt.advertised_address=127.0.0.1:{s.bolt_port}",
-            f"server.http.listen_address=127.0.0.1:{s.http_port}",
-            f"server.http.advertised_address=127.0.0.1:{s.http_port}",
-            "server.https.enabled=false",
-            f"server.memory.heap.initial_size={s.heap_size}",
-            f"server.memory.heap.max_size={s.heap_size}",
-            f"server.memory.pagecache.size={s.pagecache_size}",
-            "dbms.memory.transaction.total.max=0",
-            "dbms.security.auth_enabled=true",
-            "dbms.usage_report.enabled=false",
-            f"server.directories.data={home / 'data'}",
-            f"server.directories.logs={home / 'logs'}",
-            f"server.directories.run={home / 'run'}",
-            f"server.directories.import={home / 'import'}",
-            f"server.directories.plugins={home / 'plugins'}",
-            "",
-        ])
+        conf = "\n".join(
+            [
+                "# Written by `c360 neo4j start`; edit the C360_* settings instead of this file.",
+                "server.default_listen_address=127.0.0.1",
+                "server.default_advertised_address=127.0.0.1",
+                f"server.bolt.listen_address=127.0.0.1:{s.bolt_port}",
+                f"server.bolt.advertised_address=127.0.0.1:{s.bolt_port}",
+                f"server.http.listen_address=127.0.0.1:{s.http_port}",
+                f"server.http.advertised_address=127.0.0.1:{s.http_port}",
+                "server.https.enabled=false",
+                f"server.memory.heap.initial_size={s.heap_size}",
+                f"server.memory.heap.max_size={s.heap_size}",
+                f"server.memory.pagecache.size={s.pagecache_size}",
+                "dbms.memory.transaction.total.max=0",
+                "dbms.security.auth_enabled=true",
+                "dbms.usage_report.enabled=false",
+                f"server.directories.data={home / 'data'}",
+                f"server.directories.logs={home / 'logs'}",
+                f"server.directories.run={home / 'run'}",
+                f"server.directories.import={home / 'import'}",
+                f"server.directories.plugins={home / 'plugins'}",
+                "",
+            ]
+        )
         (self.conf_dir / "neo4j.conf").write_text(conf)
 
     def _set_initial_password(self) -> None:
@@ -241,9 +262,11 @@ class LocalNeo4j:
         if len(password) < 8:
             raise LocalNeo4jError("NEO4J_PASSWORD must have at least 8 characters for Neo4j 5")
         proc = subprocess.run(
-            ["java", "-cp", f"{self.lib}/*", _ADMIN_TOOL, "dbms", "set-initial-password",
-             password],
-            capture_output=True, text=True, env=self._env(), check=False,
+            ["java", "-cp", f"{self.lib}/*", _ADMIN_TOOL, "dbms", "set-initial-password", password],
+            capture_output=True,
+            text=True,
+            env=self._env(),
+            check=False,
         )
         if proc.returncode != 0:
             raise LocalNeo4jError(
@@ -255,13 +278,24 @@ class LocalNeo4j:
         s = self.settings
         console = open(self.logs_dir / "console.log", "ab")
         cmd = [
-            "java", f"-Xms{s.heap_size}", f"-Xmx{s.heap_size}", *_JVM_OPTIONS,
-            "-cp", f"{self.lib}/*", _ENTRY_POINT,
-            f"--home-dir={self.home.resolve()}", f"--config-dir={self.conf_dir.resolve()}",
+            "java",
+            f"-Xms{s.heap_size}",
+            f"-Xmx{s.heap_size}",
+            *_JVM_OPTIONS,
+            "-cp",
+            f"{self.lib}/*",
+            _ENTRY_POINT,
+            f"--home-dir={self.home.resolve()}",
+            f"--config-dir={self.conf_dir.resolve()}",
         ]
         proc = subprocess.Popen(
-            cmd, stdout=console, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=self._env(), start_new_session=True, cwd=self.home,
+            cmd,
+            stdout=console,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=self._env(),
+            start_new_session=True,
+            cwd=self.home,
         )
         console.close()
         self.pid_file.write_text(f"{proc.pid}\n")

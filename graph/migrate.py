@@ -200,13 +200,18 @@ def info(driver: neo4j.Driver, settings: Settings) -> list[MigrationInfo]:
     rows = []
     for m in local:
         row = done.get(m.version)
-        rows.append(MigrationInfo(
-            version=m.version, description=m.description, source=m.source, checksum=m.checksum,
-            state="APPLIED" if row else "PENDING",
-            installed_on=row["at"] if row else None,
-            installed_by=row["by"] if row else None,
-            execution_ms=row["ms"] if row else None,
-        ))
+        rows.append(
+            MigrationInfo(
+                version=m.version,
+                description=m.description,
+                source=m.source,
+                checksum=m.checksum,
+                state="APPLIED" if row else "PENDING",
+                installed_on=row["at"] if row else None,
+                installed_by=row["by"] if row else None,
+                execution_ms=row["ms"] if row else None,
+            )
+        )
     return rows
 
 
@@ -260,9 +265,15 @@ def _apply(driver: neo4j.Driver, settings: Settings, m: Migration) -> None:
     except neo4j_exceptions.Neo4jError as exc:
         raise MigrationError(f"{m.source} failed: {exc.message or exc}") from exc
     driver.execute_query(
-        _RECORD, version=m.version, description=m.description, source=m.source,
-        checksum=m.checksum, ms=int((time.monotonic() - started) * 1000),
-        by=_os_user(), connectedAs=settings.neo4j_username, database_=settings.neo4j_database,
+        _RECORD,
+        version=m.version,
+        description=m.description,
+        source=m.source,
+        checksum=m.checksum,
+        ms=int((time.monotonic() - started) * 1000),
+        by=_os_user(),
+        connectedAs=settings.neo4j_username,
+        database_=settings.neo4j_database,
     )
 
 

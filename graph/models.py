@@ -50,34 +50,84 @@ class Source:
 
 #: Canonical source-record fields (graph property names), in display order.
 CANONICAL_FIELDS: tuple[str, ...] = (
-    "sourceId", "givenName", "familyName", "birthDate", "email", "phone",
-    "addressLine1", "addressLine2", "city", "postcode", "country",
-    "loyaltyId", "deviceIds", "cookieIds", "updatedAt",
+    "sourceId",
+    "givenName",
+    "familyName",
+    "birthDate",
+    "email",
+    "phone",
+    "addressLine1",
+    "addressLine2",
+    "city",
+    "postcode",
+    "country",
+    "loyaltyId",
+    "deviceIds",
+    "cookieIds",
+    "updatedAt",
 )
 
 #: Canonical field names per file type (what a row must be renamed to).
 CANONICAL_NAMES: dict[str, frozenset[str]] = {
-    "records": frozenset({
-        "sourceId", "givenName", "familyName", "birthDate", "email", "phone", "addressLine1",
-        "addressLine2", "city", "postcode", "country", "loyaltyId", "deviceIds", "cookieIds",
-        "updatedAt",
-    }),
+    "records": frozenset(
+        {
+            "sourceId",
+            "givenName",
+            "familyName",
+            "birthDate",
+            "email",
+            "phone",
+            "addressLine1",
+            "addressLine2",
+            "city",
+            "postcode",
+            "country",
+            "loyaltyId",
+            "deviceIds",
+            "cookieIds",
+            "updatedAt",
+        }
+    ),
     "products": frozenset({"sku", "name", "category", "price", "currency"}),
-    "orders": frozenset({
-        "orderId", "sourceId", "placedAt", "status", "total", "currency", "updatedAt",
-    }),
+    "orders": frozenset(
+        {
+            "orderId",
+            "sourceId",
+            "placedAt",
+            "status",
+            "total",
+            "currency",
+            "updatedAt",
+        }
+    ),
     "order_lines": frozenset({"orderId", "lineNo", "sku", "quantity", "unitPrice"}),
     "carts": frozenset({"cartId", "sourceId", "status", "updatedAt", "items", "total", "currency"}),
-    "cases": frozenset({
-        "caseId", "sourceId", "subject", "status", "channel", "openedAt", "closedAt", "updatedAt",
-    }),
+    "cases": frozenset(
+        {
+            "caseId",
+            "sourceId",
+            "subject",
+            "status",
+            "channel",
+            "openedAt",
+            "closedAt",
+            "updatedAt",
+        }
+    ),
     "engagement": frozenset({"eventId", "sourceId", "type", "channel", "campaign", "at"}),
     "consents": frozenset({"eventId", "sourceId", "channel", "purpose", "status", "at"}),
 }
 
 #: File types ``c360 ingest`` understands, each a kind of row.
 EVENT_TYPES: tuple[str, ...] = (
-    "records", "products", "orders", "order_lines", "carts", "cases", "engagement", "consents",
+    "records",
+    "products",
+    "orders",
+    "order_lines",
+    "carts",
+    "cases",
+    "engagement",
+    "consents",
 )
 
 

@@ -35,14 +35,15 @@ class Settings(BaseSettings):
     """
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
         populate_by_name=True,
     )
 
     neo4j_uri: str | None = Field(None, validation_alias=_env("NEO4J_URI"))
-    neo4j_username: str = Field(
-        "neo4j", validation_alias=_env("NEO4J_USERNAME", "NEO4J_USER")
-    )
+    neo4j_username: str = Field("neo4j", validation_alias=_env("NEO4J_USERNAME", "NEO4J_USER"))
     neo4j_password: SecretStr | None = Field(None, validation_alias=_env("NEO4J_PASSWORD"))
     neo4j_database: str = Field("neo4j", validation_alias=_env("NEO4J_DATABASE"))
 

@@ -65,7 +65,8 @@ def _target() -> Neo4jTarget:
         container = Neo4jContainer(NEO4J_IMAGE, password=TEST_PASSWORD)
         container.start()
         settings = Settings(  # type: ignore[call-arg]
-            _env_file=None, neo4j_uri=container.get_connection_url(),
+            _env_file=None,
+            neo4j_uri=container.get_connection_url(),
             neo4j_password=TEST_PASSWORD,
         )
         return Neo4jTarget(settings, f"testcontainers {NEO4J_IMAGE}", container.stop)
@@ -83,8 +84,9 @@ def _target() -> Neo4jTarget:
     if server.status().running:
         return Neo4jTarget(settings, f"local server at {settings.uri} (already running)")
     server.start()  # raises LocalNeo4jError with Neo4j's own reason: the run fails loudly
-    return Neo4jTarget(settings, f"local server at {settings.uri} (started for this run)",
-                       server.stop)
+    return Neo4jTarget(
+        settings, f"local server at {settings.uri} (started for this run)", server.stop
+    )
 
 
 @pytest.fixture(scope="session")

@@ -40,12 +40,19 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     validated once (:mod:`api.schema.documents`): the limits hold for every request, but a
     known-good text costs nothing to check again.
     """
-    depth, aliases, tokens = (12, 20, 4000) if settings is None else (
-        settings.max_query_depth, settings.max_aliases, settings.max_tokens)
-    limits: list[type[ASTValidationRule]] = [query_depth_limiter.create_validator(depth, None),
-                                             max_aliases.create_validator(aliases)]
+    depth, aliases, tokens = (
+        (12, 20, 4000)
+        if settings is None
+        else (settings.max_query_depth, settings.max_aliases, settings.max_tokens)
+    )
+    limits: list[type[ASTValidationRule]] = [
+        query_depth_limiter.create_validator(depth, None),
+        max_aliases.create_validator(aliases),
+    ]
     return strawberry.Schema(
-        query=Query, mutation=Mutation, subscription=IdentitySubscription,
+        query=Query,
+        mutation=Mutation,
+        subscription=IdentitySubscription,
         extensions=[
             lambda: AddValidationRules(limits),
             lambda: MaxTokensLimiter(max_token_count=tokens),

@@ -21,17 +21,22 @@ from graph.store import audit, identifiers
 __all__ = ["AuditQuery", "ResolutionEventType", "events_of_person"]
 
 
-@strawberry.type(name="ResolutionEvent", description="One identity decision: a person "
-                 "created, a record linked, people merged, a record split off, a person "
-                 "forgotten; with who decided, when, by which rule and why.")
+@strawberry.type(
+    name="ResolutionEvent",
+    description="One identity decision: a person "
+    "created, a record linked, people merged, a record split off, a person "
+    "forgotten; with who decided, when, by which rule and why.",
+)
 class ResolutionEventType:
     id: str
     kind: IdentityEventKind
     at: str = strawberry.field(description="When it was decided (ISO 8601, UTC).")
-    actor: str | None = strawberry.field(description="Who decided: system, a steward, an API "
-                                         "caller.")
-    person_id: str | None = strawberry.field(description="The person it concerned then (its "
-                                             "current ID may differ after a merge).")
+    actor: str | None = strawberry.field(
+        description="Who decided: system, a steward, an API caller."
+    )
+    person_id: str | None = strawberry.field(
+        description="The person it concerned then (its current ID may differ after a merge)."
+    )
     rule: str | None
     score: float | None
     explanation: str | None
@@ -42,50 +47,85 @@ class ResolutionEventType:
 
     @classmethod
     def of(cls, e: dict[str, Any]) -> ResolutionEventType:
-        return cls(id=e["id"], kind=IdentityEventKind(e["kind"]), at=e["at"],
-                   actor=e.get("actor"), person_id=e.get("personId"), rule=e.get("rule"),
-                   score=e.get("score"), explanation=e.get("explanation"),
-                   absorbed_ids=list(e.get("absorbedIds") or []), split_from=e.get("splitFrom"),
-                   record_keys=list(e.get("recordKeys") or []),
-                   rules_version=e.get("rulesVersion"))
+        return cls(
+            id=e["id"],
+            kind=IdentityEventKind(e["kind"]),
+            at=e["at"],
+            actor=e.get("actor"),
+            person_id=e.get("personId"),
+            rule=e.get("rule"),
+            score=e.get("score"),
+            explanation=e.get("explanation"),
+            absorbed_ids=list(e.get("absorbedIds") or []),
+            split_from=e.get("splitFrom"),
+            record_keys=list(e.get("recordKeys") or []),
+            rules_version=e.get("rulesVersion"),
+        )
 
 
 @strawberry.type
 class AuditQuery:
-    @strawberry.field(permission_classes=[CanReadPeople], description=(
-        "The resolution audit trail, newest first: every event, or those of one person (an "
-        "absorbed ID finds the survivor, whose events include the absorbed people's), of some "
-        "kinds, by one actor, touching one record (recordKey source:id), in [since, until) "
-        "(ISO 8601)."))
+    @strawberry.field(
+        permission_classes=[CanReadPeople],
+        description=(
+            "The resolution audit trail, newest first: every event, or those of one person (an "
+            "absorbed ID finds the survivor, whose events include the absorbed people's), of some "
+            "kinds, by one actor, touching one record (recordKey source:id), in [since, until) "
+            "(ISO 8601)."
+        ),
+    )
     @graph_errors
     async def resolution_events(
-        self, info: Info, person_id: str | None = None,
-        kinds: list[IdentityEventKind] | None = None, actor: str | None = None,
-        record_key: str | None = None, since: str | None = None, until: str | None = None,
-        first: int | None = 20, after: str | None = None,
+        self,
+        info: Info,
+        person_id: str | None = None,
+        kinds: list[IdentityEventKind] | None = None,
+        actor: str | None = None,
+        record_key: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        first: int | None = 20,
+        after: str | None = None,
     ) -> Connection[ResolutionEventType]:
         ctx = info.context
         if first is not None and first < 0:
             raise ValidationError(FieldError("first", "must not be negative"))
-        size = min(first if first is not None else ctx.settings.max_page_size,
-                   ctx.settings.max_page_size)
+        size = min(
+            first if first is not None else ctx.settings.max_page_size, ctx.settings.max_page_size
+        )
 
         def read() -> audit.EventPage:
             # an unknown ID is kept as given: the events of a forgotten person still carry it
-            pid = person_id and (identifiers.current_person_id(ctx.driver, ctx.settings,
-                                                               person_id) or person_id)
+            pid = person_id and (
+                identifiers.current_person_id(ctx.driver, ctx.settings, person_id) or person_id
+            )
             return audit.resolution_events(
-                ctx.driver, ctx.settings, person_id=pid,
-                kinds=[k.value for k in kinds] if kinds else None, actor=actor,
-                record_key=record_key, since=since, until=until, first=size, after=after)
+                ctx.driver,
+                ctx.settings,
+                person_id=pid,
+                kinds=[k.value for k in kinds] if kinds else None,
+                actor=actor,
+                record_key=record_key,
+                since=since,
+                until=until,
+                first=size,
+                after=after,
+            )
 
         page = await anyio.to_thread.run_sync(read)
-        edges = [Edge(cursor=audit.encode_cursor(e), node=ResolutionEventType.of(e))
-                 for e in page.events]
-        return Connection(edges=edges, total_count=page.total, page_info=PageInfo(
-            has_next_page=page.has_next, has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None))
+        edges = [
+            Edge(cursor=audit.encode_cursor(e), node=ResolutionEventType.of(e)) for e in page.events
+        ]
+        return Connection(
+            edges=edges,
+            total_count=page.total,
+            page_info=PageInfo(
+                has_next_page=page.has_next,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
 
 
 def _loader(info: Info) -> DataLoader[str, list[dict[str, Any]]]:
@@ -93,18 +133,24 @@ def _loader(info: Info) -> DataLoader[str, list[dict[str, Any]]]:
     ctx = info.context
     loader = ctx.extra.get("resolution_events")
     if loader is None:
+
         async def load(ids: list[str]) -> list[list[dict[str, Any]]]:
-            found = await anyio.to_thread.run_sync(audit.events_of_people, ctx.driver,
-                                                   ctx.settings, ids)
+            found = await anyio.to_thread.run_sync(
+                audit.events_of_people, ctx.driver, ctx.settings, ids
+            )
             return [found.get(i, []) for i in ids]
 
         loader = ctx.extra["resolution_events"] = DataLoader(load_fn=load)
     return loader
 
 
-async def events_of_person(info: Info, person_id: str, kinds: list[IdentityEventKind] | None,
-                           first: int | None, after: str | None
-                           ) -> Connection[ResolutionEventType]:
+async def events_of_person(
+    info: Info,
+    person_id: str,
+    kinds: list[IdentityEventKind] | None,
+    first: int | None,
+    after: str | None,
+) -> Connection[ResolutionEventType]:
     """A person's events newest first as a connection (see ``Person.resolutionEvents``)."""
     rows = await _loader(info).load(person_id)
     wanted = {k.value for k in kinds} if kinds else None

@@ -103,8 +103,16 @@ class TimelineEntry:
 
 
 def _lines(rows: list[dict]) -> list[Line]:
-    return [Line(sku=r["sku"], name=r.get("name"), category=r.get("category"),
-                 quantity=r.get("quantity"), unit_price=r.get("unitPrice")) for r in rows]
+    return [
+        Line(
+            sku=r["sku"],
+            name=r.get("name"),
+            category=r.get("category"),
+            quantity=r.get("quantity"),
+            unit_price=r.get("unitPrice"),
+        )
+        for r in rows
+    ]
 
 
 def _window(items: list, key: str, since: str | None, until: str | None) -> list:
@@ -140,93 +148,200 @@ class PersonHistory:
 
     @strawberry.field(description="Orders, newest first; since/until filter placedAt (ISO).")
     @graph_errors
-    async def orders(self, info: Info, first: int | None = 10, after: str | None = None,
-                     since: str | None = None, until: str | None = None) -> Connection[Order]:
+    async def orders(
+        self,
+        info: Info,
+        first: int | None = 10,
+        after: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> Connection[Order]:
         rows = await self._history(info, "orders")
-        items = [Order(key=r["key"], order_id=r["id"], source_id=r["source"],
-                       source_record=r["recordKey"], placed_at=r["placedAt"], status=r["status"],
-                       total=r["total"], currency=r["currency"], lines=_lines(r["lines"]))
-                 for r in rows]
-        return paginate(_window(items, "placed_at", since, until), first, after,
-                        info.context.settings.max_page_size)
+        items = [
+            Order(
+                key=r["key"],
+                order_id=r["id"],
+                source_id=r["source"],
+                source_record=r["recordKey"],
+                placed_at=r["placedAt"],
+                status=r["status"],
+                total=r["total"],
+                currency=r["currency"],
+                lines=_lines(r["lines"]),
+            )
+            for r in rows
+        ]
+        return paginate(
+            _window(items, "placed_at", since, until),
+            first,
+            after,
+            info.context.settings.max_page_size,
+        )
 
     @strawberry.field(description="Carts, most recently updated first.")
     @graph_errors
-    async def carts(self, info: Info, first: int | None = 10, after: str | None = None
-                    ) -> Connection[Cart]:
+    async def carts(
+        self, info: Info, first: int | None = 10, after: str | None = None
+    ) -> Connection[Cart]:
         rows = await self._history(info, "carts")
-        items = [Cart(key=r["key"], cart_id=r["id"], source_id=r["source"],
-                      source_record=r["recordKey"], status=r["status"], updated_at=r["updatedAt"],
-                      total=r["total"], currency=r["currency"], lines=_lines(r["lines"]))
-                 for r in rows]
+        items = [
+            Cart(
+                key=r["key"],
+                cart_id=r["id"],
+                source_id=r["source"],
+                source_record=r["recordKey"],
+                status=r["status"],
+                updated_at=r["updatedAt"],
+                total=r["total"],
+                currency=r["currency"],
+                lines=_lines(r["lines"]),
+            )
+            for r in rows
+        ]
         return paginate(items, first, after, info.context.settings.max_page_size)
 
     @strawberry.field(description="Service cases, newest first; since/until filter openedAt.")
     @graph_errors
-    async def cases(self, info: Info, first: int | None = 10, after: str | None = None,
-                    since: str | None = None, until: str | None = None) -> Connection[Case]:
+    async def cases(
+        self,
+        info: Info,
+        first: int | None = 10,
+        after: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> Connection[Case]:
         rows = await self._history(info, "cases")
-        items = [Case(key=r["key"], case_id=r["id"], source_id=r["source"],
-                      source_record=r["recordKey"], subject=r["subject"], status=r["status"],
-                      channel=r["channel"], opened_at=r["openedAt"], closed_at=r["closedAt"])
-                 for r in rows]
-        return paginate(_window(items, "opened_at", since, until), first, after,
-                        info.context.settings.max_page_size)
+        items = [
+            Case(
+                key=r["key"],
+                case_id=r["id"],
+                source_id=r["source"],
+                source_record=r["recordKey"],
+                subject=r["subject"],
+                status=r["status"],
+                channel=r["channel"],
+                opened_at=r["openedAt"],
+                closed_at=r["closedAt"],
+            )
+            for r in rows
+        ]
+        return paginate(
+            _window(items, "opened_at", since, until),
+            first,
+            after,
+            info.context.settings.max_page_size,
+        )
 
     @strawberry.field(description="Engagement events, newest first; optional type filter.")
     @graph_errors
-    async def engagements(self, info: Info, first: int | None = 20, after: str | None = None,
-                          type: str | None = None, since: str | None = None,
-                          until: str | None = None) -> Connection[Engagement]:
+    async def engagements(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        type: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> Connection[Engagement]:
         rows = await self._history(info, "engagements")
-        items = [Engagement(key=r["key"], source_id=r["source"], source_record=r["recordKey"],
-                            type=r["type"], channel=r["channel"], campaign=r["campaign"],
-                            at=r["at"])
-                 for r in rows if type is None or r["type"] == type.strip().upper()]
-        return paginate(_window(items, "at", since, until), first, after,
-                        info.context.settings.max_page_size)
+        items = [
+            Engagement(
+                key=r["key"],
+                source_id=r["source"],
+                source_record=r["recordKey"],
+                type=r["type"],
+                channel=r["channel"],
+                campaign=r["campaign"],
+                at=r["at"],
+            )
+            for r in rows
+            if type is None or r["type"] == type.strip().upper()
+        ]
+        return paginate(
+            _window(items, "at", since, until), first, after, info.context.settings.max_page_size
+        )
 
     @strawberry.field(description="Every consent event, newest first.")
     @graph_errors
-    async def consent_history(self, info: Info, first: int | None = 20,
-                              after: str | None = None) -> Connection[ConsentEvent]:
+    async def consent_history(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[ConsentEvent]:
         rows = await self._history(info, "consentHistory")
-        items = [ConsentEvent(key=r["key"], channel=r["channel"], purpose=r["purpose"],
-                              status=r["status"], at=r["at"], source_record=r["sourceKey"])
-                 for r in rows]
+        items = [
+            ConsentEvent(
+                key=r["key"],
+                channel=r["channel"],
+                purpose=r["purpose"],
+                status=r["status"],
+                at=r["at"],
+                source_record=r["sourceKey"],
+            )
+            for r in rows
+        ]
         return paginate(items, first, after, info.context.settings.max_page_size)
 
-    @strawberry.field(description="Orders, cases, engagement and consent events merged and "
-                      "sorted by time, newest first.")
+    @strawberry.field(
+        description="Orders, cases, engagement and consent events merged and "
+        "sorted by time, newest first."
+    )
     @graph_errors
-    async def timeline(self, info: Info, first: int | None = 20, after: str | None = None,
-                       types: list[TimelineType] | None = None, since: str | None = None,
-                       until: str | None = None) -> Connection[TimelineEntry]:
+    async def timeline(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        types: list[TimelineType] | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> Connection[TimelineEntry]:
         wanted = set(types or TimelineType)
         entries: list[TimelineEntry] = []
         if TimelineType.ORDER in wanted:
-            entries += [TimelineEntry(at=r["placedAt"], type=TimelineType.ORDER,
-                                      source_record=r["recordKey"],
-                                      summary=f"order {r['id']} {r['status'] or ''} "
-                                              f"{r['total'] or ''} {r['currency'] or ''}".strip())
-                        for r in await self._history(info, "orders") if r["placedAt"]]
+            entries += [
+                TimelineEntry(
+                    at=r["placedAt"],
+                    type=TimelineType.ORDER,
+                    source_record=r["recordKey"],
+                    summary=f"order {r['id']} {r['status'] or ''} "
+                    f"{r['total'] or ''} {r['currency'] or ''}".strip(),
+                )
+                for r in await self._history(info, "orders")
+                if r["placedAt"]
+            ]
         if TimelineType.CASE in wanted:
-            entries += [TimelineEntry(at=r["openedAt"], type=TimelineType.CASE,
-                                      source_record=r["recordKey"],
-                                      summary=f"case {r['id']}: {r['subject'] or ''} "
-                                              f"({r['status'] or ''})")
-                        for r in await self._history(info, "cases") if r["openedAt"]]
+            entries += [
+                TimelineEntry(
+                    at=r["openedAt"],
+                    type=TimelineType.CASE,
+                    source_record=r["recordKey"],
+                    summary=f"case {r['id']}: {r['subject'] or ''} ({r['status'] or ''})",
+                )
+                for r in await self._history(info, "cases")
+                if r["openedAt"]
+            ]
         if TimelineType.ENGAGEMENT in wanted:
-            entries += [TimelineEntry(at=r["at"], type=TimelineType.ENGAGEMENT,
-                                      source_record=r["recordKey"],
-                                      summary=f"{r['type']} {r['channel'] or ''} "
-                                              f"{r['campaign'] or ''}".strip())
-                        for r in await self._history(info, "engagements") if r["at"]]
+            entries += [
+                TimelineEntry(
+                    at=r["at"],
+                    type=TimelineType.ENGAGEMENT,
+                    source_record=r["recordKey"],
+                    summary=f"{r['type']} {r['channel'] or ''} {r['campaign'] or ''}".strip(),
+                )
+                for r in await self._history(info, "engagements")
+                if r["at"]
+            ]
         if TimelineType.CONSENT in wanted:
-            entries += [TimelineEntry(at=r["at"], type=TimelineType.CONSENT,
-                                      source_record=r["sourceKey"],
-                                      summary=f"{r['channel']} {r['purpose']} {r['status']}")
-                        for r in await self._history(info, "consentHistory") if r["at"]]
+            entries += [
+                TimelineEntry(
+                    at=r["at"],
+                    type=TimelineType.CONSENT,
+                    source_record=r["sourceKey"],
+                    summary=f"{r['channel']} {r['purpose']} {r['status']}",
+                )
+                for r in await self._history(info, "consentHistory")
+                if r["at"]
+            ]
         entries.sort(key=lambda e: parse_moment(e.at), reverse=True)
-        return paginate(_window(entries, "at", since, until), first, after,
-                        info.context.settings.max_page_size)
+        return paginate(
+            _window(entries, "at", since, until), first, after, info.context.settings.max_page_size
+        )

@@ -23,9 +23,20 @@ from api.schema.subscriptions import IdentityEventKind
 from graph.normalize import parse_moment
 from graph.store import people
 
-__all__ = ["CHANNEL_OF", "ConsentedIdentifiers", "FieldScore", "KnownAddress", "KnownValue",
-           "LinkExplanation", "PersonIdentity", "WhyLinked", "explain_link", "shown",
-           "visible_identifiers", "why_linked"]
+__all__ = [
+    "CHANNEL_OF",
+    "ConsentedIdentifiers",
+    "FieldScore",
+    "KnownAddress",
+    "KnownValue",
+    "LinkExplanation",
+    "PersonIdentity",
+    "WhyLinked",
+    "explain_link",
+    "shown",
+    "visible_identifiers",
+    "why_linked",
+]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -35,8 +46,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CHANNEL_OF = {"EMAIL": "EMAIL", "PHONE": "SMS", "DEVICE_ID": "PUSH", "COOKIE_ID": "WEB"}
 
 
-async def visible_identifiers(info: Info, person_id: str | None,
-                              identifiers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+async def visible_identifiers(
+    info: Info, person_id: str | None, identifiers: Iterable[tuple[str, str]]
+) -> list[tuple[str, str]]:
     """The ``(type, value)`` identifiers of a person the caller may see: all, except for a
     marketer (see :data:`CHANNEL_OF`; none of a record without a person)."""
     identifiers = list(identifiers)
@@ -44,10 +56,16 @@ async def visible_identifiers(info: Info, person_id: str | None,
         return identifiers
     if person_id is None:
         return []
-    granted = {c.channel for c in await info.context.loaders.consents.load(person_id)
-               if c.purpose == "MARKETING" and c.status == "GRANTED"}
-    return [(t, v) for t, v in identifiers
-            if (CHANNEL_OF[t] in granted if t in CHANNEL_OF else bool(granted))]
+    granted = {
+        c.channel
+        for c in await info.context.loaders.consents.load(person_id)
+        if c.purpose == "MARKETING" and c.status == "GRANTED"
+    }
+    return [
+        (t, v)
+        for t, v in identifiers
+        if (CHANNEL_OF[t] in granted if t in CHANNEL_OF else bool(granted))
+    ]
 
 
 def shown(info: Info, person_id: str | None, identifier_type: str, value: Any) -> Any:
@@ -59,8 +77,9 @@ def shown(info: Info, person_id: str | None, identifier_type: str, value: Any) -
     return _shown_to_marketer(info, person_id, identifier_type, value)
 
 
-async def _shown_to_marketer(info: Info, person_id: str | None, identifier_type: str,
-                             value: Any) -> Any:
+async def _shown_to_marketer(
+    info: Info, person_id: str | None, identifier_type: str, value: Any
+) -> Any:
     visible = await visible_identifiers(info, person_id, [(identifier_type, "")])
     return value if visible else None
 
@@ -71,35 +90,43 @@ class ConsentedIdentifiers:
     loyalty id as the caller may see them (:func:`shown`); reads ``person_id``, ``raw_email``,
     ``raw_phone`` and ``raw_loyalty_id`` of the subclass."""
 
-    @strawberry.field(description="Email (golden for a person; null for marketers without "
-                      "email consent).")
+    @strawberry.field(
+        description="Email (golden for a person; null for marketers without email consent)."
+    )
     def email(self, info: Info) -> str | None:
         return shown(info, self.person_id, "EMAIL", self.raw_email)  # type: ignore[attr-defined]
 
-    @strawberry.field(description="Phone, E.164 (golden for a person; null for marketers "
-                      "without SMS consent).")
+    @strawberry.field(
+        description="Phone, E.164 (golden for a person; null for marketers without SMS consent)."
+    )
     def phone(self, info: Info) -> str | None:
         return shown(info, self.person_id, "PHONE", self.raw_phone)  # type: ignore[attr-defined]
 
-    @strawberry.field(description="Loyalty id (golden for a person; null for marketers "
-                      "without any marketing consent).")
+    @strawberry.field(
+        description="Loyalty id (golden for a person; null for marketers "
+        "without any marketing consent)."
+    )
     def loyalty_id(self, info: Info) -> str | None:
         return shown(info, self.person_id, "LOYALTY_ID", self.raw_loyalty_id)  # type: ignore[attr-defined]
 
 
-@strawberry.type(description="A value (email, phone) a person is known by, with the records "
-                 "that report it.")
+@strawberry.type(
+    description="A value (email, phone) a person is known by, with the records that report it."
+)
 class KnownValue:
-    value: str = strawberry.field(description="The normalised value (lower-case email, E.164 "
-                                  "phone).")
+    value: str = strawberry.field(
+        description="The normalised value (lower-case email, E.164 phone)."
+    )
     record_keys: list[str] = strawberry.field(description="The records reporting it (source:id).")
     sources: list[str] = strawberry.field(description="Their sources.")
-    last_updated_at: str | None = strawberry.field(description="The newest updatedAt among "
-                                                   "those records (ISO 8601).")
+    last_updated_at: str | None = strawberry.field(
+        description="The newest updatedAt among those records (ISO 8601)."
+    )
 
 
-@strawberry.type(description="A postal address a person is known by, with the records that "
-                 "report it.")
+@strawberry.type(
+    description="A postal address a person is known by, with the records that report it."
+)
 class KnownAddress:
     address_line1: str | None
     address_line2: str | None
@@ -125,18 +152,24 @@ class WhyLinked:
     matched_record: str | None = strawberry.field(description="Key of the record it matched.")
     linked_at: str | None = strawberry.field(description="When the record joined the person.")
     actor: str | None = strawberry.field(description="Who linked it (ingest, steward ...).")
-    explained_at: str | None = strawberry.field(description="When this evidence was last "
-                                                "recomputed (after the person lost records).")
+    explained_at: str | None = strawberry.field(
+        description="When this evidence was last recomputed (after the person lost records)."
+    )
 
 
 def why_linked(link: dict[str, Any] | None) -> WhyLinked | None:
     """The stored evidence of a ``HAS_RECORD`` link (see :class:`graph.store.people.RecordView`)."""
     if link is None:
         return None
-    return WhyLinked(rule=link["rule"], score=link.get("score"),
-                     scores=[FieldScore(field=k, score=v) for k, v in link["scores"].items()],
-                     matched_record=link.get("matched"), linked_at=link.get("linkedAt"),
-                     actor=link.get("actor"), explained_at=link.get("explainedAt"))
+    return WhyLinked(
+        rule=link["rule"],
+        score=link.get("score"),
+        scores=[FieldScore(field=k, score=v) for k, v in link["scores"].items()],
+        matched_record=link.get("matched"),
+        linked_at=link.get("linkedAt"),
+        actor=link.get("actor"),
+        explained_at=link.get("explainedAt"),
+    )
 
 
 @strawberry.type(description="Why a person holds one of its records.")
@@ -157,21 +190,27 @@ def explain_link(record: people.RecordView) -> LinkExplanation | None:
     else:
         detail = ", ".join(f"{s.field} {s.score:g}" for s in why.scores)
         summary = f"{record.key} matches {why.matched_record} by rule {why.rule}" + (
-            f" ({detail})" if detail else "")
-    return LinkExplanation(record_key=record.key, source=record.source_id, why_linked=why,
-                           summary=summary)
+            f" ({detail})" if detail else ""
+        )
+    return LinkExplanation(
+        record_key=record.key, source=record.source_id, why_linked=why, summary=summary
+    )
 
 
-def _group(records: Iterable[people.RecordView], value: Callable[[people.RecordView], Any]
-           ) -> list[tuple[Any, list[people.RecordView]]]:
+def _group(
+    records: Iterable[people.RecordView], value: Callable[[people.RecordView], Any]
+) -> list[tuple[Any, list[people.RecordView]]]:
     """Records grouped by a non-empty value; most reported first, then newest, then value."""
     groups: dict[Any, list[people.RecordView]] = {}
     for record in records:
         key = value(record)
         if key:
             groups.setdefault(key, []).append(record)
-    return sorted(groups.items(), key=lambda kv: (-len(kv[1]), _newest(kv[1]) or "",
-                                                  str(kv[0])), reverse=False)
+    return sorted(
+        groups.items(),
+        key=lambda kv: (-len(kv[1]), _newest(kv[1]) or "", str(kv[0])),
+        reverse=False,
+    )
 
 
 def _newest(records: list[people.RecordView]) -> str | None:
@@ -180,10 +219,15 @@ def _newest(records: list[people.RecordView]) -> str | None:
 
 
 def _known(records: list[people.RecordView], field: str) -> list[KnownValue]:
-    return [KnownValue(value=value, record_keys=sorted(r.key for r in group),
-                       sources=sorted({r.source_id for r in group}),
-                       last_updated_at=_newest(group))
-            for value, group in _group(records, lambda r: r.attributes.get(field))]
+    return [
+        KnownValue(
+            value=value,
+            record_keys=sorted(r.key for r in group),
+            sources=sorted({r.source_id for r in group}),
+            last_updated_at=_newest(group),
+        )
+        for value, group in _group(records, lambda r: r.attributes.get(field))
+    ]
 
 
 _ADDRESS = ("addressLine1", "addressLine2", "city", "postcode", "country")
@@ -199,45 +243,71 @@ class PersonIdentity:
     """Base of Person: identifiers and addresses with their records, link explanations and
     resolution events (``person_id`` is Person's)."""
 
-    @strawberry.field(description="Every email of the person's records with the records "
-                      "reporting it, most reported first (empty for marketers without email "
-                      "consent).")
+    @strawberry.field(
+        description="Every email of the person's records with the records "
+        "reporting it, most reported first (empty for marketers without email "
+        "consent)."
+    )
     async def emails(self, info: Info) -> list[KnownValue]:
         if not await visible_identifiers(info, self.person_id, [("EMAIL", "")]):  # type: ignore[attr-defined]
             return []
         return _known(await info.context.loaders.records.load(self.person_id), "email")  # type: ignore[attr-defined]
 
-    @strawberry.field(description="Every phone (E.164) of the person's records with the "
-                      "records reporting it, most reported first (empty for marketers without "
-                      "SMS consent).")
+    @strawberry.field(
+        description="Every phone (E.164) of the person's records with the "
+        "records reporting it, most reported first (empty for marketers without "
+        "SMS consent)."
+    )
     async def phones(self, info: Info) -> list[KnownValue]:
         if not await visible_identifiers(info, self.person_id, [("PHONE", "")]):  # type: ignore[attr-defined]
             return []
         return _known(await info.context.loaders.records.load(self.person_id), "phone")  # type: ignore[attr-defined]
 
-    @strawberry.field(description="Every postal address of the person's records with the "
-                      "records reporting it, most reported first.")
+    @strawberry.field(
+        description="Every postal address of the person's records with the "
+        "records reporting it, most reported first."
+    )
     async def addresses(self, info: Info) -> list[KnownAddress]:
         records = await info.context.loaders.records.load(self.person_id)  # type: ignore[attr-defined]
-        return [KnownAddress(address_line1=a[0], address_line2=a[1], city=a[2], postcode=a[3],
-                             country=a[4], record_keys=sorted(r.key for r in group),
-                             sources=sorted({r.source_id for r in group}),
-                             last_updated_at=_newest(group))
-                for a, group in _group(records, _address)]
+        return [
+            KnownAddress(
+                address_line1=a[0],
+                address_line2=a[1],
+                city=a[2],
+                postcode=a[3],
+                country=a[4],
+                record_keys=sorted(r.key for r in group),
+                sources=sorted({r.source_id for r in group}),
+                last_updated_at=_newest(group),
+            )
+            for a, group in _group(records, _address)
+        ]
 
-    @strawberry.field(description="Why the person holds each of its records (rule, scores, "
-                      "the record it matched, when and by whom), in the order they joined.")
+    @strawberry.field(
+        description="Why the person holds each of its records (rule, scores, "
+        "the record it matched, when and by whom), in the order they joined."
+    )
     async def explanation(self, info: Info) -> list[LinkExplanation]:
         records = await info.context.loaders.records.load(self.person_id)  # type: ignore[attr-defined]
         links = [link for r in records if (link := explain_link(r)) is not None]
-        return sorted(links, key=lambda link: (
-            parse_moment(link.why_linked.linked_at) if link.why_linked.linked_at else _EPOCH,
-            link.record_key))
+        return sorted(
+            links,
+            key=lambda link: (
+                parse_moment(link.why_linked.linked_at) if link.why_linked.linked_at else _EPOCH,
+                link.record_key,
+            ),
+        )
 
-    @strawberry.field(description="The person's resolution events, newest first (including "
-                      "those of people it absorbed).")
+    @strawberry.field(
+        description="The person's resolution events, newest first (including "
+        "those of people it absorbed)."
+    )
     @graph_errors
-    async def resolution_events(self, info: Info, kinds: list[IdentityEventKind] | None = None,
-                                first: int | None = 20, after: str | None = None
-                                ) -> Connection[ResolutionEventType]:
+    async def resolution_events(
+        self,
+        info: Info,
+        kinds: list[IdentityEventKind] | None = None,
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> Connection[ResolutionEventType]:
         return await events_of_person(info, self.person_id, kinds, first, after)  # type: ignore[attr-defined]

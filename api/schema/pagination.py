@@ -53,8 +53,9 @@ def _offset(cursor: str | None) -> int:
         raise ValidationError(FieldError("after", "is not a cursor of this list")) from None
 
 
-def paginate(items: Sequence[N], first: int | None, after: str | None, max_page: int
-             ) -> Connection[N]:
+def paginate(
+    items: Sequence[N], first: int | None, after: str | None, max_page: int
+) -> Connection[N]:
     """One page of ``items`` after cursor ``after``; ``first`` is capped at ``max_page``.
 
     Raises :class:`ValidationError` for a negative ``first`` or a foreign cursor.
@@ -63,10 +64,15 @@ def paginate(items: Sequence[N], first: int | None, after: str | None, max_page:
         raise ValidationError(FieldError("first", "must not be negative"))
     size = min(first if first is not None else max_page, max_page)
     start = _offset(after) + 1
-    page = items[start:start + size]
+    page = items[start : start + size]
     edges = [Edge(cursor=_cursor(start + i), node=node) for i, node in enumerate(page)]
     return Connection(
-        edges=edges, total_count=len(items),
-        page_info=PageInfo(has_next_page=start + size < len(items), has_previous_page=start > 0,
-                           start_cursor=edges[0].cursor if edges else None,
-                           end_cursor=edges[-1].cursor if edges else None))
+        edges=edges,
+        total_count=len(items),
+        page_info=PageInfo(
+            has_next_page=start + size < len(items),
+            has_previous_page=start > 0,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+    )

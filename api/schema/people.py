@@ -23,82 +23,108 @@ __all__ = ["PeopleQuery"]
 
 @strawberry.type
 class PeopleQuery:
-    @strawberry.field(permission_classes=[CanReadPeople],
-                      description="Any object by its Relay global ID (a Person or a "
-                                  "SourceRecord). Null when unknown.")
+    @strawberry.field(
+        permission_classes=[CanReadPeople],
+        description="Any object by its Relay global ID (a Person or a "
+        "SourceRecord). Null when unknown.",
+    )
     @graph_errors
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         if id.type_name not in ("Person", "SourceRecord"):
             raise ValidationError(FieldError("id", f"no {id.type_name!r} objects here"))
         return await id.resolve_node(info, required=False)
 
-    @strawberry.field(permission_classes=[CanReadPeople],
-                      description="A person by 360 ID; an absorbed (merged) ID finds the "
-                                  "surviving person. Null when unknown.")
+    @strawberry.field(
+        permission_classes=[CanReadPeople],
+        description="A person by 360 ID; an absorbed (merged) ID finds the "
+        "surviving person. Null when unknown.",
+    )
     @graph_errors
     async def person(self, info: Info, id: str) -> Person | None:
         if not id.strip():
             raise ValidationError(FieldError("id", "must not be empty"))
         return Person.of(await info.context.loaders.people.load(id.strip(), person_parts(info)))
 
-    @strawberry.field(permission_classes=[CanReadPeople],
-                      description="Several people by 360 ID (or alias) in one request, in the "
-                                  "order asked; unknown ids are left out. At most the page size.")
+    @strawberry.field(
+        permission_classes=[CanReadPeople],
+        description="Several people by 360 ID (or alias) in one request, in the "
+        "order asked; unknown ids are left out. At most the page size.",
+    )
     @graph_errors
     async def people(self, info: Info, ids: list[str]) -> list[Person]:
         if len(ids) > info.context.settings.max_page_size:
-            raise ValidationError(FieldError(
-                "ids", f"at most {info.context.settings.max_page_size} per request"))
-        found = await info.context.loaders.people.load_many([i.strip() for i in ids],
-                                                            person_parts(info))
+            raise ValidationError(
+                FieldError("ids", f"at most {info.context.settings.max_page_size} per request")
+            )
+        found = await info.context.loaders.people.load_many(
+            [i.strip() for i in ids], person_parts(info)
+        )
         return [p for p in (Person.of(v) for v in found) if p is not None]
 
-    @strawberry.field(permission_classes=[CanReadPeople],
-                      description="The person holding a source's record. Null when unknown.")
+    @strawberry.field(
+        permission_classes=[CanReadPeople],
+        description="The person holding a source's record. Null when unknown.",
+    )
     @graph_errors
     async def person_by_source_record(
-        self, info: Info, system: Annotated[str, strawberry.argument(name="source")],
+        self,
+        info: Info,
+        system: Annotated[str, strawberry.argument(name="source")],
         source_id: str,
     ) -> Person | None:
         # (the Python name differs: "source" collides with Strawberry's permission hook)
         ctx = info.context
-        empty = [FieldError(name, "must not be empty")
-                 for name, value in (("source", system), ("sourceId", source_id))
-                 if not value.strip()]
+        empty = [
+            FieldError(name, "must not be empty")
+            for name, value in (("source", system), ("sourceId", source_id))
+            if not value.strip()
+        ]
         if empty:
             raise ValidationError(empty)
-        pid = await anyio.to_thread.run_sync(identifiers.person_id_by_record, ctx.driver,
-                                             ctx.settings, f"{system}:{source_id}")
+        pid = await anyio.to_thread.run_sync(
+            identifiers.person_id_by_record, ctx.driver, ctx.settings, f"{system}:{source_id}"
+        )
         return Person.of(await ctx.loaders.people.load(pid, person_parts(info))) if pid else None
 
-    @strawberry.field(permission_classes=[CanReadPeople],
-                      description="The person with a normalised identifier (type EMAIL, "
-                                  "PHONE, LOYALTY_ID, DEVICE_ID, COOKIE_ID). Errors with "
-                                  "CONFLICT when several people share it.")
+    @strawberry.field(
+        permission_classes=[CanReadPeople],
+        description="The person with a normalised identifier (type EMAIL, "
+        "PHONE, LOYALTY_ID, DEVICE_ID, COOKIE_ID). Errors with "
+        "CONFLICT when several people share it.",
+    )
     @graph_errors
     async def person_by_identifier(self, info: Info, type: str, value: str) -> Person | None:
         ctx = info.context
         kind = type.strip().upper()
         if kind not in {"EMAIL", "PHONE", "LOYALTY_ID", "DEVICE_ID", "COOKIE_ID"}:
-            raise ValidationError(FieldError(
-                "type", "must be EMAIL, PHONE, LOYALTY_ID, DEVICE_ID or COOKIE_ID"))
+            raise ValidationError(
+                FieldError("type", "must be EMAIL, PHONE, LOYALTY_ID, DEVICE_ID or COOKIE_ID")
+            )
         normalised = _normalise_identifier(kind, value)
-        ids = await anyio.to_thread.run_sync(identifiers.person_id_by_identifier, ctx.driver,
-                                             ctx.settings, kind, normalised)
+        ids = await anyio.to_thread.run_sync(
+            identifiers.person_id_by_identifier, ctx.driver, ctx.settings, kind, normalised
+        )
         if len(ids) > 1:
             raise Conflict(f"{kind} {value!r} is shared by several people")
         if not ids:
             return None
         return Person.of(await ctx.loaders.people.load(ids[0], person_parts(info)))
 
-    @strawberry.field(permission_classes=[CanReadPeople],
-                      description="People by fuzzy name (accents, word order, nicknames and "
-                                  "typos tolerated) and/or exact email or phone, best first.")
+    @strawberry.field(
+        permission_classes=[CanReadPeople],
+        description="People by fuzzy name (accents, word order, nicknames and "
+        "typos tolerated) and/or exact email or phone, best first.",
+    )
     @graph_errors
-    async def search_people(self, info: Info, name: str | None = None,
-                            email: str | None = None, phone: str | None = None,
-                            first: int | None = 10, after: str | None = None
-                            ) -> Connection[Person]:
+    async def search_people(
+        self,
+        info: Info,
+        name: str | None = None,
+        email: str | None = None,
+        phone: str | None = None,
+        first: int | None = 10,
+        after: str | None = None,
+    ) -> Connection[Person]:
         ctx = info.context
         if not any(v and v.strip() for v in (name, email, phone)):
             raise ValidationError(FieldError("name", "give a name, an email or a phone"))
@@ -106,25 +132,28 @@ class PeopleQuery:
         for kind, value in (("EMAIL", email), ("PHONE", phone)):
             if value and value.strip():
                 ids += await anyio.to_thread.run_sync(
-                    identifiers.person_id_by_identifier, ctx.driver, ctx.settings, kind,
-                    _normalise_identifier(kind, value, field=kind.lower()))
+                    identifiers.person_id_by_identifier,
+                    ctx.driver,
+                    ctx.settings,
+                    kind,
+                    _normalise_identifier(kind, value, field=kind.lower()),
+                )
         if name and name.strip():
             limit = ctx.settings.max_page_size
-            hits = await anyio.to_thread.run_sync(people.search_people_by_name, ctx.driver,
-                                                  ctx.settings, name, limit)
+            hits = await anyio.to_thread.run_sync(
+                people.search_people_by_name, ctx.driver, ctx.settings, name, limit
+            )
             by_name = [pid for pid, score in hits if score >= 60]
             ids = [i for i in by_name if i in ids] if ids else by_name
         found = await ctx.loaders.people.load_many(list(dict.fromkeys(ids)), person_parts(info))
         found_people = [p for p in (Person.of(v) for v in found) if p is not None]
         return paginate(found_people, first, after, ctx.settings.max_page_size)
 
-    @strawberry.field(permission_classes=[CanReadPeople],
-                      description="Every registered source.")
+    @strawberry.field(permission_classes=[CanReadPeople], description="Every registered source.")
     @graph_errors
     async def sources(self, info: Info) -> list[SourceType]:
         ctx = info.context
-        found = await anyio.to_thread.run_sync(graph_sources.list_sources, ctx.driver,
-                                               ctx.settings)
+        found = await anyio.to_thread.run_sync(graph_sources.list_sources, ctx.driver, ctx.settings)
         return [SourceType.of(s) for s in found]
 
 
@@ -140,8 +169,9 @@ def _normalise_identifier(kind: str, value: str, field: str = "value") -> str:
     if kind == "PHONE":
         result = normalize_phone(value)
         if result.status != "ok" or result.key is None:
-            raise ValidationError(FieldError(
-                field, f"{result.reason or 'is not a phone number'} (use +country code)"))
+            raise ValidationError(
+                FieldError(field, f"{result.reason or 'is not a phone number'} (use +country code)")
+            )
         return result.key
     text = value.strip()
     if not text:

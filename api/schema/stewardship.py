@@ -39,23 +39,32 @@ class RecordIngestInput:
 class RecordIngestResult:
     record_key: str
     outcome: str = strawberry.field(description="created, updated, unchanged or stale.")
-    decision: str = strawberry.field(description="created (a new person), linked, merged "
-                                     "(it bridged people), moved or unchanged.")
+    decision: str = strawberry.field(
+        description="created (a new person), linked, merged "
+        "(it bridged people), moved or unchanged."
+    )
     rule: str | None
     score: float | None
     absorbed_ids: list[str] = strawberry.field(description="360 IDs merged into the person.")
-    person_id: str | None = strawberry.field(description="The 360 ID of the record's person "
-                                             "(null while unresolved).")
+    person_id: str | None = strawberry.field(
+        description="The 360 ID of the record's person (null while unresolved)."
+    )
     resolved: strawberry.Private[Person | None]
 
-    @strawberry.field(permission_classes=[CanReadPeople], description="The record's person "
-                      "(roles that read people; the ingest role gets personId only).")
+    @strawberry.field(
+        permission_classes=[CanReadPeople],
+        description="The record's person "
+        "(roles that read people; the ingest role gets personId only).",
+    )
     def person(self) -> Person | None:
         return self.resolved
 
-    @strawberry.field(permission_classes=[CanReadPeople], description="Why the person holds "
-                      "the record: rule, scores, the record it matched, in one sentence too "
-                      "(null when it has no person).")
+    @strawberry.field(
+        permission_classes=[CanReadPeople],
+        description="Why the person holds "
+        "the record: rule, scores, the record it matched, in one sentence too "
+        "(null when it has no person).",
+    )
     async def explanation(self, info: Info) -> LinkExplanation | None:
         if self.person_id is None:
             return None
@@ -68,8 +77,9 @@ class PeopleMergeInput:
     person_a: str
     person_b: str
     reason: str = ""
-    override: bool = strawberry.field(default=False, description="Replace cannot-links of an "
-                                      "earlier split between them.")
+    override: bool = strawberry.field(
+        default=False, description="Replace cannot-links of an earlier split between them."
+    )
 
 
 @strawberry.type(description="The people were merged; the oldest 360 ID survived.")
@@ -116,19 +126,23 @@ async def _people(info: Info, ids: list[str]) -> list[Person]:
 
 @strawberry.type
 class StewardshipMutation:
-    @strawberry.mutation(permission_classes=[IsAdmin],
-                         description="Register a source system, or update it.")
+    @strawberry.mutation(
+        permission_classes=[IsAdmin], description="Register a source system, or update it."
+    )
     @graph_errors
     async def register_source(self, info: Info, input: SourceRegisterInput) -> SourceType:
         ctx = info.context
-        source = graph_sources.validate_source(input.id, input.kind.value, input.name,
-                                               input.priority)
-        stored = await anyio.to_thread.run_sync(graph_sources.register_source, ctx.driver,
-                                                ctx.settings, source)
+        source = graph_sources.validate_source(
+            input.id, input.kind.value, input.name, input.priority
+        )
+        stored = await anyio.to_thread.run_sync(
+            graph_sources.register_source, ctx.driver, ctx.settings, source
+        )
         return SourceType.of(stored)
 
-    @strawberry.mutation(permission_classes=[CanIngest],
-                         description="Ingest one record and resolve it to a person.")
+    @strawberry.mutation(
+        permission_classes=[CanIngest], description="Ingest one record and resolve it to a person."
+    )
     @graph_errors
     async def ingest_record(self, info: Info, input: RecordIngestInput) -> RecordIngestResult:
         ctx = info.context
@@ -138,26 +152,39 @@ class StewardshipMutation:
             raise ValidationError(FieldError("record", "must be a JSON object"))
         resolver = _resolver(info)
         outcome, resolution = await anyio.to_thread.run_sync(
-            lambda: resolver.ingest_record(input.source, cast(dict[str, Any], input.record)))
+            lambda: resolver.ingest_record(input.source, cast(dict[str, Any], input.record))
+        )
         readable = ctx.principal.role in CanReadPeople.roles
-        person = (Person.of(await ctx.loaders.people.load(resolution.person_id))
-                  if resolution.person_id and readable else None)
+        person = (
+            Person.of(await ctx.loaders.people.load(resolution.person_id))
+            if resolution.person_id and readable
+            else None
+        )
         return RecordIngestResult(
-            record_key=outcome.key, outcome=outcome.outcome, decision=resolution.decision,
-            rule=resolution.rule, score=resolution.score,
-            absorbed_ids=list(resolution.absorbed), person_id=resolution.person_id,
-            resolved=person)
+            record_key=outcome.key,
+            outcome=outcome.outcome,
+            decision=resolution.decision,
+            rule=resolution.rule,
+            score=resolution.score,
+            absorbed_ids=list(resolution.absorbed),
+            person_id=resolution.person_id,
+            resolved=person,
+        )
 
-    @strawberry.mutation(permission_classes=[IsAdmin],
-                         description="Merge two people; the oldest 360 ID survives and the "
-                                     "other keeps resolving as its alias.")
+    @strawberry.mutation(
+        permission_classes=[IsAdmin],
+        description="Merge two people; the oldest 360 ID survives and the "
+        "other keeps resolving as its alias.",
+    )
     @graph_errors
     async def merge_people(self, info: Info, input: PeopleMergeInput) -> MergeResult:
         resolver = _resolver(info)
         try:
             result = await anyio.to_thread.run_sync(
-                lambda: resolver.merge_people(input.person_a, input.person_b,
-                                              reason=input.reason, override=input.override))
+                lambda: resolver.merge_people(
+                    input.person_a, input.person_b, reason=input.reason, override=input.override
+                )
+            )
         except Conflict as exc:
             return MergeConflict(message=str(exc))
         survivor = result.records[0].person_id
@@ -165,22 +192,25 @@ class StewardshipMutation:
         people = await _people(info, [survivor])
         return PersonMergeSuccess(person=people[0], absorbed_ids=list(result.records[0].absorbed))
 
-    @strawberry.mutation(permission_classes=[IsAdmin],
-                         description="Split a source record out of its person; the part "
-                                     "holding the oldest record keeps the 360 ID.")
+    @strawberry.mutation(
+        permission_classes=[IsAdmin],
+        description="Split a source record out of its person; the part "
+        "holding the oldest record keeps the 360 ID.",
+    )
     @graph_errors
     async def split_record(self, info: Info, input: RecordSplitInput) -> SplitResult:
         resolver = _resolver(info)
         try:
             result = await anyio.to_thread.run_sync(
-                lambda: resolver.split_record(input.record_key, reason=input.reason))
+                lambda: resolver.split_record(input.record_key, reason=input.reason)
+            )
         except Conflict as exc:
             return SplitConflict(message=str(exc))
         people = await _people(info, list(result.people))
         mine = result.of(input.record_key).person_id
-        return RecordSplitSuccess(person=next(p for p in people if p.person_id == mine),
-                                  people=people)
-
+        return RecordSplitSuccess(
+            person=next(p for p in people if p.person_id == mine), people=people
+        )
 
 
 @strawberry.input(description="Erase a person (right to be forgotten).")
@@ -194,22 +224,34 @@ class PersonForgetResult:
     records_erased: int
     sources: list[str]
     identifiers_remembered: int = strawberry.field(
-        description="Salted hashes kept so a source sending the person again is flagged.")
+        description="Salted hashes kept so a source sending the person again is flagged."
+    )
     event_id: str
 
 
 @strawberry.type
 class PrivacyMutation:
-    @strawberry.mutation(permission_classes=[IsAdmin],
-                         description="Erase a person's personal data and records across every "
-                                     "source (all or nothing). Later records carrying one of "
-                                     "their identifiers are flagged, not resolved.")
+    @strawberry.mutation(
+        permission_classes=[IsAdmin],
+        description="Erase a person's personal data and records across every "
+        "source (all or nothing). Later records carrying one of "
+        "their identifiers are flagged, not resolved.",
+    )
     @graph_errors
     async def forget_person(self, info: Info, input: PersonForgetInput) -> PersonForgetResult:
         ctx = info.context
         report = await anyio.to_thread.run_sync(
-            lambda: forget_person(ctx.driver, ctx.settings, input.person_id.strip(),
-                                  actor=ctx.principal.actor, reason=input.reason))
-        return PersonForgetResult(records_erased=report.records, sources=list(report.sources),
-                                  identifiers_remembered=report.identifiers_remembered,
-                                  event_id=report.event_id)
+            lambda: forget_person(
+                ctx.driver,
+                ctx.settings,
+                input.person_id.strip(),
+                actor=ctx.principal.actor,
+                reason=input.reason,
+            )
+        )
+        return PersonForgetResult(
+            records_erased=report.records,
+            sources=list(report.sources),
+            identifiers_remembered=report.identifiers_remembered,
+            event_id=report.event_id,
+        )

@@ -32,6 +32,7 @@ from graph.store import sources as graph_sources
 
 __all__ = ["ConsentType", "Person", "SourceRecord", "SourceType"]
 
+
 @strawberry.enum(description="What kind of system a source is.")
 class SourceKind(Enum):
     """:class:`graph.models.SourceKind` in the schema (a test keeps the two equal)."""
@@ -52,8 +53,12 @@ class SourceType:
 
     @classmethod
     def of(cls, source: Source) -> SourceType:
-        return cls(id=source.id, kind=SourceKind[source.kind.value], name=source.name,
-                   priority=source.priority)
+        return cls(
+            id=source.id,
+            kind=SourceKind[source.kind.value],
+            name=source.name,
+            priority=source.priority,
+        )
 
 
 async def source_of(info: Info, source_id: str) -> SourceType:
@@ -61,8 +66,7 @@ async def source_of(info: Info, source_id: str) -> SourceType:
     ctx = info.context
     known = ctx.extra.get("sources")
     if known is None:
-        found = await anyio.to_thread.run_sync(graph_sources.list_sources, ctx.driver,
-                                               ctx.settings)
+        found = await anyio.to_thread.run_sync(graph_sources.list_sources, ctx.driver, ctx.settings)
         known = ctx.extra["sources"] = {s.id: SourceType.of(s) for s in found}
     return known[source_id]
 
@@ -73,15 +77,17 @@ class Identifier:
     value: str
 
 
-@strawberry.type(name="Consent", description="The effective consent for a channel and "
-                 "purpose: the latest consent event of any of the person's records.")
+@strawberry.type(
+    name="Consent",
+    description="The effective consent for a channel and "
+    "purpose: the latest consent event of any of the person's records.",
+)
 class ConsentType:
     channel: str
     purpose: str
     status: str
     at: str
     source_record: str | None
-
 
 
 @strawberry.type
@@ -105,15 +111,22 @@ class NameAndAddress:
 
 
 _NAME_AND_ADDRESS = {
-    "given_name": "givenName", "family_name": "familyName", "birth_date": "birthDate",
-    "address_line1": "addressLine1", "address_line2": "addressLine2", "city": "city",
-    "postcode": "postcode", "country": "country",
+    "given_name": "givenName",
+    "family_name": "familyName",
+    "birth_date": "birthDate",
+    "address_line1": "addressLine1",
+    "address_line2": "addressLine2",
+    "city": "city",
+    "postcode": "postcode",
+    "country": "country",
 }
 
 
-@strawberry.type(description="One system's record of a person, as received (normalised), "
-                 "with where it came from, why it belongs to its person, and its own history "
-                 "(orders, carts, cases, engagement, consent events it reported).")
+@strawberry.type(
+    description="One system's record of a person, as received (normalised), "
+    "with where it came from, why it belongs to its person, and its own history "
+    "(orders, carts, cases, engagement, consent events it reported)."
+)
 class SourceRecord(PersonHistory, NameAndAddress, ConsentedIdentifiers, relay.Node):
     key: relay.NodeID[str] = strawberry.field(description="source:id, unique.")
     source_id: str = strawberry.field(description="The registered source.")
@@ -134,8 +147,10 @@ class SourceRecord(PersonHistory, NameAndAddress, ConsentedIdentifiers, relay.No
     def record_key(self) -> str:
         return self.key
 
-    @strawberry.field(description="Normalised identifiers; a marketer sees each only with the "
-                      "person's marketing consent for its channel.")
+    @strawberry.field(
+        description="Normalised identifiers; a marketer sees each only with the "
+        "person's marketing consent for its channel."
+    )
     def identifiers(self, info: Info) -> list[Identifier]:
         if info.context.principal.role != Role.MARKETER:
             return [Identifier(type=t, value=v) for t, v in self.raw_identifiers]
@@ -149,8 +164,10 @@ class SourceRecord(PersonHistory, NameAndAddress, ConsentedIdentifiers, relay.No
     def raw(self, info: Info) -> str | None:
         return None if info.context.principal.role == Role.MARKETER else self.raw_row
 
-    @strawberry.field(description="Fields of the row outside the canonical record (a JSON "
-                      "object), null when there were none.")
+    @strawberry.field(
+        description="Fields of the row outside the canonical record (a JSON "
+        "object), null when there were none."
+    )
     def attributes(self) -> JSON | None:
         return json.loads(self.extra) if self.extra else None
 
@@ -162,8 +179,7 @@ class SourceRecord(PersonHistory, NameAndAddress, ConsentedIdentifiers, relay.No
     async def person(self, info: Info) -> Person | None:
         if self.person_id is None:
             return None
-        return Person.of(await info.context.loaders.people.load(self.person_id,
-                                                                person_parts(info)))
+        return Person.of(await info.context.loaders.people.load(self.person_id, person_parts(info)))
 
     async def _history(self, info: Info, kind: str) -> list[dict[str, Any]]:
         """The rows of the person's history this record reported."""
@@ -177,38 +193,53 @@ class SourceRecord(PersonHistory, NameAndAddress, ConsentedIdentifiers, relay.No
     def of(cls, r: people.RecordView) -> SourceRecord:
         a = r.attributes
         return cls(
-            key=r.key, source_id=r.source_id, source_kind=SourceKind[r.source_kind],
-            record_id=r.source_record_id, **NameAndAddress.values(a),
-            quality_flags=list(r.quality_flags), updated_at=r.updated_at,
-            why_linked=why_linked(r.link), person_id=r.person_id, raw_email=a.get("email"),
-            raw_phone=a.get("phone"), raw_loyalty_id=a.get("loyaltyId"),
-            raw_identifiers=list(r.identifiers), raw_row=r.raw, extra=a.get("attributes"))
+            key=r.key,
+            source_id=r.source_id,
+            source_kind=SourceKind[r.source_kind],
+            record_id=r.source_record_id,
+            **NameAndAddress.values(a),
+            quality_flags=list(r.quality_flags),
+            updated_at=r.updated_at,
+            why_linked=why_linked(r.link),
+            person_id=r.person_id,
+            raw_email=a.get("email"),
+            raw_phone=a.get("phone"),
+            raw_loyalty_id=a.get("loyaltyId"),
+            raw_identifiers=list(r.identifiers),
+            raw_row=r.raw,
+            extra=a.get("attributes"),
+        )
 
     @classmethod
     @graph_errors
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
         keys = list(node_ids)  # may be a one-shot iterator
-        found = await anyio.to_thread.run_sync(people.records_by_keys, info.context.driver,
-                                               info.context.settings, keys)
+        found = await anyio.to_thread.run_sync(
+            people.records_by_keys, info.context.driver, info.context.settings, keys
+        )
         return [cls.of(found[k]) if k in found else None for k in keys]
 
 
-@strawberry.type(description="The unified individual: one stable 360 ID across every system, "
-                 "golden attributes reconciled from the records.")
+@strawberry.type(
+    description="The unified individual: one stable 360 ID across every system, "
+    "golden attributes reconciled from the records."
+)
 class Person(PersonHistory, PersonIdentity, NameAndAddress, ConsentedIdentifiers, relay.Node):
     person_id: relay.NodeID[str] = strawberry.field(description="The stable 360 ID.")
     sources: list[str]
     record_count: int
-    aliases: list[str] = strawberry.field(description="Absorbed 360 IDs that still resolve "
-                                          "to this person.")
+    aliases: list[str] = strawberry.field(
+        description="Absorbed 360 IDs that still resolve to this person."
+    )
     created_at: str
     updated_at: str
     raw_email: strawberry.Private[str | None]
     raw_phone: strawberry.Private[str | None]
     raw_loyalty_id: strawberry.Private[str | None]
 
-    @strawberry.field(name="personId", description="The stable 360 ID (the id above is its "
-                      "Relay global ID).")
+    @strawberry.field(
+        name="personId", description="The stable 360 ID (the id above is its Relay global ID)."
+    )
     def id_360(self) -> str:
         return self.person_id
 
@@ -227,34 +258,55 @@ class Person(PersonHistory, PersonIdentity, NameAndAddress, ConsentedIdentifiers
             return None
         g = p.golden
         return cls(
-            person_id=p.id, **NameAndAddress.values(g), sources=list(p.sources), record_count=p.record_count,
-            aliases=list(p.aliases), created_at=p.created_at, updated_at=p.updated_at,
-            raw_email=g.get("email"), raw_phone=g.get("phone"),
-            raw_loyalty_id=g.get("loyaltyId"))
+            person_id=p.id,
+            **NameAndAddress.values(g),
+            sources=list(p.sources),
+            record_count=p.record_count,
+            aliases=list(p.aliases),
+            created_at=p.created_at,
+            updated_at=p.updated_at,
+            raw_email=g.get("email"),
+            raw_phone=g.get("phone"),
+            raw_loyalty_id=g.get("loyaltyId"),
+        )
 
     @strawberry.field(description="This person's records, optionally of one source kind.")
     @graph_errors
-    async def source_records(self, info: Info, kind: SourceKind | None = None,
-                             first: int | None = None, after: str | None = None
-                             ) -> Connection[SourceRecord]:
+    async def source_records(
+        self,
+        info: Info,
+        kind: SourceKind | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[SourceRecord]:
         records = await info.context.loaders.records.load(self.person_id)
         if kind is not None:
             records = [r for r in records if r.source_kind == kind.value]
-        return paginate([SourceRecord.of(r) for r in records], first, after,
-                        info.context.settings.max_page_size)
+        return paginate(
+            [SourceRecord.of(r) for r in records], first, after, info.context.settings.max_page_size
+        )
 
     @strawberry.field(description="Effective consent per channel and purpose.")
     async def consents(self, info: Info) -> list[ConsentType]:
         found = await info.context.loaders.consents.load(self.person_id)
-        return [ConsentType(channel=c.channel, purpose=c.purpose, status=c.status, at=c.at,
-                            source_record=c.source_key) for c in found]
+        return [
+            ConsentType(
+                channel=c.channel,
+                purpose=c.purpose,
+                status=c.status,
+                at=c.at,
+                source_record=c.source_key,
+            )
+            for c in found
+        ]
 
     @classmethod
     @graph_errors
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
         ids = list(node_ids)  # may be a one-shot iterator
-        found = await anyio.to_thread.run_sync(people.people_by_ids, info.context.driver,
-                                               info.context.settings, ids)
+        found = await anyio.to_thread.run_sync(
+            people.people_by_ids, info.context.driver, info.context.settings, ids
+        )
         return [cls.of(found.get(i)) for i in ids]
 
 

@@ -108,8 +108,11 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     db.connect(settings).close()  # fail here with one clear line, not in a lifespan traceback
     # An import string keeps graph free of any import of api (dependencies point api -> graph).
     uvicorn.run(
-        "api.app:create_app", factory=True, host=host or settings.api_host,
-        port=port or settings.api_port, log_level="info",
+        "api.app:create_app",
+        factory=True,
+        host=host or settings.api_host,
+        port=port or settings.api_port,
+        log_level="info",
     )
 
 
@@ -118,8 +121,10 @@ def _write_dev_api_key(ctx: click.Context) -> Settings:
     key = secrets.token_urlsafe(24)
     with Path(".env").open("a", encoding="utf-8") as fh:
         fh.write(f"C360_API_KEYS={key}=admin\n")
-    click.echo(f"C360_API_KEYS was not set: generated an admin API key and saved it in "
-               f"{Path('.env').resolve()}; send it as the X-API-Key header")
+    click.echo(
+        f"C360_API_KEYS was not set: generated an admin API key and saved it in "
+        f"{Path('.env').resolve()}; send it as the X-API-Key header"
+    )
     ctx.obj["settings"] = load_settings()
     return ctx.obj["settings"]
 

@@ -24,17 +24,32 @@ def sources_group() -> None:
 
 @sources_group.command("add")
 @click.argument("source_id")
-@click.option("--kind", required=True, type=click.Choice([k.value for k in SourceKind],
-                                                         case_sensitive=False))
+@click.option(
+    "--kind", required=True, type=click.Choice([k.value for k in SourceKind], case_sensitive=False)
+)
 @click.option("--name", required=True, help="Human name, e.g. 'EU web shop'.")
-@click.option("--priority", type=int, default=0, show_default=True,
-              help="0-1000; higher wins source-priority reconciliation.")
-@click.option("--mapping", "mapping_file", type=click.Path(exists=True, dir_okay=False,
-                                                           path_type=Path),
-              help="TOML file of field-name overrides: [records] Native = \"canonical\".")
+@click.option(
+    "--priority",
+    type=int,
+    default=0,
+    show_default=True,
+    help="0-1000; higher wins source-priority reconciliation.",
+)
+@click.option(
+    "--mapping",
+    "mapping_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='TOML file of field-name overrides: [records] Native = "canonical".',
+)
 @click.pass_context
-def sources_add(ctx: click.Context, source_id: str, kind: str, name: str, priority: int,
-                mapping_file: Path | None) -> None:
+def sources_add(
+    ctx: click.Context,
+    source_id: str,
+    kind: str,
+    name: str,
+    priority: int,
+    mapping_file: Path | None,
+) -> None:
     """Register SOURCE_ID (again: update it)."""
     mapping = load_mapping_file(mapping_file) if mapping_file else {}
     source = sources.validate_source(source_id, kind, name, priority, mapping)
@@ -63,34 +78,62 @@ def sources_list(ctx: click.Context) -> None:
 
 
 @cli.command("ingest")
-@click.argument("files", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option("--source", "source_id", required=True, help="Registered source id.")
-@click.option("--type", "file_type", type=click.Choice(EVENT_TYPES),
-              help="What the rows are; guessed from the file name when left out.")
-@click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write rejected rows (default FILE.errors.csv).")
+@click.option(
+    "--type",
+    "file_type",
+    type=click.Choice(EVENT_TYPES),
+    help="What the rows are; guessed from the file name when left out.",
+)
+@click.option(
+    "--errors",
+    "errors_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write rejected rows (default FILE.errors.csv).",
+)
 @click.option("--batch-size", type=click.IntRange(1, 50_000), default=5000, show_default=True)
-@click.option("--defer-resolution", is_flag=True,
-              help="Only store records; resolve later in batch with `c360 resolve --all`.")
+@click.option(
+    "--defer-resolution",
+    is_flag=True,
+    help="Only store records; resolve later in batch with `c360 resolve --all`.",
+)
 @click.pass_context
-def ingest_cmd(ctx: click.Context, files: tuple[Path, ...], source_id: str,
-               file_type: str | None, errors_path: Path | None, batch_size: int,
-               defer_resolution: bool) -> None:
+def ingest_cmd(
+    ctx: click.Context,
+    files: tuple[Path, ...],
+    source_id: str,
+    file_type: str | None,
+    errors_path: Path | None,
+    batch_size: int,
+    defer_resolution: bool,
+) -> None:
     """Ingest CSV or JSON Lines FILES of one source; records are resolved as they arrive.
 
     Exit status 3 when rows were rejected (they are listed in the errors file); the good rows
     are stored."""
     settings = settings_of(ctx)
     driver = db.connect(settings)
-    hook = None if defer_resolution else resolve_after_ingest(
-        Resolver(driver, settings, actor=f"ingest:{source_id}"))
+    hook = (
+        None
+        if defer_resolution
+        else resolve_after_ingest(Resolver(driver, settings, actor=f"ingest:{source_id}"))
+    )
     rejected = 0
     try:
         for path in files:
-            summary = ingest_file(driver, settings, path, source_id, file_type,
-                                  batch_size=batch_size, errors_path=errors_path,
-                                  after_batch=hook)
+            summary = ingest_file(
+                driver,
+                settings,
+                path,
+                source_id,
+                file_type,
+                batch_size=batch_size,
+                errors_path=errors_path,
+                after_batch=hook,
+            )
             click.echo(str(summary))
             rejected += summary.rejected
     finally:

@@ -25,12 +25,16 @@ RETURN r.key AS key, coalesce(p.id, r.key) AS cluster
 """
 
 _rules_option = click.option(
-    "--rules", "rules_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Rule file (default C360_RULES or the packaged default_rules.toml).")
+    "--rules",
+    "rules_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Rule file (default C360_RULES or the packaged default_rules.toml).",
+)
 
 
-def _resolver(ctx: click.Context, rules_file: Path | None, actor: str = "cli"
-              ) -> tuple[neo4j.Driver, Resolver]:
+def _resolver(
+    ctx: click.Context, rules_file: Path | None, actor: str = "cli"
+) -> tuple[neo4j.Driver, Resolver]:
     settings = settings_of(ctx)
     rules = load_rules(rules_file or settings.rules_file)
     driver = db.connect(settings)
@@ -52,23 +56,29 @@ def rules_check(path: Path) -> None:
         for error in exc.errors:
             click.echo(f"{path}: {error}", err=True)
         raise click.exceptions.Exit(1) from exc
-    click.echo(f"{path}: OK, {len(rules.rules)} rules "
-               f"({', '.join(r.name for r in rules.rules)}), {len(rules.conflicts)} conflicts, "
-               f"version {rules.version}")
+    click.echo(
+        f"{path}: OK, {len(rules.rules)} rules "
+        f"({', '.join(r.name for r in rules.rules)}), {len(rules.conflicts)} conflicts, "
+        f"version {rules.version}"
+    )
 
 
 @cli.command("resolve")
-@click.option("--all", "resolve_all", is_flag=True,
-              help="Re-resolve every record in batch (after a bulk load or a rule change).")
+@click.option(
+    "--all",
+    "resolve_all",
+    is_flag=True,
+    help="Re-resolve every record in batch (after a bulk load or a rule change).",
+)
 @click.argument("keys", nargs=-1)
 @_rules_option
 @click.pass_context
-def resolve_cmd(ctx: click.Context, resolve_all: bool, keys: tuple[str, ...],
-                rules_file: Path | None) -> None:
+def resolve_cmd(
+    ctx: click.Context, resolve_all: bool, keys: tuple[str, ...], rules_file: Path | None
+) -> None:
     """Resolve source records KEYS (source:id) now, or every record with --all."""
     if resolve_all == bool(keys):
-        raise ValidationError(FieldError("keys", "give record keys (source:id) or --all, "
-                                                 "not both"))
+        raise ValidationError(FieldError("keys", "give record keys (source:id) or --all, not both"))
     driver, resolver = _resolver(ctx, rules_file)
     try:
         if resolve_all:
@@ -79,8 +89,10 @@ def resolve_cmd(ctx: click.Context, resolve_all: bool, keys: tuple[str, ...],
         for r in result.records:
             if r.person_id is None:
                 missing += 1
-                click.echo(f"{r.key}: no such source record (or only a placeholder with no "
-                           "data yet)", err=True)
+                click.echo(
+                    f"{r.key}: no such source record (or only a placeholder with no data yet)",
+                    err=True,
+                )
                 continue
             rule = f" by {r.rule} ({r.score:g})" if r.rule and r.score is not None else ""
             click.echo(f"{r.key}: {r.decision} -> {r.person_id}{rule}")
@@ -91,9 +103,13 @@ def resolve_cmd(ctx: click.Context, resolve_all: bool, keys: tuple[str, ...],
 
 
 @cli.command("evaluate")
-@click.option("--truth", "truth_file", required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="CSV of source record key (key, or source + sourceId) -> true entity id.")
+@click.option(
+    "--truth",
+    "truth_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV of source record key (key, or source + sourceId) -> true entity id.",
+)
 @click.pass_context
 def evaluate_cmd(ctx: click.Context, truth_file: Path) -> None:
     """Compare the current people with a ground truth: pairwise precision, recall, F1."""
@@ -102,8 +118,9 @@ def evaluate_cmd(ctx: click.Context, truth_file: Path) -> None:
     driver = db.connect(settings)
     try:
         predicted: dict[str, str] = {}
-        with driver.session(database=settings.neo4j_database,
-                            default_access_mode=neo4j.READ_ACCESS) as session:
+        with driver.session(
+            database=settings.neo4j_database, default_access_mode=neo4j.READ_ACCESS
+        ) as session:
             for row in session.run(_CLUSTERING):
                 predicted[row["key"]] = row["cluster"]
     finally:
@@ -117,13 +134,18 @@ def evaluate_cmd(ctx: click.Context, truth_file: Path) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @_rules_option
 @click.pass_context
-def explain_cmd(ctx: click.Context, first: str, second: str | None, as_json: bool,
-                rules_file: Path | None) -> None:
+def explain_cmd(
+    ctx: click.Context, first: str, second: str | None, as_json: bool, rules_file: Path | None
+) -> None:
     """Explain a person (FIRST = 360 ID or alias) or a pair of records (two source:id keys)."""
     if second is None and ":" in first:
-        raise ValidationError(FieldError(
-            "first", f"{first!r} looks like a record key: give a person id, or two record keys "
-            "to compare"))
+        raise ValidationError(
+            FieldError(
+                "first",
+                f"{first!r} looks like a record key: give a person id, or two record keys "
+                "to compare",
+            )
+        )
     if second is not None and first == second:
         raise ValidationError(FieldError("second", "give two different record keys"))
     driver, resolver = _resolver(ctx, rules_file)
@@ -131,27 +153,35 @@ def explain_cmd(ctx: click.Context, first: str, second: str | None, as_json: boo
         if second is None:
             person = resolver.explain_person(first)
             if as_json:
-                click.echo(json.dumps({"personId": person.person_id,
-                                       "aliases": list(person.aliases),
-                                       "links": [_camel(link) for link in person.links]},
-                                      indent=2))
+                click.echo(
+                    json.dumps(
+                        {
+                            "personId": person.person_id,
+                            "aliases": list(person.aliases),
+                            "links": [_camel(link) for link in person.links],
+                        },
+                        indent=2,
+                    )
+                )
                 return
             aliases = f" (aliases: {', '.join(person.aliases)})" if person.aliases else ""
             click.echo(f"{person.person_id}{aliases}")
             for link in person.links:
                 scores = ", ".join(f"{k} {v:g}" for k, v in link.scores.items())
                 via = f" matching {link.matched}" if link.matched else ""
-                click.echo(f"  {link.key} [{link.source}]: {link.rule}{via}"
-                           + (f" ({scores})" if scores else "")
-                           + f", linked {link.linked_at} by {link.actor}"
-                           + (f", re-explained {link.explained_at}" if link.explained_at
-                              else ""))
+                click.echo(
+                    f"  {link.key} [{link.source}]: {link.rule}{via}"
+                    + (f" ({scores})" if scores else "")
+                    + f", linked {link.linked_at} by {link.actor}"
+                    + (f", re-explained {link.explained_at}" if link.explained_at else "")
+                )
             return
         pair = resolver.explain_pair(first, second)
         click.echo(pair.summary())
         for outcome in pair.verdict.outcomes:
-            scores = ", ".join(f"{k} {'-' if v is None else f'{v:g}'}"
-                               for k, v in outcome.scores.items())
+            scores = ", ".join(
+                f"{k} {'-' if v is None else f'{v:g}'}" for k, v in outcome.scores.items()
+            )
             click.echo(f"  {'PASS' if outcome.passed else 'fail'} {outcome.rule}: {scores}")
     finally:
         driver.close()
@@ -162,8 +192,7 @@ def _camel(link: object) -> dict[str, object]:
         head, *rest = name.split("_")
         return head + "".join(part.title() for part in rest)
 
-    return {camel(name): getattr(link, name)
-            for name in link.__slots__}  # type: ignore[attr-defined]
+    return {camel(name): getattr(link, name) for name in link.__slots__}  # type: ignore[attr-defined]
 
 
 @cli.command("merge")
@@ -171,17 +200,22 @@ def _camel(link: object) -> dict[str, object]:
 @click.argument("person_b")
 @click.option("--actor", default="steward", show_default=True)
 @click.option("--reason", default="")
-@click.option("--override", is_flag=True,
-              help="Replace cannot-links from an earlier split between the two people.")
+@click.option(
+    "--override",
+    is_flag=True,
+    help="Replace cannot-links from an earlier split between the two people.",
+)
 @click.pass_context
-def merge_cmd(ctx: click.Context, person_a: str, person_b: str, actor: str, reason: str,
-              override: bool) -> None:
+def merge_cmd(
+    ctx: click.Context, person_a: str, person_b: str, actor: str, reason: str, override: bool
+) -> None:
     """Merge two people (a steward's must-link); the oldest 360 ID survives and the other
     keeps resolving as its alias."""
     driver, resolver = _resolver(ctx, None, actor)
     try:
-        result = resolver.merge_people(person_a, person_b, actor=actor, reason=reason,
-                                       override=override)
+        result = resolver.merge_people(
+            person_a, person_b, actor=actor, reason=reason, override=override
+        )
     finally:
         driver.close()
     survivor = result.records[0].person_id
@@ -207,8 +241,10 @@ def split_cmd(ctx: click.Context, record_key: str, actor: str, reason: str) -> N
         result = resolver.split_record(record_key, actor=actor, reason=reason)
     finally:
         driver.close()
-    click.echo(f"{record_key} is now in {result.of(record_key).person_id}; people changed "
-               f"({result.split} new by the split):")
+    click.echo(
+        f"{record_key} is now in {result.of(record_key).person_id}; people changed "
+        f"({result.split} new by the split):"
+    )
     _report_people(result)
 
 
@@ -230,6 +266,8 @@ def forget_cmd(ctx: click.Context, person_id: str, actor: str, reason: str, yes:
         report = forget_person(driver, settings, person_id, actor=actor, reason=reason)
     finally:
         driver.close()
-    click.echo(f"erased {report.records} record(s) from {', '.join(report.sources) or '-'}; "
-               f"{report.identifiers_remembered} identifier hash(es) kept to flag a return; "
-               f"audit event {report.event_id}")
+    click.echo(
+        f"erased {report.records} record(s) from {', '.join(report.sources) or '-'}; "
+        f"{report.identifiers_remembered} identifier hash(es) kept to flag a return; "
+        f"audit event {report.event_id}"
+    )

@@ -43,49 +43,140 @@ PLACEHOLDER_PHONE = "0000000000"
 PLACEHOLDER_EMAILS = ("noemail@example.com", "none@none.com")
 
 _NICKNAMES: dict[str, tuple[str, ...]] = {
-    "Robert": ("Bob", "Rob", "Bobby"), "William": ("Bill", "Will", "Billy"),
-    "Elizabeth": ("Liz", "Beth", "Lizzie"), "James": ("Jim", "Jimmy"), "John": ("Jack", "Johnny"),
-    "Michael": ("Mike", "Mick"), "Richard": ("Rick", "Rich", "Dick"), "Thomas": ("Tom", "Tommy"),
-    "Christopher": ("Chris",), "Daniel": ("Dan", "Danny"), "Matthew": ("Matt",),
-    "Anthony": ("Tony",), "Joseph": ("Joe", "Joey"), "Charles": ("Charlie", "Chuck"),
-    "David": ("Dave",), "Edward": ("Ed", "Ted", "Eddie"), "Jennifer": ("Jen", "Jenny"),
-    "Katherine": ("Kate", "Kathy", "Katie"), "Catherine": ("Cathy", "Kate"),
-    "Margaret": ("Maggie", "Peggy", "Meg"), "Patricia": ("Pat", "Trish"), "Rebecca": ("Becky",),
-    "Samantha": ("Sam",), "Susan": ("Sue",), "Victoria": ("Vicky", "Tori"),
-    "Alexander": ("Alex",), "Alexandra": ("Alex", "Sandra"), "Andrew": ("Andy", "Drew"),
-    "Benjamin": ("Ben",), "Jonathan": ("Jon",), "Nicholas": ("Nick",), "Stephen": ("Steve",),
-    "Steven": ("Steve",), "Timothy": ("Tim",), "Deborah": ("Debbie", "Deb"),
-    "Jessica": ("Jess",), "Kimberly": ("Kim",), "Gregory": ("Greg",), "Peter": ("Pete",),
-    "Joshua": ("Josh",), "Zachary": ("Zach",), "Abigail": ("Abby",), "Frederick": ("Fred",),
-    "Harold": ("Harry",), "Henry": ("Harry", "Hank"), "Lawrence": ("Larry",),
-    "Ronald": ("Ron",), "Donald": ("Don",), "Kenneth": ("Ken", "Kenny"), "Raymond": ("Ray",),
-    "Douglas": ("Doug",), "Philip": ("Phil",), "Samuel": ("Sam",), "Nathan": ("Nate",),
-    "Eleanor": ("Ellie",), "Pamela": ("Pam",), "Sandra": ("Sandy",), "Cynthia": ("Cindy",),
-    "Judith": ("Judy",), "Jeffrey": ("Jeff",), "Barbara": ("Barb", "Basia"),
-    "Johannes": ("Hans",), "Maximilian": ("Max",), "Friedrich": ("Fritz",),
-    "Stefanie": ("Steffi",), "Franziska": ("Franzi",), "Elisabeth": ("Lisa", "Elli"),
-    "Katharina": ("Kathi",), "Frédéric": ("Fred",), "Nicolas": ("Nico",),
-    "Alexandre": ("Alex",), "Christophe": ("Chris",), "Isabelle": ("Isa",),
-    "José": ("Pepe",), "Francisco": ("Paco", "Curro"), "Manuel": ("Manolo",),
-    "Dolores": ("Lola",), "Ignacio": ("Nacho",), "Enrique": ("Quique",), "Rosario": ("Charo",),
-    "Katarzyna": ("Kasia",), "Małgorzata": ("Gosia",), "Aleksandra": ("Ola",),
-    "Agnieszka": ("Aga",), "Magdalena": ("Magda",), "Tomasz": ("Tomek",),
-    "Wojciech": ("Wojtek",), "Krzysztof": ("Krzysiek",), "Piotr": ("Piotrek",),
-    "Stanisław": ("Staszek",), "Joanna": ("Asia",), "Zofia": ("Zosia",), "Anna": ("Ania",),
+    "Robert": ("Bob", "Rob", "Bobby"),
+    "William": ("Bill", "Will", "Billy"),
+    "Elizabeth": ("Liz", "Beth", "Lizzie"),
+    "James": ("Jim", "Jimmy"),
+    "John": ("Jack", "Johnny"),
+    "Michael": ("Mike", "Mick"),
+    "Richard": ("Rick", "Rich", "Dick"),
+    "Thomas": ("Tom", "Tommy"),
+    "Christopher": ("Chris",),
+    "Daniel": ("Dan", "Danny"),
+    "Matthew": ("Matt",),
+    "Anthony": ("Tony",),
+    "Joseph": ("Joe", "Joey"),
+    "Charles": ("Charlie", "Chuck"),
+    "David": ("Dave",),
+    "Edward": ("Ed", "Ted", "Eddie"),
+    "Jennifer": ("Jen", "Jenny"),
+    "Katherine": ("Kate", "Kathy", "Katie"),
+    "Catherine": ("Cathy", "Kate"),
+    "Margaret": ("Maggie", "Peggy", "Meg"),
+    "Patricia": ("Pat", "Trish"),
+    "Rebecca": ("Becky",),
+    "Samantha": ("Sam",),
+    "Susan": ("Sue",),
+    "Victoria": ("Vicky", "Tori"),
+    "Alexander": ("Alex",),
+    "Alexandra": ("Alex", "Sandra"),
+    "Andrew": ("Andy", "Drew"),
+    "Benjamin": ("Ben",),
+    "Jonathan": ("Jon",),
+    "Nicholas": ("Nick",),
+    "Stephen": ("Steve",),
+    "Steven": ("Steve",),
+    "Timothy": ("Tim",),
+    "Deborah": ("Debbie", "Deb"),
+    "Jessica": ("Jess",),
+    "Kimberly": ("Kim",),
+    "Gregory": ("Greg",),
+    "Peter": ("Pete",),
+    "Joshua": ("Josh",),
+    "Zachary": ("Zach",),
+    "Abigail": ("Abby",),
+    "Frederick": ("Fred",),
+    "Harold": ("Harry",),
+    "Henry": ("Harry", "Hank"),
+    "Lawrence": ("Larry",),
+    "Ronald": ("Ron",),
+    "Donald": ("Don",),
+    "Kenneth": ("Ken", "Kenny"),
+    "Raymond": ("Ray",),
+    "Douglas": ("Doug",),
+    "Philip": ("Phil",),
+    "Samuel": ("Sam",),
+    "Nathan": ("Nate",),
+    "Eleanor": ("Ellie",),
+    "Pamela": ("Pam",),
+    "Sandra": ("Sandy",),
+    "Cynthia": ("Cindy",),
+    "Judith": ("Judy",),
+    "Jeffrey": ("Jeff",),
+    "Barbara": ("Barb", "Basia"),
+    "Johannes": ("Hans",),
+    "Maximilian": ("Max",),
+    "Friedrich": ("Fritz",),
+    "Stefanie": ("Steffi",),
+    "Franziska": ("Franzi",),
+    "Elisabeth": ("Lisa", "Elli"),
+    "Katharina": ("Kathi",),
+    "Frédéric": ("Fred",),
+    "Nicolas": ("Nico",),
+    "Alexandre": ("Alex",),
+    "Christophe": ("Chris",),
+    "Isabelle": ("Isa",),
+    "José": ("Pepe",),
+    "Francisco": ("Paco", "Curro"),
+    "Manuel": ("Manolo",),
+    "Dolores": ("Lola",),
+    "Ignacio": ("Nacho",),
+    "Enrique": ("Quique",),
+    "Rosario": ("Charo",),
+    "Katarzyna": ("Kasia",),
+    "Małgorzata": ("Gosia",),
+    "Aleksandra": ("Ola",),
+    "Agnieszka": ("Aga",),
+    "Magdalena": ("Magda",),
+    "Tomasz": ("Tomek",),
+    "Wojciech": ("Wojtek",),
+    "Krzysztof": ("Krzysiek",),
+    "Piotr": ("Piotrek",),
+    "Stanisław": ("Staszek",),
+    "Joanna": ("Asia",),
+    "Zofia": ("Zosia",),
+    "Anna": ("Ania",),
 }
 _KEYBOARD_NEIGHBOURS = {
-    "a": "qsz", "b": "vgn", "c": "xdv", "d": "sfe", "e": "wrd", "f": "dgr", "g": "fht",
-    "h": "gjy", "i": "uok", "j": "hku", "k": "jli", "l": "ko", "m": "nj", "n": "bmh", "o": "ipl",
-    "p": "ol", "q": "wa", "r": "etf", "s": "adw", "t": "ryg", "u": "yij", "v": "cbf",
-    "w": "qes", "x": "zcs", "y": "tuh", "z": "xa",
+    "a": "qsz",
+    "b": "vgn",
+    "c": "xdv",
+    "d": "sfe",
+    "e": "wrd",
+    "f": "dgr",
+    "g": "fht",
+    "h": "gjy",
+    "i": "uok",
+    "j": "hku",
+    "k": "jli",
+    "l": "ko",
+    "m": "nj",
+    "n": "bmh",
+    "o": "ipl",
+    "p": "ol",
+    "q": "wa",
+    "r": "etf",
+    "s": "adw",
+    "t": "ryg",
+    "u": "yij",
+    "v": "cbf",
+    "w": "qes",
+    "x": "zcs",
+    "y": "tuh",
+    "z": "xa",
 }
-_GERMAN_FOLDS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe",
-                               "Ü": "Ue", "ß": "ss"})
+_GERMAN_FOLDS = str.maketrans(
+    {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"}
+)
 _ABBREVIATIONS = (
-    (re.compile(r"\bStreet\b"), "St"), (re.compile(r"\bRoad\b"), "Rd"),
-    (re.compile(r"\bAvenue\b"), "Ave"), (re.compile(r"straße\b"), "str."),
-    (re.compile(r"\bStraße\b"), "Str."), (re.compile(r"\bavenue\b"), "av."),
-    (re.compile(r"\bCalle\b"), "C/"), (re.compile(r"\bulica\b"), "ul."),
+    (re.compile(r"\bStreet\b"), "St"),
+    (re.compile(r"\bRoad\b"), "Rd"),
+    (re.compile(r"\bAvenue\b"), "Ave"),
+    (re.compile(r"straße\b"), "str."),
+    (re.compile(r"\bStraße\b"), "Str."),
+    (re.compile(r"\bavenue\b"), "av."),
+    (re.compile(r"\bCalle\b"), "C/"),
+    (re.compile(r"\bulica\b"), "ul."),
 )
 
 
@@ -125,8 +216,14 @@ class Identity:
     country: str
 
 
-def noisy_identity(person: TruePerson, profile: NoiseProfile, rng: random.Random, *,
-                   old_email: bool, old_address: bool) -> Identity:
+def noisy_identity(
+    person: TruePerson,
+    profile: NoiseProfile,
+    rng: random.Random,
+    *,
+    old_email: bool,
+    old_address: bool,
+) -> Identity:
     """One system's copy of ``person``; ``old_email``/``old_address`` pick the earlier values
     when the person has them."""
     given, family = _names(person, profile, rng)
@@ -141,8 +238,14 @@ def noisy_identity(person: TruePerson, profile: NoiseProfile, rng: random.Random
     address = person.old_address if old_address and person.old_address else person.address
     street, city, postcode = _address(address, profile, rng)
     return Identity(
-        given=given, family=family, birth_date=_birth(person, profile, rng), email=email,
-        phone=phone, street=street, city=city, postcode=postcode,
+        given=given,
+        family=family,
+        birth_date=_birth(person, profile, rng),
+        email=email,
+        phone=phone,
+        street=street,
+        city=city,
+        postcode=postcode,
         country="" if rng.random() < profile.missing_country else person.locale.country,
     )
 
@@ -156,13 +259,13 @@ def typo(text: str, rng: random.Random) -> str:
     letter = text[at]
     kind = rng.randrange(4)
     if kind == 0 and letter.lower() in _KEYBOARD_NEIGHBOURS:
-        return text[:at] + rng.choice(_KEYBOARD_NEIGHBOURS[letter.lower()]) + text[at + 1:]
+        return text[:at] + rng.choice(_KEYBOARD_NEIGHBOURS[letter.lower()]) + text[at + 1 :]
     if kind == 1:
-        return text[:at] + text[at + 1:]
+        return text[:at] + text[at + 1 :]
     if kind == 2:
         return text[:at] + letter + text[at:]
-    swapped = text[:at] + text[at + 1] + letter + text[at + 2:]
-    return swapped if swapped != text else text[:at] + text[at + 1:]
+    swapped = text[:at] + text[at + 1] + letter + text[at + 2 :]
+    return swapped if swapped != text else text[:at] + text[at + 1 :]
 
 
 def fold_accents(text: str, german: bool) -> str:
@@ -237,8 +340,7 @@ def format_phone(number: phonenumbers.PhoneNumber, style: str) -> str:
     raise ValueError(f"unknown phone style {style!r}")
 
 
-def _address(address: Address, profile: NoiseProfile, rng: random.Random
-             ) -> tuple[str, str, str]:
+def _address(address: Address, profile: NoiseProfile, rng: random.Random) -> tuple[str, str, str]:
     if rng.random() < profile.missing_address:
         return "", "", ""
     street, city, postcode = address.street, address.city, address.postcode

@@ -46,39 +46,163 @@ class Locale:
 
 
 LOCALES: tuple[Locale, ...] = (
-    Locale("en_GB", "GB", "GBR", "United Kingdom", "GBP", 44, (
-        "gmail.com", "gmail.com", "gmail.com", "outlook.com", "hotmail.co.uk", "hotmail.co.uk",
-        "yahoo.co.uk", "btinternet.com", "icloud.com")),
-    Locale("en_US", "US", "USA", "United States", "USD", 1, (
-        "gmail.com", "gmail.com", "gmail.com", "gmail.com", "yahoo.com", "yahoo.com",
-        "outlook.com", "hotmail.com", "icloud.com", "aol.com")),
-    Locale("de_DE", "DE", "DEU", "Germany", "EUR", 49, (
-        "gmail.com", "web.de", "web.de", "gmx.de", "gmx.de", "t-online.de", "outlook.de")),
-    Locale("fr_FR", "FR", "FRA", "France", "EUR", 33, (
-        "gmail.com", "gmail.com", "orange.fr", "orange.fr", "free.fr", "laposte.net", "sfr.fr",
-        "hotmail.fr")),
-    Locale("es_ES", "ES", "ESP", "Spain", "EUR", 34, (
-        "gmail.com", "gmail.com", "gmail.com", "hotmail.es", "hotmail.es", "yahoo.es",
-        "outlook.es", "telefonica.net")),
-    Locale("pl_PL", "PL", "POL", "Poland", "PLN", 48, (
-        "gmail.com", "gmail.com", "wp.pl", "wp.pl", "onet.pl", "interia.pl", "o2.pl")),
+    Locale(
+        "en_GB",
+        "GB",
+        "GBR",
+        "United Kingdom",
+        "GBP",
+        44,
+        (
+            "gmail.com",
+            "gmail.com",
+            "gmail.com",
+            "outlook.com",
+            "hotmail.co.uk",
+            "hotmail.co.uk",
+            "yahoo.co.uk",
+            "btinternet.com",
+            "icloud.com",
+        ),
+    ),
+    Locale(
+        "en_US",
+        "US",
+        "USA",
+        "United States",
+        "USD",
+        1,
+        (
+            "gmail.com",
+            "gmail.com",
+            "gmail.com",
+            "gmail.com",
+            "yahoo.com",
+            "yahoo.com",
+            "outlook.com",
+            "hotmail.com",
+            "icloud.com",
+            "aol.com",
+        ),
+    ),
+    Locale(
+        "de_DE",
+        "DE",
+        "DEU",
+        "Germany",
+        "EUR",
+        49,
+        ("gmail.com", "web.de", "web.de", "gmx.de", "gmx.de", "t-online.de", "outlook.de"),
+    ),
+    Locale(
+        "fr_FR",
+        "FR",
+        "FRA",
+        "France",
+        "EUR",
+        33,
+        (
+            "gmail.com",
+            "gmail.com",
+            "orange.fr",
+            "orange.fr",
+            "free.fr",
+            "laposte.net",
+            "sfr.fr",
+            "hotmail.fr",
+        ),
+    ),
+    Locale(
+        "es_ES",
+        "ES",
+        "ESP",
+        "Spain",
+        "EUR",
+        34,
+        (
+            "gmail.com",
+            "gmail.com",
+            "gmail.com",
+            "hotmail.es",
+            "hotmail.es",
+            "yahoo.es",
+            "outlook.es",
+            "telefonica.net",
+        ),
+    ),
+    Locale(
+        "pl_PL",
+        "PL",
+        "POL",
+        "Poland",
+        "PLN",
+        48,
+        ("gmail.com", "gmail.com", "wp.pl", "wp.pl", "onet.pl", "interia.pl", "o2.pl"),
+    ),
 )
 _LOCALE_WEIGHTS = (0.25, 0.25, 0.15, 0.15, 0.10, 0.10)
 
 # Mobile ranges per country: (leading digits, how many random digits follow).
 _MOBILE_RANGES: dict[str, tuple[tuple[str, int], ...]] = {
     "GB": (("74", 8), ("75", 8), ("77", 8), ("78", 8), ("79", 8)),
-    "DE": (("151", 8), ("152", 8), ("157", 8), ("159", 8), ("160", 7), ("162", 7), ("170", 7),
-           ("171", 7), ("172", 7), ("173", 7), ("174", 7), ("175", 7), ("176", 8), ("177", 7),
-           ("178", 7), ("179", 7)),
+    "DE": (
+        ("151", 8),
+        ("152", 8),
+        ("157", 8),
+        ("159", 8),
+        ("160", 7),
+        ("162", 7),
+        ("170", 7),
+        ("171", 7),
+        ("172", 7),
+        ("173", 7),
+        ("174", 7),
+        ("175", 7),
+        ("176", 8),
+        ("177", 7),
+        ("178", 7),
+        ("179", 7),
+    ),
     "FR": (("6", 8), ("7", 8)),
     "ES": (("6", 8), ("7", 8)),
-    "PL": (("50", 7), ("51", 7), ("53", 7), ("57", 7), ("60", 7), ("66", 7), ("69", 7),
-           ("72", 7), ("73", 7), ("78", 7), ("79", 7), ("88", 7)),
+    "PL": (
+        ("50", 7),
+        ("51", 7),
+        ("53", 7),
+        ("57", 7),
+        ("60", 7),
+        ("66", 7),
+        ("69", 7),
+        ("72", 7),
+        ("73", 7),
+        ("78", 7),
+        ("79", 7),
+        ("88", 7),
+    ),
 }
 _US_AREA_CODES = (
-    "201", "202", "206", "212", "213", "215", "303", "305", "312", "404", "415", "503", "512",
-    "602", "617", "702", "713", "718", "773", "818", "917", "919",
+    "201",
+    "202",
+    "206",
+    "212",
+    "213",
+    "215",
+    "303",
+    "305",
+    "312",
+    "404",
+    "415",
+    "503",
+    "512",
+    "602",
+    "617",
+    "702",
+    "713",
+    "718",
+    "773",
+    "818",
+    "917",
+    "919",
 )
 
 # A few very common names per locale: (given, family, gender). People drawn from these are
@@ -93,8 +217,12 @@ _COMMON_NAMES: dict[str, tuple[tuple[str, str, str], ...]] = {
 }
 # Email local parts: (cumulative share, template, largest random {n}); a taken one is redrawn.
 _EMAIL_TEMPLATES: tuple[tuple[float, str, int], ...] = (
-    (0.08, "{g}.{f}", 0), (0.33, "{g}.{f}{n}", 999), (0.48, "{g}{f}{yy}{n}", 99),
-    (0.63, "{i}{f}{n}", 9999), (0.75, "{f}.{g}{n}", 999), (0.88, "{g}_{f}{n}", 9999),
+    (0.08, "{g}.{f}", 0),
+    (0.33, "{g}.{f}{n}", 999),
+    (0.48, "{g}{f}{yy}{n}", 99),
+    (0.63, "{i}{f}{n}", 9999),
+    (0.75, "{f}.{g}{n}", 999),
+    (0.88, "{g}_{f}{n}", 9999),
     (1.0, "{g}{n}", 99999),
 )
 _LOYALTY_MULTIPLIER = 6_364_136_223  # coprime with 10**10, so index -> loyalty id is one-to-one
@@ -165,8 +293,9 @@ class PersonFactory:
             given = _given_name(faker, gender)
             family = _family_name(faker, gender, locale, rng)
         old_address = _address(faker) if rng.random() < MOVED_RATE else None
-        return self._person(locale, gender, given, family, _clock.birth_date(rng),
-                            _address(faker), old_address)
+        return self._person(
+            locale, gender, given, family, _clock.birth_date(rng), _address(faker), old_address
+        )
 
     def _household_member(self, previous: TruePerson) -> TruePerson:
         """Same family name and address as ``previous``; another given name and birth date."""
@@ -181,15 +310,31 @@ class PersonFactory:
         while birth == born:
             child_year = born.year + rng.randint(22, 38)
             if child_year <= 2007 and rng.random() < 0.4:
-                birth = _clock.birth_date(rng, near=born.replace(year=child_year, day=1),
-                                          spread_years=1)
+                birth = _clock.birth_date(
+                    rng, near=born.replace(year=child_year, day=1), spread_years=1
+                )
             else:
                 birth = _clock.birth_date(rng, near=born, spread_years=6)
-        return self._person(previous.locale, gender, given, previous.family, birth,
-                            previous.address, previous.old_address)
+        return self._person(
+            previous.locale,
+            gender,
+            given,
+            previous.family,
+            birth,
+            previous.address,
+            previous.old_address,
+        )
 
-    def _person(self, locale: Locale, gender: str, given: str, family: str, birth: date,
-                address: Address, old_address: Address | None) -> TruePerson:
+    def _person(
+        self,
+        locale: Locale,
+        gender: str,
+        given: str,
+        family: str,
+        birth: date,
+        address: Address,
+        old_address: Address | None,
+    ) -> TruePerson:
         rng = self._rng
         emails = [self._new_email(locale, given, family, birth)]
         if rng.random() < OLD_EMAIL_RATE:
@@ -199,9 +344,17 @@ class PersonFactory:
             number = (self._count * _LOYALTY_MULTIPLIER + self._loyalty_offset) % 10**10
             loyalty = f"LC{number:010d}"
         return TruePerson(
-            id=f"P{self._count:07d}", locale=locale, gender=gender, given=given, family=family,
-            birth_date=birth, emails=tuple(emails), phone=self._new_mobile(locale),
-            address=address, old_address=old_address, loyalty_id=loyalty,
+            id=f"P{self._count:07d}",
+            locale=locale,
+            gender=gender,
+            given=given,
+            family=family,
+            birth_date=birth,
+            emails=tuple(emails),
+            phone=self._new_mobile(locale),
+            address=address,
+            old_address=old_address,
+            loyalty_id=loyalty,
         )
 
     def _new_email(self, locale: Locale, given: str, family: str, birth: date) -> str:
@@ -234,8 +387,9 @@ class _Taken:
     def claim(self, value: str) -> bool:
         """Take ``value``; ``False`` (and nothing changes) when it may be taken already."""
         digest = hashlib.blake2b(value.encode("utf-8"), digest_size=16).digest()
-        positions = [int.from_bytes(digest[i:i + 4], "little") % self._BITS
-                     for i in (0, 4, 8, 12)]
+        positions = [
+            int.from_bytes(digest[i : i + 4], "little") % self._BITS for i in (0, 4, 8, 12)
+        ]
         bits = self._bits
         if all(bits[p >> 3] >> (p & 7) & 1 for p in positions):
             return False

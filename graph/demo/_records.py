@@ -18,23 +18,47 @@ __all__ = ["PROFILES", "RECORD_COLUMNS", "record_id", "record_row"]
 
 PROFILES: dict[str, NoiseProfile] = {
     "service_desk": NoiseProfile(
-        missing_email=0.10, missing_phone=0.15, missing_birth=0.30, missing_address=0.20,
-        missing_country=0.03, upper=0.02, lower=0.01, fold_accents=0.05,
+        missing_email=0.10,
+        missing_phone=0.15,
+        missing_birth=0.30,
+        missing_address=0.20,
+        missing_country=0.03,
+        upper=0.02,
+        lower=0.01,
+        fold_accents=0.05,
         phone_formats=(("E164", 0.8), ("INTERNATIONAL", 0.2)),
     ),
     "marketing": NoiseProfile(
-        missing_email=0.02, missing_phone=0.35, missing_birth=0.90, missing_address=0.25,
-        missing_country=0.05, upper=0.03, lower=0.08, fold_accents=0.10,
+        missing_email=0.02,
+        missing_phone=0.35,
+        missing_birth=0.90,
+        missing_address=0.25,
+        missing_country=0.05,
+        upper=0.03,
+        lower=0.08,
+        fold_accents=0.10,
         phone_formats=(("DIGITS", 0.6), ("E164", 0.4)),
     ),
     "commerce": NoiseProfile(
-        missing_email=0.01, missing_phone=0.25, missing_birth=0.30, missing_address=0.10,
-        missing_country=0.02, upper=0.02, lower=0.05, fold_accents=0.08,
+        missing_email=0.01,
+        missing_phone=0.25,
+        missing_birth=0.30,
+        missing_address=0.10,
+        missing_country=0.02,
+        upper=0.02,
+        lower=0.05,
+        fold_accents=0.08,
         phone_formats=(("NATIONAL", 0.7), ("E164", 0.15), ("INTERNATIONAL", 0.15)),
     ),
     "store_db": NoiseProfile(
-        missing_email=0.35, missing_phone=0.15, missing_birth=0.20, missing_address=0.10,
-        missing_country=0.05, upper=0.30, lower=0.02, fold_accents=0.20,
+        missing_email=0.35,
+        missing_phone=0.15,
+        missing_birth=0.20,
+        missing_address=0.10,
+        missing_country=0.05,
+        upper=0.30,
+        lower=0.02,
+        fold_accents=0.20,
         phone_formats=(("COMPACT", 0.6), ("NATIONAL", 0.3), ("INTERNATIONAL", 0.1)),
         placeholders=0.02,
     ),
@@ -43,20 +67,58 @@ PROFILES: dict[str, NoiseProfile] = {
 #: Column order of each CSV records file (JSON Lines files keep the same key order).
 RECORD_COLUMNS: dict[str, tuple[str, ...]] = {
     "service_desk": (
-        "Id", "FirstName", "LastName", "PersonEmail", "PersonMobilePhone", "PersonBirthdate",
-        "MailingStreet", "MailingCity", "MailingPostalCode", "MailingCountry", "LastModifiedDate",
+        "Id",
+        "FirstName",
+        "LastName",
+        "PersonEmail",
+        "PersonMobilePhone",
+        "PersonBirthdate",
+        "MailingStreet",
+        "MailingCity",
+        "MailingPostalCode",
+        "MailingCountry",
+        "LastModifiedDate",
     ),
     "marketing": (
-        "SubscriberKey", "EmailAddress", "FirstName", "LastName", "MobileNumber", "Birthday",
-        "City", "PostalCode", "Country", "ModifiedDate",
+        "SubscriberKey",
+        "EmailAddress",
+        "FirstName",
+        "LastName",
+        "MobileNumber",
+        "Birthday",
+        "City",
+        "PostalCode",
+        "Country",
+        "ModifiedDate",
     ),
     "commerce": (
-        "customer_no", "first_name", "last_name", "birthday", "email", "phone_home", "address1",
-        "city", "postal_code", "country_code", "loyalty_id", "device_ids", "last_modified",
+        "customer_no",
+        "first_name",
+        "last_name",
+        "birthday",
+        "email",
+        "phone_home",
+        "address1",
+        "city",
+        "postal_code",
+        "country_code",
+        "loyalty_id",
+        "device_ids",
+        "last_modified",
     ),
     "store_db": (
-        "store_customer_id", "given_name", "surname", "date_of_birth", "email_address",
-        "telephone", "street", "town", "postcode", "country", "loyalty_card", "updated",
+        "store_customer_id",
+        "given_name",
+        "surname",
+        "date_of_birth",
+        "email_address",
+        "telephone",
+        "street",
+        "town",
+        "postcode",
+        "country",
+        "loyalty_card",
+        "updated",
     ),
 }
 
@@ -76,44 +138,76 @@ def record_id(source: str, number: int, rng: random.Random) -> str:
     return str(1_000_000 + number)
 
 
-def record_row(source: str, native_id: str, ident: Identity, person: TruePerson,
-               rng: random.Random, updated: int) -> dict[str, object]:
+def record_row(
+    source: str,
+    native_id: str,
+    ident: Identity,
+    person: TruePerson,
+    rng: random.Random,
+    updated: int,
+) -> dict[str, object]:
     """``ident`` as a row of ``source``'s records file, keys in :data:`RECORD_COLUMNS` order."""
     locale = _BY_COUNTRY.get(ident.country)
     if source == "service_desk":
         return {
-            "Id": native_id, "FirstName": ident.given, "LastName": ident.family,
-            "PersonEmail": ident.email, "PersonMobilePhone": ident.phone,
-            "PersonBirthdate": ident.birth_date, "MailingStreet": ident.street,
-            "MailingCity": ident.city, "MailingPostalCode": ident.postcode,
+            "Id": native_id,
+            "FirstName": ident.given,
+            "LastName": ident.family,
+            "PersonEmail": ident.email,
+            "PersonMobilePhone": ident.phone,
+            "PersonBirthdate": ident.birth_date,
+            "MailingStreet": ident.street,
+            "MailingCity": ident.city,
+            "MailingPostalCode": ident.postcode,
             "MailingCountry": locale.country_name if locale else "",
             "LastModifiedDate": iso_millis(updated),
         }
     if source == "marketing":
         return {
-            "SubscriberKey": native_id, "EmailAddress": ident.email, "FirstName": ident.given,
-            "LastName": ident.family, "MobileNumber": ident.phone, "Birthday": ident.birth_date,
-            "City": ident.city, "PostalCode": ident.postcode, "Country": ident.country,
+            "SubscriberKey": native_id,
+            "EmailAddress": ident.email,
+            "FirstName": ident.given,
+            "LastName": ident.family,
+            "MobileNumber": ident.phone,
+            "Birthday": ident.birth_date,
+            "City": ident.city,
+            "PostalCode": ident.postcode,
+            "Country": ident.country,
             "ModifiedDate": iso(updated),
         }
     if source == "commerce":
-        devices = [str(uuid.UUID(int=rng.getrandbits(128), version=4))
-                   for _ in range(rng.choices(range(4), (40, 35, 18, 7))[0])]
+        devices = [
+            str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            for _ in range(rng.choices(range(4), (40, 35, 18, 7))[0])
+        ]
         return {
-            "customer_no": native_id, "first_name": ident.given or None,
-            "last_name": ident.family or None, "birthday": ident.birth_date or None,
-            "email": ident.email or None, "phone_home": ident.phone or None,
-            "address1": ident.street or None, "city": ident.city or None,
-            "postal_code": ident.postcode or None, "country_code": ident.country or None,
-            "loyalty_id": _loyalty(person, rng, 0.85) or None, "device_ids": devices,
+            "customer_no": native_id,
+            "first_name": ident.given or None,
+            "last_name": ident.family or None,
+            "birthday": ident.birth_date or None,
+            "email": ident.email or None,
+            "phone_home": ident.phone or None,
+            "address1": ident.street or None,
+            "city": ident.city or None,
+            "postal_code": ident.postcode or None,
+            "country_code": ident.country or None,
+            "loyalty_id": _loyalty(person, rng, 0.85) or None,
+            "device_ids": devices,
             "last_modified": iso(updated),
         }
     return {
-        "store_customer_id": native_id, "given_name": ident.given, "surname": ident.family,
-        "date_of_birth": ident.birth_date, "email_address": ident.email,
-        "telephone": ident.phone, "street": ident.street, "town": ident.city,
-        "postcode": ident.postcode, "country": locale.alpha3 if locale else "",
-        "loyalty_card": _loyalty(person, rng, 0.90), "updated": iso(updated),
+        "store_customer_id": native_id,
+        "given_name": ident.given,
+        "surname": ident.family,
+        "date_of_birth": ident.birth_date,
+        "email_address": ident.email,
+        "telephone": ident.phone,
+        "street": ident.street,
+        "town": ident.city,
+        "postcode": ident.postcode,
+        "country": locale.alpha3 if locale else "",
+        "loyalty_card": _loyalty(person, rng, 0.90),
+        "updated": iso(updated),
     }
 
 

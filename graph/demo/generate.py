@@ -89,30 +89,51 @@ class Manifest:
 
 # (source, file type, file name, CSV columns or None for JSON Lines), in load order.
 _FILES: tuple[tuple[str, str, str, tuple[str, ...] | None], ...] = (
-    ("commerce", "products", "products.csv",
-     ("product_id", "product_name", "category", "price", "currency")),
+    (
+        "commerce",
+        "products",
+        "products.csv",
+        ("product_id", "product_name", "category", "price", "currency"),
+    ),
     ("service_desk", "records", "records.csv", RECORD_COLUMNS["service_desk"]),
     ("marketing", "records", "records.csv", RECORD_COLUMNS["marketing"]),
     ("commerce", "records", "records.jsonl", None),
     ("store_db", "records", "records.csv", RECORD_COLUMNS["store_db"]),
     ("commerce", "orders", "orders.jsonl", None),
-    ("store_db", "orders", "orders.csv",
-     ("receipt_no", "store_customer_id", "sold_at", "status", "amount", "currency")),
-    ("commerce", "order_lines", "order_lines.csv",
-     ("order_no", "position", "product_id", "quantity", "base_price")),
+    (
+        "store_db",
+        "orders",
+        "orders.csv",
+        ("receipt_no", "store_customer_id", "sold_at", "status", "amount", "currency"),
+    ),
+    (
+        "commerce",
+        "order_lines",
+        "order_lines.csv",
+        ("order_no", "position", "product_id", "quantity", "base_price"),
+    ),
     ("store_db", "order_lines", "order_lines.csv", ("receipt_no", "line", "sku", "qty", "price")),
     ("commerce", "carts", "carts.jsonl", None),
-    ("service_desk", "cases", "cases.csv",
-     ("CaseNumber", "ContactId", "Subject", "Status", "Origin", "CreatedDate", "ClosedDate")),
+    (
+        "service_desk",
+        "cases",
+        "cases.csv",
+        ("CaseNumber", "ContactId", "Subject", "Status", "Origin", "CreatedDate", "ClosedDate"),
+    ),
     ("marketing", "engagement", "engagement.jsonl", None),
-    ("service_desk", "consents", "consents.csv",
-     ("Id", "ContactId", "Channel", "Purpose", "Status", "CaptureDate")),
+    (
+        "service_desk",
+        "consents",
+        "consents.csv",
+        ("Id", "ContactId", "Channel", "Purpose", "Status", "CaptureDate"),
+    ),
     ("marketing", "consents", "consents.jsonl", None),
 )
 
 
-def generate(out_dir: Path, people: int, seed: int, *,
-             progress: Callable[[int], None] | None = None) -> Manifest:
+def generate(
+    out_dir: Path, people: int, seed: int, *, progress: Callable[[int], None] | None = None
+) -> Manifest:
     """Write the demo data set for ``people`` true people under ``out_dir`` (created if
     missing, files overwritten) and return its manifest, also written as ``manifest.json``.
 
@@ -155,8 +176,9 @@ class _Sink:
             else:
                 self._csv[source, file_type] = self._csv_writer(handle, columns)
             self._rows[source, file_type] = 0
-        self._truth = self._csv_writer(self._open(Path(TRUTH_NAME)),
-                                       ("source", "sourceId", "personId"))
+        self._truth = self._csv_writer(
+            self._open(Path(TRUTH_NAME)), ("source", "sourceId", "personId")
+        )
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -190,25 +212,34 @@ class _Sink:
 
     @staticmethod
     def _csv_writer(handle: IO[str], columns: tuple[str, ...]) -> csv.DictWriter[str]:
-        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="raise",
-                                lineterminator="\n")
+        writer = csv.DictWriter(
+            handle, fieldnames=columns, extrasaction="raise", lineterminator="\n"
+        )
         writer.writeheader()
         return writer
 
 
 def _write_products(sink: _Sink, catalog: Catalog) -> None:
     for product in catalog.products:
-        sink.write("commerce", "products", {
-            "product_id": product.sku, "product_name": product.name,
-            "category": product.category, "price": f"{product.price:.2f}", "currency": "EUR",
-        })
+        sink.write(
+            "commerce",
+            "products",
+            {
+                "product_id": product.sku,
+                "product_name": product.name,
+                "category": product.category,
+                "price": f"{product.price:.2f}",
+                "currency": "EUR",
+            },
+        )
 
 
 class _PersonWriter:
     """Writes one true person's records, truth rows and activity, straight to the sink."""
 
-    def __init__(self, sink: _Sink, rng: random.Random, catalog: Catalog,
-                 factory: PersonFactory) -> None:
+    def __init__(
+        self, sink: _Sink, rng: random.Random, catalog: Catalog, factory: PersonFactory
+    ) -> None:
         self.factory = factory
         self._sink = sink
         self._rng = rng
@@ -229,29 +260,33 @@ class _PersonWriter:
             old_email = len(person.emails) > 1 and rng.random() < use_old
             self._write_record(person, source, old_email=old_email, old_address=at == moved_in)
 
-    def _write_record(self, person: TruePerson, source: str, *, old_email: bool,
-                      old_address: bool) -> None:
+    def _write_record(
+        self, person: TruePerson, source: str, *, old_email: bool, old_address: bool
+    ) -> None:
         rng = self._rng
-        ident = noisy_identity(person, PROFILES[source], rng, old_email=old_email,
-                               old_address=old_address)
+        ident = noisy_identity(
+            person, PROFILES[source], rng, old_email=old_email, old_address=old_address
+        )
         native_id = record_id(source, self._seq.next(f"{source}-record"), rng)
         created = rng.randint(_clock.START, _clock.END - 30 * _clock.DAY)
         updated = _clock.between(rng, created, _clock.END)
-        self._sink.write(source, "records",
-                         record_row(source, native_id, ident, person, rng, updated))
+        self._sink.write(
+            source, "records", record_row(source, native_id, ident, person, rng, updated)
+        )
         self._sink.truth(source, native_id, person.id)
         for file_type, row in self._activity(source, native_id, created, person):
             self._sink.write(source, file_type, row)
 
-    def _activity(self, source: str, native_id: str, created: int, person: TruePerson
-                  ) -> Iterator[_activity.Row]:
+    def _activity(
+        self, source: str, native_id: str, created: int, person: TruePerson
+    ) -> Iterator[_activity.Row]:
         rng, seq, currency = self._rng, self._seq, person.locale.currency
         if source == "commerce":
-            return _activity.commerce_activity(rng, seq, self._catalog, native_id, created,
-                                               currency)
+            return _activity.commerce_activity(
+                rng, seq, self._catalog, native_id, created, currency
+            )
         if source == "store_db":
-            return _activity.store_activity(rng, seq, self._catalog, native_id, created,
-                                            currency)
+            return _activity.store_activity(rng, seq, self._catalog, native_id, created, currency)
         if source == "service_desk":
             return _activity.service_activity(rng, seq, native_id, created)
         return _activity.marketing_activity(rng, seq, native_id, created)

@@ -39,14 +39,21 @@ def read_manifest(directory: Path) -> dict:
     """The parsed ``manifest.json`` of a demo directory; raises ValidationError when absent."""
     path = directory / MANIFEST_NAME
     if not path.is_file():
-        raise ValidationError(FieldError(
-            "dir", f"{directory} has no {MANIFEST_NAME}; run `c360 demo generate` first"))
+        raise ValidationError(
+            FieldError("dir", f"{directory} has no {MANIFEST_NAME}; run `c360 demo generate` first")
+        )
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def load_demo(driver: neo4j.Driver, settings: Settings, directory: Path, *,
-              realtime: bool = False, show_progress: bool = True,
-              resolver: Resolver | None = None) -> DemoLoad:
+def load_demo(
+    driver: neo4j.Driver,
+    settings: Settings,
+    directory: Path,
+    *,
+    realtime: bool = False,
+    show_progress: bool = True,
+    resolver: Resolver | None = None,
+) -> DemoLoad:
     """Register the demo sources and ingest every file of ``directory`` in manifest order.
 
     Idempotent: loading the same directory again changes nothing. Raises
@@ -54,15 +61,26 @@ def load_demo(driver: neo4j.Driver, settings: Settings, directory: Path, *,
     """
     manifest = read_manifest(directory)
     for demo in DEMO_SOURCES:
-        sources.register_source(driver, settings, sources.validate_source(
-            demo.id, demo.kind.value, demo.name, demo.priority))
+        sources.register_source(
+            driver,
+            settings,
+            sources.validate_source(demo.id, demo.kind.value, demo.name, demo.priority),
+        )
     resolver = resolver or Resolver(driver, settings, actor="demo-load")
     hook = resolve_after_ingest(resolver) if realtime else None
     result = DemoLoad()
     for entry in manifest["files"]:
-        result.files.append(ingest_file(
-            driver, settings, directory / entry["path"], entry["source"], entry["file_type"],
-            show_progress=show_progress, after_batch=hook))
+        result.files.append(
+            ingest_file(
+                driver,
+                settings,
+                directory / entry["path"],
+                entry["source"],
+                entry["file_type"],
+                show_progress=show_progress,
+                after_batch=hook,
+            )
+        )
     if not realtime:
         result.resolution = resolver.resolve_all(show_progress=show_progress)
     return result

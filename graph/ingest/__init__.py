@@ -19,5 +19,13 @@ from graph.ingest.pipeline import (
     parse_row,
 )
 
-__all__ = ["IngestSummary", "RecordOutcome", "guess_file_type", "ingest_and_resolve",
-           "ingest_file", "ingest_record", "ingest_rows", "parse_row"]
+__all__ = [
+    "IngestSummary",
+    "RecordOutcome",
+    "guess_file_type",
+    "ingest_and_resolve",
+    "ingest_file",
+    "ingest_record",
+    "ingest_rows",
+    "parse_row",
+]

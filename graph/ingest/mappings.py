@@ -27,87 +27,167 @@ __all__ = ["CANONICAL_NAMES", "DEFAULT_MAPPINGS", "load_mapping_file", "mapping_
 
 _SERVICE = {
     "records": {
-        "Id": "sourceId", "ContactId": "sourceId", "FirstName": "givenName",
-        "LastName": "familyName", "Birthdate": "birthDate", "PersonBirthdate": "birthDate",
-        "Email": "email", "PersonEmail": "email", "MobilePhone": "phone",
-        "PersonMobilePhone": "phone", "Phone": "phone", "MailingStreet": "addressLine1",
-        "MailingCity": "city", "MailingPostalCode": "postcode", "MailingCountry": "country",
-        "MailingCountryCode": "country", "LoyaltyNumber__c": "loyaltyId",
-        "LastModifiedDate": "updatedAt", "SystemModstamp": "updatedAt",
+        "Id": "sourceId",
+        "ContactId": "sourceId",
+        "FirstName": "givenName",
+        "LastName": "familyName",
+        "Birthdate": "birthDate",
+        "PersonBirthdate": "birthDate",
+        "Email": "email",
+        "PersonEmail": "email",
+        "MobilePhone": "phone",
+        "PersonMobilePhone": "phone",
+        "Phone": "phone",
+        "MailingStreet": "addressLine1",
+        "MailingCity": "city",
+        "MailingPostalCode": "postcode",
+        "MailingCountry": "country",
+        "MailingCountryCode": "country",
+        "LoyaltyNumber__c": "loyaltyId",
+        "LastModifiedDate": "updatedAt",
+        "SystemModstamp": "updatedAt",
     },
     "cases": {
-        "CaseNumber": "caseId", "ContactId": "sourceId", "Subject": "subject", "Status": "status",
-        "Origin": "channel", "CreatedDate": "openedAt", "ClosedDate": "closedAt",
+        "CaseNumber": "caseId",
+        "ContactId": "sourceId",
+        "Subject": "subject",
+        "Status": "status",
+        "Origin": "channel",
+        "CreatedDate": "openedAt",
+        "ClosedDate": "closedAt",
         "LastModifiedDate": "updatedAt",
     },
     "consents": {
-        "Id": "eventId", "ContactId": "sourceId", "Channel": "channel", "Purpose": "purpose",
-        "Status": "status", "CaptureDate": "at",
+        "Id": "eventId",
+        "ContactId": "sourceId",
+        "Channel": "channel",
+        "Purpose": "purpose",
+        "Status": "status",
+        "CaptureDate": "at",
     },
 }
 
 _MARKETING = {
     "records": {
-        "SubscriberKey": "sourceId", "EmailAddress": "email", "FirstName": "givenName",
-        "LastName": "familyName", "MobileNumber": "phone", "Birthday": "birthDate",
-        "City": "city", "PostalCode": "postcode", "Country": "country",
-        "ModifiedDate": "updatedAt", "DateModified": "updatedAt",
+        "SubscriberKey": "sourceId",
+        "EmailAddress": "email",
+        "FirstName": "givenName",
+        "LastName": "familyName",
+        "MobileNumber": "phone",
+        "Birthday": "birthDate",
+        "City": "city",
+        "PostalCode": "postcode",
+        "Country": "country",
+        "ModifiedDate": "updatedAt",
+        "DateModified": "updatedAt",
     },
     "engagement": {
-        "EventID": "eventId", "SubscriberKey": "sourceId", "EventType": "type",
-        "Channel": "channel", "CampaignName": "campaign", "EventDate": "at",
+        "EventID": "eventId",
+        "SubscriberKey": "sourceId",
+        "EventType": "type",
+        "Channel": "channel",
+        "CampaignName": "campaign",
+        "EventDate": "at",
     },
     "consents": {
-        "EventID": "eventId", "SubscriberKey": "sourceId", "Channel": "channel",
-        "Purpose": "purpose", "Status": "status", "EventDate": "at",
+        "EventID": "eventId",
+        "SubscriberKey": "sourceId",
+        "Channel": "channel",
+        "Purpose": "purpose",
+        "Status": "status",
+        "EventDate": "at",
     },
 }
 
 _COMMERCE = {
     "records": {
-        "customer_no": "sourceId", "first_name": "givenName", "last_name": "familyName",
-        "birthday": "birthDate", "email": "email", "phone_home": "phone",
-        "phone_mobile": "phone", "address1": "addressLine1", "address2": "addressLine2",
-        "city": "city", "postal_code": "postcode", "country_code": "country",
-        "loyalty_id": "loyaltyId", "device_ids": "deviceIds", "cookie_ids": "cookieIds",
+        "customer_no": "sourceId",
+        "first_name": "givenName",
+        "last_name": "familyName",
+        "birthday": "birthDate",
+        "email": "email",
+        "phone_home": "phone",
+        "phone_mobile": "phone",
+        "address1": "addressLine1",
+        "address2": "addressLine2",
+        "city": "city",
+        "postal_code": "postcode",
+        "country_code": "country",
+        "loyalty_id": "loyaltyId",
+        "device_ids": "deviceIds",
+        "cookie_ids": "cookieIds",
         "last_modified": "updatedAt",
     },
     "products": {
-        "product_id": "sku", "product_name": "name", "category": "category", "price": "price",
+        "product_id": "sku",
+        "product_name": "name",
+        "category": "category",
+        "price": "price",
         "currency": "currency",
     },
     "orders": {
-        "order_no": "orderId", "customer_no": "sourceId", "creation_date": "placedAt",
-        "status": "status", "order_total": "total", "currency": "currency",
+        "order_no": "orderId",
+        "customer_no": "sourceId",
+        "creation_date": "placedAt",
+        "status": "status",
+        "order_total": "total",
+        "currency": "currency",
         "last_modified": "updatedAt",
     },
     "order_lines": {
-        "order_no": "orderId", "position": "lineNo", "product_id": "sku",
-        "quantity": "quantity", "base_price": "unitPrice",
+        "order_no": "orderId",
+        "position": "lineNo",
+        "product_id": "sku",
+        "quantity": "quantity",
+        "base_price": "unitPrice",
     },
     "carts": {
-        "basket_id": "cartId", "customer_no": "sourceId", "status": "status",
-        "last_modified": "updatedAt", "items": "items", "total": "total", "currency": "currency",
+        "basket_id": "cartId",
+        "customer_no": "sourceId",
+        "status": "status",
+        "last_modified": "updatedAt",
+        "items": "items",
+        "total": "total",
+        "currency": "currency",
     },
     "consents": {
-        "event_id": "eventId", "customer_no": "sourceId", "channel": "channel",
-        "purpose": "purpose", "status": "status", "at": "at",
+        "event_id": "eventId",
+        "customer_no": "sourceId",
+        "channel": "channel",
+        "purpose": "purpose",
+        "status": "status",
+        "at": "at",
     },
 }
 
 _STORE = {
     "records": {
-        "store_customer_id": "sourceId", "given_name": "givenName", "surname": "familyName",
-        "date_of_birth": "birthDate", "email_address": "email", "telephone": "phone",
-        "street": "addressLine1", "town": "city", "postcode": "postcode", "country": "country",
-        "loyalty_card": "loyaltyId", "updated": "updatedAt",
+        "store_customer_id": "sourceId",
+        "given_name": "givenName",
+        "surname": "familyName",
+        "date_of_birth": "birthDate",
+        "email_address": "email",
+        "telephone": "phone",
+        "street": "addressLine1",
+        "town": "city",
+        "postcode": "postcode",
+        "country": "country",
+        "loyalty_card": "loyaltyId",
+        "updated": "updatedAt",
     },
     "orders": {
-        "receipt_no": "orderId", "store_customer_id": "sourceId", "sold_at": "placedAt",
-        "status": "status", "amount": "total", "currency": "currency",
+        "receipt_no": "orderId",
+        "store_customer_id": "sourceId",
+        "sold_at": "placedAt",
+        "status": "status",
+        "amount": "total",
+        "currency": "currency",
     },
     "order_lines": {
-        "receipt_no": "orderId", "line": "lineNo", "sku": "sku", "qty": "quantity",
+        "receipt_no": "orderId",
+        "line": "lineNo",
+        "sku": "sku",
+        "qty": "quantity",
         "price": "unitPrice",
     },
 }
@@ -131,8 +211,9 @@ def mapping_for(
     return mapping
 
 
-def rename(row: Mapping[str, object], mapping: Mapping[str, str], file_type: str
-           ) -> tuple[dict[str, object], dict[str, object]]:
+def rename(
+    row: Mapping[str, object], mapping: Mapping[str, str], file_type: str
+) -> tuple[dict[str, object], dict[str, object]]:
     """Split a native row into ``(canonical fields, unmapped extras)``.
 
     A canonical name present in the row is taken as is. When two native fields map to one
@@ -163,17 +244,22 @@ def load_mapping_file(path: Path) -> dict[str, dict[str, str]]:
     result: dict[str, dict[str, str]] = {}
     for file_type, table in data.items():
         if file_type not in EVENT_TYPES or not isinstance(table, dict):
-            errors.append(FieldError(
-                f"mapping.{file_type}", f"unknown file type; use one of {', '.join(EVENT_TYPES)}"
-            ))
+            errors.append(
+                FieldError(
+                    f"mapping.{file_type}",
+                    f"unknown file type; use one of {', '.join(EVENT_TYPES)}",
+                )
+            )
             continue
         for native, target in table.items():
             if target not in CANONICAL_NAMES[file_type]:
-                errors.append(FieldError(
-                    f"mapping.{file_type}.{native}",
-                    f"{target!r} is not a canonical {file_type} field; use one of "
-                    f"{', '.join(sorted(CANONICAL_NAMES[file_type]))}",
-                ))
+                errors.append(
+                    FieldError(
+                        f"mapping.{file_type}.{native}",
+                        f"{target!r} is not a canonical {file_type} field; use one of "
+                        f"{', '.join(sorted(CANONICAL_NAMES[file_type]))}",
+                    )
+                )
         result[file_type] = {str(k): str(v) for k, v in table.items()}
     if errors:
         raise ValidationError(errors)

@@ -34,11 +34,24 @@ from graph.resolution.blocking import keys_for
 __all__ = ["PARSERS", "event_key", "record_key"]
 
 CONSENT_STATUS = {
-    "GRANTED": "GRANTED", "OPT_IN": "GRANTED", "OPTIN": "GRANTED", "OPTED_IN": "GRANTED",
-    "YES": "GRANTED", "TRUE": "GRANTED", "Y": "GRANTED", "SUBSCRIBED": "GRANTED",
-    "WITHDRAWN": "WITHDRAWN", "OPT_OUT": "WITHDRAWN", "OPTOUT": "WITHDRAWN",
-    "OPTED_OUT": "WITHDRAWN", "NO": "WITHDRAWN", "FALSE": "WITHDRAWN", "N": "WITHDRAWN",
-    "DENIED": "WITHDRAWN", "UNSUBSCRIBED": "WITHDRAWN", "REVOKED": "WITHDRAWN",
+    "GRANTED": "GRANTED",
+    "OPT_IN": "GRANTED",
+    "OPTIN": "GRANTED",
+    "OPTED_IN": "GRANTED",
+    "YES": "GRANTED",
+    "TRUE": "GRANTED",
+    "Y": "GRANTED",
+    "SUBSCRIBED": "GRANTED",
+    "WITHDRAWN": "WITHDRAWN",
+    "OPT_OUT": "WITHDRAWN",
+    "OPTOUT": "WITHDRAWN",
+    "OPTED_OUT": "WITHDRAWN",
+    "NO": "WITHDRAWN",
+    "FALSE": "WITHDRAWN",
+    "N": "WITHDRAWN",
+    "DENIED": "WITHDRAWN",
+    "UNSUBSCRIBED": "WITHDRAWN",
+    "REVOKED": "WITHDRAWN",
 }
 CART_STATUS = frozenset({"OPEN", "ABANDONED", "CONVERTED"})
 
@@ -61,8 +74,14 @@ class _Collector:
             return None
         return value
 
-    def convert(self, row: Mapping[str, Any], field: str, fn: Callable[[Any], Any],
-                *, required: bool = False) -> Any:
+    def convert(
+        self,
+        row: Mapping[str, Any],
+        field: str,
+        fn: Callable[[Any], Any],
+        *,
+        required: bool = False,
+    ) -> Any:
         raw = row.get(field)
         if is_blank(raw):
             if required:
@@ -141,14 +160,26 @@ _RAW_JSON = json.JSONEncoder(ensure_ascii=False, default=_json_default)
 
 
 #: Canonical text fields of a record: a JSON object or list there is refused, not stringified.
-_TEXT_FIELDS = ("sourceId", "givenName", "familyName", "email", "phone", "addressLine1",
-                "addressLine2", "city", "postcode", "country", "loyaltyId")
+_TEXT_FIELDS = (
+    "sourceId",
+    "givenName",
+    "familyName",
+    "email",
+    "phone",
+    "addressLine1",
+    "addressLine2",
+    "city",
+    "postcode",
+    "country",
+    "loyaltyId",
+)
 #: How far ahead of this machine's clock an ``updatedAt`` may be (clock skew between systems).
 FUTURE_TOLERANCE = timedelta(days=1)
 
 
-def parse_record(source: Source, row: Mapping[str, Any], extras: Mapping[str, Any],
-                 raw: Mapping[str, Any]) -> dict[str, Any]:
+def parse_record(
+    source: Source, row: Mapping[str, Any], extras: Mapping[str, Any], raw: Mapping[str, Any]
+) -> dict[str, Any]:
     """A source record: ``{key, sourceId, props: {...}, identifiers: [{type, value}], flags}``.
 
     Rejected (``ValidationError``): missing ``sourceId``, an invalid email, an unparseable
@@ -160,8 +191,11 @@ def parse_record(source: Source, row: Mapping[str, Any], extras: Mapping[str, An
     for name in _TEXT_FIELDS:
         if isinstance(row.get(name), Mapping | list | tuple):
             c.fail(name, "must be text, not a JSON object or list")
-    row = {k: v for k, v in row.items()
-           if not (k in _TEXT_FIELDS and isinstance(v, Mapping | list | tuple))}
+    row = {
+        k: v
+        for k, v in row.items()
+        if not (k in _TEXT_FIELDS and isinstance(v, Mapping | list | tuple))
+    }
     source_record_id = c.required(row, "sourceId")
     flags: list[str] = []
     country = None
@@ -197,22 +231,32 @@ def parse_record(source: Source, row: Mapping[str, Any], extras: Mapping[str, An
     identifiers += [{"type": "COOKIE_ID", "value": v} for v in cookie_ids]
     assert source_record_id is not None
     props: dict[str, Any] = {
-        "givenName": given, "familyName": family, "birthDate": birth_date,
-        "email": email.value, "phone": phone.value,
+        "givenName": given,
+        "familyName": family,
+        "birthDate": birth_date,
+        "email": email.value,
+        "phone": phone.value,
         "addressLine1": clean_text(row.get("addressLine1")),
         "addressLine2": clean_text(row.get("addressLine2")),
-        "city": clean_text(row.get("city")), "postcode": postcode.value, "country": country,
-        "loyaltyId": loyalty, "deviceIds": device_ids, "cookieIds": cookie_ids,
+        "city": clean_text(row.get("city")),
+        "postcode": postcode.value,
+        "country": country,
+        "loyaltyId": loyalty,
+        "deviceIds": device_ids,
+        "cookieIds": cookie_ids,
         "attributes": _SORTED_JSON.encode(dict(extras)) if extras else None,
         "qualityFlags": flags,
     }
     props["contentHash"] = hashlib.sha1(_SORTED_JSON.encode(props).encode()).hexdigest()
     props["raw"] = _RAW_JSON.encode(dict(raw))
-    blocks = keys_for(fold(given), fold(family), birth_date.isoformat() if birth_date else None,
-                      postcode.key)
+    blocks = keys_for(
+        fold(given), fold(family), birth_date.isoformat() if birth_date else None, postcode.key
+    )
     return {
-        "key": record_key(source.id, source_record_id), "sourceId": source_record_id,
-        "updatedAt": updated_at, "props": props,
+        "key": record_key(source.id, source_record_id),
+        "sourceId": source_record_id,
+        "updatedAt": updated_at,
+        "props": props,
         "identifiers": sorted(identifiers, key=lambda i: (i["type"], i["value"])),
         "blocks": blocks,
     }
@@ -225,8 +269,13 @@ def parse_product(source: Source, row: Mapping[str, Any], *_: Any) -> dict[str, 
     price = c.convert(row, "price", _money)
     currency = c.convert(row, "currency", _currency)
     c.done()
-    return {"sku": sku, "name": clean_text(row.get("name")),
-            "category": clean_text(row.get("category")), "price": price, "currency": currency}
+    return {
+        "sku": sku,
+        "name": clean_text(row.get("name")),
+        "category": clean_text(row.get("category")),
+        "price": price,
+        "currency": currency,
+    }
 
 
 def parse_order(source: Source, row: Mapping[str, Any], *_: Any) -> dict[str, Any]:
@@ -241,9 +290,14 @@ def parse_order(source: Source, row: Mapping[str, Any], *_: Any) -> dict[str, An
     updated_at = c.convert(row, "updatedAt", parse_datetime)
     c.done()
     return {
-        "key": record_key(source.id, order_id or ""), "id": order_id,
-        "recordKey": record_key(source.id, customer or ""), "sourceId": customer,
-        "placedAt": placed_at, "status": status, "total": total, "currency": currency,
+        "key": record_key(source.id, order_id or ""),
+        "id": order_id,
+        "recordKey": record_key(source.id, customer or ""),
+        "sourceId": customer,
+        "placedAt": placed_at,
+        "status": status,
+        "total": total,
+        "currency": currency,
         "updatedAt": updated_at or placed_at,
     }
 
@@ -257,8 +311,14 @@ def parse_order_line(source: Source, row: Mapping[str, Any], *_: Any) -> dict[st
     unit_price = c.convert(row, "unitPrice", _money)
     line_no = clean_text(row.get("lineNo"))
     c.done()
-    return {"orderKey": record_key(source.id, order_id or ""), "orderId": order_id, "sku": sku,
-            "lineKey": line_no or sku, "quantity": quantity, "unitPrice": unit_price}
+    return {
+        "orderKey": record_key(source.id, order_id or ""),
+        "orderId": order_id,
+        "sku": sku,
+        "lineKey": line_no or sku,
+        "quantity": quantity,
+        "unitPrice": unit_price,
+    }
 
 
 def _cart_items(raw: Any) -> list[dict[str, Any]]:
@@ -267,8 +327,11 @@ def _cart_items(raw: Any) -> list[dict[str, Any]]:
         if text.startswith("["):
             raw = json.loads(text)
         else:
-            raw = [dict(zip(("sku", "quantity"), part.split(":"), strict=False))
-                   for part in text.split(";") if part.strip()]
+            raw = [
+                dict(zip(("sku", "quantity"), part.split(":"), strict=False))
+                for part in text.split(";")
+                if part.strip()
+            ]
     if not isinstance(raw, list):
         raise ValueError("must be a list of {sku, quantity}")
     items: dict[str, int] = {}
@@ -293,10 +356,17 @@ def parse_cart(source: Source, row: Mapping[str, Any], *_: Any) -> dict[str, Any
     total = c.convert(row, "total", _money)
     currency = c.convert(row, "currency", _currency)
     c.done()
-    return {"key": record_key(source.id, cart_id or ""), "id": cart_id,
-            "recordKey": record_key(source.id, customer or ""), "sourceId": customer,
-            "status": status, "updatedAt": updated_at, "items": items, "total": total,
-            "currency": currency}
+    return {
+        "key": record_key(source.id, cart_id or ""),
+        "id": cart_id,
+        "recordKey": record_key(source.id, customer or ""),
+        "sourceId": customer,
+        "status": status,
+        "updatedAt": updated_at,
+        "items": items,
+        "total": total,
+        "currency": currency,
+    }
 
 
 def parse_case(source: Source, row: Mapping[str, Any], *_: Any) -> dict[str, Any]:
@@ -312,11 +382,18 @@ def parse_case(source: Source, row: Mapping[str, Any], *_: Any) -> dict[str, Any
     if opened_at and closed_at and closed_at < opened_at:
         c.fail("closedAt", "is before openedAt")
     c.done()
-    return {"key": record_key(source.id, case_id or ""), "id": case_id,
-            "recordKey": record_key(source.id, customer or ""), "sourceId": customer,
-            "subject": clean_text(row.get("subject")), "status": status, "channel": channel,
-            "openedAt": opened_at, "closedAt": closed_at,
-            "updatedAt": updated_at or closed_at or opened_at}
+    return {
+        "key": record_key(source.id, case_id or ""),
+        "id": case_id,
+        "recordKey": record_key(source.id, customer or ""),
+        "sourceId": customer,
+        "subject": clean_text(row.get("subject")),
+        "status": status,
+        "channel": channel,
+        "openedAt": opened_at,
+        "closedAt": closed_at,
+        "updatedAt": updated_at or closed_at or opened_at,
+    }
 
 
 def parse_engagement(source: Source, row: Mapping[str, Any], *_: Any) -> dict[str, Any]:
@@ -330,11 +407,20 @@ def parse_engagement(source: Source, row: Mapping[str, Any], *_: Any) -> dict[st
     campaign = clean_text(row.get("campaign"))
     event_id = clean_text(row.get("eventId"))
     c.done()
-    key = (record_key(source.id, event_id) if event_id
-           else event_key(source.id, customer, kind, channel, campaign, at.isoformat()))
-    return {"key": key, "recordKey": record_key(source.id, customer or ""),
-            "sourceId": customer, "type": kind, "channel": channel, "campaign": campaign,
-            "at": at}
+    key = (
+        record_key(source.id, event_id)
+        if event_id
+        else event_key(source.id, customer, kind, channel, campaign, at.isoformat())
+    )
+    return {
+        "key": key,
+        "recordKey": record_key(source.id, customer or ""),
+        "sourceId": customer,
+        "type": kind,
+        "channel": channel,
+        "campaign": campaign,
+        "at": at,
+    }
 
 
 def parse_consent(source: Source, row: Mapping[str, Any], *_: Any) -> dict[str, Any]:
@@ -351,15 +437,29 @@ def parse_consent(source: Source, row: Mapping[str, Any], *_: Any) -> dict[str, 
     at = c.convert(row, "at", parse_datetime, required=True)
     event_id = clean_text(row.get("eventId"))
     c.done()
-    key = (record_key(source.id, event_id) if event_id
-           else event_key(source.id, customer, channel, purpose, status, at.isoformat()))
-    return {"key": key, "recordKey": record_key(source.id, customer or ""),
-            "sourceId": customer, "channel": channel, "purpose": purpose, "status": status,
-            "at": at}
+    key = (
+        record_key(source.id, event_id)
+        if event_id
+        else event_key(source.id, customer, channel, purpose, status, at.isoformat())
+    )
+    return {
+        "key": key,
+        "recordKey": record_key(source.id, customer or ""),
+        "sourceId": customer,
+        "channel": channel,
+        "purpose": purpose,
+        "status": status,
+        "at": at,
+    }
 
 
 PARSERS: dict[str, Callable[..., dict[str, Any]]] = {
-    "records": parse_record, "products": parse_product, "orders": parse_order,
-    "order_lines": parse_order_line, "carts": parse_cart, "cases": parse_case,
-    "engagement": parse_engagement, "consents": parse_consent,
+    "records": parse_record,
+    "products": parse_product,
+    "orders": parse_order,
+    "order_lines": parse_order_line,
+    "carts": parse_cart,
+    "cases": parse_case,
+    "engagement": parse_engagement,
+    "consents": parse_consent,
 }

@@ -32,8 +32,16 @@ from graph.store import activity, consents, orders, records
 from graph.store.privacy import forget_salt, identifier_hash
 from graph.store.sources import require_source
 
-__all__ = ["IngestSummary", "RecordOutcome", "guess_file_type", "ingest_and_resolve",
-           "ingest_file", "ingest_record", "ingest_rows", "parse_row"]
+__all__ = [
+    "IngestSummary",
+    "RecordOutcome",
+    "guess_file_type",
+    "ingest_and_resolve",
+    "ingest_file",
+    "ingest_record",
+    "ingest_rows",
+    "parse_row",
+]
 
 T = TypeVar("T")
 
@@ -53,11 +61,22 @@ _WRITERS: dict[str, Callable[..., list[tuple[str, str]]]] = {
 }
 
 _FILE_NAMES = {
-    "records": "records", "customers": "records", "contacts": "records",
-    "subscribers": "records", "profiles": "records", "products": "products",
-    "orders": "orders", "order_lines": "order_lines", "lines": "order_lines",
-    "carts": "carts", "baskets": "carts", "cases": "cases", "engagement": "engagement",
-    "events": "engagement", "tracking": "engagement", "consents": "consents",
+    "records": "records",
+    "customers": "records",
+    "contacts": "records",
+    "subscribers": "records",
+    "profiles": "records",
+    "products": "products",
+    "orders": "orders",
+    "order_lines": "order_lines",
+    "lines": "order_lines",
+    "carts": "carts",
+    "baskets": "carts",
+    "cases": "cases",
+    "engagement": "engagement",
+    "events": "engagement",
+    "tracking": "engagement",
+    "consents": "consents",
 }
 
 
@@ -114,10 +133,13 @@ def guess_file_type(path: Path) -> str:
     for name in sorted(_FILE_NAMES, key=len, reverse=True):
         if f"_{name}_" in stem:
             return _FILE_NAMES[name]
-    raise ValidationError(FieldError(
-        "type", f"cannot tell the file type of {path.name} from its name; pass --type with one "
-        f"of {', '.join(EVENT_TYPES)}"
-    ))
+    raise ValidationError(
+        FieldError(
+            "type",
+            f"cannot tell the file type of {path.name} from its name; pass --type with one "
+            f"of {', '.join(EVENT_TYPES)}",
+        )
+    )
 
 
 def _native(field_name: str, row: Mapping[str, Any], mapping: Mapping[str, str]) -> str:
@@ -128,9 +150,15 @@ def _native(field_name: str, row: Mapping[str, Any], mapping: Mapping[str, str])
     return field_name
 
 
-def parse_row(source: Source, file_type: str, row: Mapping[str, Any], *,
-              mapping: Mapping[str, str] | None = None, salt: str | None = None,
-              line: int | None = None) -> dict[str, Any]:
+def parse_row(
+    source: Source,
+    file_type: str,
+    row: Mapping[str, Any],
+    *,
+    mapping: Mapping[str, str] | None = None,
+    salt: str | None = None,
+    line: int | None = None,
+) -> dict[str, Any]:
     """One native row of ``file_type`` renamed (the source's mapping) and parsed, ready to
     write. For records, ``salt`` (see :func:`graph.store.privacy.forget_salt`) adds the hashes that
     flag identifiers of forgotten people. Raises :class:`ValidationError` listing every bad
@@ -141,18 +169,26 @@ def parse_row(source: Source, file_type: str, row: Mapping[str, Any], *,
     try:
         parsed = PARSERS[file_type](source, canonical, extras, row)
     except ValidationError as exc:
-        raise ValidationError([FieldError(_native(e.field, row, mapping), e.reason, line)
-                               for e in exc.errors]) from None
+        raise ValidationError(
+            [FieldError(_native(e.field, row, mapping), e.reason, line) for e in exc.errors]
+        ) from None
     if file_type == "records":
-        parsed["forgotten"] = [identifier_hash(salt, i["type"], i["value"])
-                               for i in parsed["identifiers"]] if salt else []
+        parsed["forgotten"] = (
+            [identifier_hash(salt, i["type"], i["value"]) for i in parsed["identifiers"]]
+            if salt
+            else []
+        )
     return parsed
 
 
-def _write(driver: neo4j.Driver, settings: Settings, source_id: str, file_type: str,
-           rows: list[tuple[int, dict[str, Any]]], product_field: str = "sku",
-           ) -> tuple[list[tuple[str, str]],
-                                                         list[tuple[int, FieldError]]]:
+def _write(
+    driver: neo4j.Driver,
+    settings: Settings,
+    source_id: str,
+    file_type: str,
+    rows: list[tuple[int, dict[str, Any]]],
+    product_field: str = "sku",
+) -> tuple[list[tuple[str, str]], list[tuple[int, FieldError]]]:
     """One batch in one managed transaction; returns outcomes and rows refused by the graph."""
     writer = _WRITERS[file_type]
 
@@ -160,17 +196,27 @@ def _write(driver: neo4j.Driver, settings: Settings, source_id: str, file_type: 
         refused: list[tuple[int, FieldError]] = []
         good = rows
         if file_type in ("order_lines", "carts"):
-            skus = [r["sku"] for _, r in rows] if file_type == "order_lines" else [
-                i["sku"] for _, r in rows for i in r["items"]]
+            skus = (
+                [r["sku"] for _, r in rows]
+                if file_type == "order_lines"
+                else [i["sku"] for _, r in rows for i in r["items"]]
+            )
             known = orders.known_skus(tx, skus)
             good = []
             for line, row in rows:
-                wanted = [row["sku"]] if file_type == "order_lines" else [
-                    i["sku"] for i in row["items"]]
+                wanted = (
+                    [row["sku"]] if file_type == "order_lines" else [i["sku"] for i in row["items"]]
+                )
                 unknown = sorted(set(wanted) - known)
                 if unknown:
-                    refused.append((line, FieldError(
-                        product_field, f"unknown product {', '.join(unknown)}", line)))
+                    refused.append(
+                        (
+                            line,
+                            FieldError(
+                                product_field, f"unknown product {', '.join(unknown)}", line
+                            ),
+                        )
+                    )
                 else:
                     good.append((line, row))
         outcomes = writer(tx, source_id, [r for _, r in good]) if good else []
@@ -181,10 +227,17 @@ def _write(driver: neo4j.Driver, settings: Settings, source_id: str, file_type: 
 
 
 def ingest_rows(
-    driver: neo4j.Driver, settings: Settings, source: Source, file_type: str,
-    rows: Iterable[tuple[int, Mapping[str, Any] | RowError]], *,
-    batch_size: int = 2000, progress: tqdm | None = None, after_batch: AfterBatch | None = None,
-    mapping: Mapping[str, str] | None = None, writers: int = 2,
+    driver: neo4j.Driver,
+    settings: Settings,
+    source: Source,
+    file_type: str,
+    rows: Iterable[tuple[int, Mapping[str, Any] | RowError]],
+    *,
+    batch_size: int = 2000,
+    progress: tqdm | None = None,
+    after_batch: AfterBatch | None = None,
+    mapping: Mapping[str, str] | None = None,
+    writers: int = 2,
 ) -> IngestSummary:
     """Parse and write native rows ``(line, row)`` of one file type for ``source``.
 
@@ -197,8 +250,9 @@ def ingest_rows(
     """
     if file_type not in PARSERS:
         raise ValidationError(FieldError("type", f"must be one of {', '.join(EVENT_TYPES)}"))
-    mapping = mapping if mapping is not None else mapping_for(source.kind, file_type,
-                                                               source.mapping)
+    mapping = (
+        mapping if mapping is not None else mapping_for(source.kind, file_type, source.mapping)
+    )
     summary = IngestSummary(source=source.id, file_type=file_type)
     salt = forget_salt(driver, settings, create=True) if file_type == "records" else None
     product_field = _product_field(mapping, file_type)
@@ -219,6 +273,7 @@ def ingest_rows(
         return any(key in keys for _, keys in pending)
 
     with ThreadPoolExecutor(max_workers=max(1, writers), thread_name_prefix="c360-writer") as pool:
+
         def drain(keep: int) -> None:
             while len(pending) > keep:
                 collect(pending.pop(0)[0])
@@ -226,8 +281,9 @@ def ingest_rows(
         def flush() -> None:
             nonlocal batch, batch_keys
             if batch:
-                future = pool.submit(_write, driver, settings, source.id, file_type, batch,
-                                     product_field)
+                future = pool.submit(
+                    _write, driver, settings, source.id, file_type, batch, product_field
+                )
                 pending.append((future, batch_keys))
                 batch, batch_keys = [], set()
             drain(max(1, writers))
@@ -265,9 +321,16 @@ def ingest_rows(
 
 
 def ingest_file(
-    driver: neo4j.Driver, settings: Settings, path: Path, source_id: str,
-    file_type: str | None = None, *, batch_size: int = 5000, errors_path: Path | None = None,
-    show_progress: bool = True, after_batch: AfterBatch | None = None,
+    driver: neo4j.Driver,
+    settings: Settings,
+    path: Path,
+    source_id: str,
+    file_type: str | None = None,
+    *,
+    batch_size: int = 5000,
+    errors_path: Path | None = None,
+    show_progress: bool = True,
+    after_batch: AfterBatch | None = None,
 ) -> IngestSummary:
     """Ingest a CSV or JSON Lines file of one type (guessed from the name when not given).
 
@@ -282,10 +345,23 @@ def ingest_file(
         raise ValidationError(FieldError("type", f"must be one of {', '.join(EVENT_TYPES)}"))
     if not path.is_file():
         raise ValidationError(FieldError("file", f"{path} does not exist"))
-    with tqdm(desc=f"{source_id}/{path.name}", unit=" rows", unit_scale=True,
-              disable=None if show_progress else True, mininterval=0.5) as bar:
-        summary = ingest_rows(driver, settings, source, file_type, iter_rows(path),
-                              batch_size=batch_size, progress=bar, after_batch=after_batch)
+    with tqdm(
+        desc=f"{source_id}/{path.name}",
+        unit=" rows",
+        unit_scale=True,
+        disable=None if show_progress else True,
+        mininterval=0.5,
+    ) as bar:
+        summary = ingest_rows(
+            driver,
+            settings,
+            source,
+            file_type,
+            iter_rows(path),
+            batch_size=batch_size,
+            progress=bar,
+            after_batch=after_batch,
+        )
     if summary.errors:
         summary.errors_file = errors_path or path.with_name(path.name + ".errors.csv")
         _write_errors(summary.errors_file, summary.errors)
@@ -301,8 +377,13 @@ def _write_errors(path: Path, errors: list[FieldError]) -> None:
 
 
 def ingest_record(
-    driver: neo4j.Driver, settings: Settings, source_id: str, record: Mapping[str, Any], *,
-    file_type: str = "records", after_batch: AfterBatch | None = None,
+    driver: neo4j.Driver,
+    settings: Settings,
+    source_id: str,
+    record: Mapping[str, Any],
+    *,
+    file_type: str = "records",
+    after_batch: AfterBatch | None = None,
 ) -> RecordOutcome:
     """Ingest one native or canonical row (the API's path) and return its key and outcome.
 
@@ -310,8 +391,7 @@ def ingest_record(
     :class:`graph.errors.NotFound` for an unregistered source.
     """
     source, parsed, product_field = _prepare_one(driver, settings, source_id, record, file_type)
-    outcomes, refused = _write(driver, settings, source.id, file_type, [(1, parsed)],
-                               product_field)
+    outcomes, refused = _write(driver, settings, source.id, file_type, [(1, parsed)], product_field)
     if refused:
         raise ValidationError([FieldError(e.field, e.reason) for _, e in refused])
     if after_batch is not None and outcomes:
@@ -321,7 +401,10 @@ def ingest_record(
 
 
 def ingest_and_resolve(
-    driver: neo4j.Driver, settings: Settings, source_id: str, record: Mapping[str, Any],
+    driver: neo4j.Driver,
+    settings: Settings,
+    source_id: str,
+    record: Mapping[str, Any],
     resolve: Callable[[neo4j.ManagedTransaction, list[str]], T],
 ) -> tuple[RecordOutcome, T]:
     """Ingest one source record and resolve it in the same transaction: the record is never
@@ -342,9 +425,13 @@ def ingest_and_resolve(
         return s.execute_write(work)
 
 
-def _prepare_one(driver: neo4j.Driver, settings: Settings, source_id: str,
-                 record: Mapping[str, Any], file_type: str
-                 ) -> tuple[Source, dict[str, Any], str]:
+def _prepare_one(
+    driver: neo4j.Driver,
+    settings: Settings,
+    source_id: str,
+    record: Mapping[str, Any],
+    file_type: str,
+) -> tuple[Source, dict[str, Any], str]:
     if file_type not in PARSERS:
         raise ValidationError(FieldError("type", f"must be one of {', '.join(EVENT_TYPES)}"))
     source = require_source(driver, settings, source_id)

@@ -27,9 +27,9 @@ def detect_format(path: Path) -> str:
     """``"csv"`` or ``"jsonl"`` from the file extension; raises :class:`ValidationError`."""
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise ValidationError(FieldError(
-            "file", f"{path.name}: unknown format; use .csv or .jsonl (JSON Lines)"
-        ))
+        raise ValidationError(
+            FieldError("file", f"{path.name}: unknown format; use .csv or .jsonl (JSON Lines)")
+        )
     return fmt
 
 
@@ -38,9 +38,13 @@ def iter_rows(path: Path) -> Iterator[tuple[int, dict[str, object] | RowError]]:
     try:
         yield from _rows(path)
     except UnicodeDecodeError as exc:
-        raise ValidationError(FieldError(
-            "file", f"{path.name} is not UTF-8 text (byte {exc.start} of a read block); "
-            "convert it, e.g. iconv -f latin1 -t utf-8")) from exc
+        raise ValidationError(
+            FieldError(
+                "file",
+                f"{path.name} is not UTF-8 text (byte {exc.start} of a read block); "
+                "convert it, e.g. iconv -f latin1 -t utf-8",
+            )
+        ) from exc
 
 
 def _rows(path: Path) -> Iterator[tuple[int, dict[str, object] | RowError]]:
@@ -76,7 +80,7 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, object] | RowError]]:
                 yield line, RowError(line, "more cells than header columns")
             else:
                 row: dict[str, object] = dict(zip(names, cells, strict=False))
-                row.update(dict.fromkeys(names[len(cells):]))  # short row: missing cells None
+                row.update(dict.fromkeys(names[len(cells) :]))  # short row: missing cells None
                 yield line, row
 
 

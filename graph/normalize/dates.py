@@ -2,7 +2,6 @@
 plausible bounds. Pure; the parsers raise :class:`ValueError` with a short reason.
 """
 
-
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta

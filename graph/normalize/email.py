@@ -2,7 +2,6 @@
 provider rules (Gmail dots and +tags), placeholder addresses. Pure.
 """
 
-
 from __future__ import annotations
 
 from functools import lru_cache
@@ -21,16 +20,50 @@ from graph.normalize.values import (
 #: Local parts that are junk on any domain, compared with ".", "-" and "_" removed and any
 #: "+tag" dropped (so no-reply, no_reply and no.reply all match "noreply").
 PLACEHOLDER_EMAIL_LOCAL_PARTS = frozenset(
-    {"noemail", "nomail", "noaddress", "noreply", "donotreply", "dontreply", "unknown",
-     "nobody", "noone", "none", "null", "nil", "notprovided", "notgiven", "declined",
-     "refused", "test", "dummy", "fake"}
+    {
+        "noemail",
+        "nomail",
+        "noaddress",
+        "noreply",
+        "donotreply",
+        "dontreply",
+        "unknown",
+        "nobody",
+        "noone",
+        "none",
+        "null",
+        "nil",
+        "notprovided",
+        "notgiven",
+        "declined",
+        "refused",
+        "test",
+        "dummy",
+        "fake",
+    }
 )
 
 #: Local parts that are junk only on a reserved domain or on a domain named after themselves
 #: (email@email.com, a@a.com, x@example.com) but may be real elsewhere (a@smith.family).
 GENERIC_EMAIL_LOCAL_PARTS = frozenset(
-    {"a", "x", "xx", "xxx", "na", "email", "mail", "abc", "asdf", "foo", "user", "name",
-     "sample", "info", "customer", "me"}
+    {
+        "a",
+        "x",
+        "xx",
+        "xxx",
+        "na",
+        "email",
+        "mail",
+        "abc",
+        "asdf",
+        "foo",
+        "user",
+        "name",
+        "sample",
+        "info",
+        "customer",
+        "me",
+    }
 )
 
 #: Reserved for documentation and testing by RFC 2606 / RFC 6761: whole domains, and TLDs.
@@ -46,7 +79,13 @@ _NO_EMAIL_PHRASES = frozenset(
     {"noemail", "no email", "no mail", "no e mail", "none given", "declined", "refused"}
 )
 
-__all__ = ["GENERIC_EMAIL_LOCAL_PARTS", "GMAIL_DOMAINS", "PLACEHOLDER_EMAIL_LOCAL_PARTS", "RESERVED_EMAIL_DOMAINS", "normalize_email"]
+__all__ = [
+    "GENERIC_EMAIL_LOCAL_PARTS",
+    "GMAIL_DOMAINS",
+    "PLACEHOLDER_EMAIL_LOCAL_PARTS",
+    "RESERVED_EMAIL_DOMAINS",
+    "normalize_email",
+]
 
 
 _LOCAL_PART_SEPARATORS = str.maketrans("", "", ".-_")

@@ -3,7 +3,6 @@
 Nicknames come from the ``nicknames`` package (Old Dominion University's name groups).
 """
 
-
 from __future__ import annotations
 
 from functools import lru_cache

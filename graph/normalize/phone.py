@@ -2,7 +2,6 @@
 numbers (too short, all one digit, runs) rejected. Pure.
 """
 
-
 from __future__ import annotations
 
 import string
@@ -49,8 +48,9 @@ def _short_phone_reason(text: str, digits: str) -> str:
     return f"fewer than {_MIN_PHONE_DIGITS} digits"
 
 
-_NOT_ASCII_DIGITS = str.maketrans("", "", "".join(c for c in map(chr, range(128))
-                                                  if c not in string.digits))
+_NOT_ASCII_DIGITS = str.maketrans(
+    "", "", "".join(c for c in map(chr, range(128)) if c not in string.digits)
+)
 
 
 def _digits(text: str) -> str:
@@ -109,8 +109,12 @@ def _phone_verdict(text: str, default_region: object) -> Verdict:
     if _is_junk_number(phonenumbers.national_significant_number(number)):
         return None, None, "placeholder", "repeated or sequential digits"
     calling_code = str(phonenumbers.country_code_for_region(region)) if region else ""
-    if (calling_code and _country_code_digits(text, digits) is None
-            and digits.startswith(calling_code) and not text.lstrip().startswith("0")):
+    if (
+        calling_code
+        and _country_code_digits(text, digits) is None
+        and digits.startswith(calling_code)
+        and not text.lstrip().startswith("0")
+    ):
         # "491751267623" from a German record: its country code without "+" or "00"
         try:
             international = phonenumbers.parse("+" + digits, None)

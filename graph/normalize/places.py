@@ -2,7 +2,6 @@
 and street addresses folded for comparison. Pure.
 """
 
-
 from __future__ import annotations
 
 import gettext
@@ -18,13 +17,28 @@ from graph.normalize.values import (
     raw_text,
 )
 
-__all__ = ["STREET_WORDS", "fold_address", "normalize_country", "normalize_postcode", "postcode_key"]
+__all__ = [
+    "STREET_WORDS",
+    "fold_address",
+    "normalize_country",
+    "normalize_postcode",
+    "postcode_key",
+]
 
 # Names in common use that ISO 3166-1 (and so pycountry) does not list, folded.
 _COUNTRY_ALIASES = {
-    "uk": "GB", "great britain": "GB", "britain": "GB", "england": "GB", "scotland": "GB",
-    "wales": "GB", "northern ireland": "GB", "russia": "RU", "turkey": "TR",
-    "ivory coast": "CI", "holland": "NL", "america": "US",
+    "uk": "GB",
+    "great britain": "GB",
+    "britain": "GB",
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "northern ireland": "GB",
+    "russia": "RU",
+    "turkey": "TR",
+    "ivory coast": "CI",
+    "holland": "NL",
+    "america": "US",
 }
 
 # Languages whose pycountry (iso-codes) translations are searched for country names.
@@ -107,7 +121,6 @@ def _postcode_verdict(text: str) -> Verdict:
     if not key.strip("0"):
         return None, None, "placeholder", "all-zero postcode"
     return value, key, "ok", None
-
 
 
 #: Street words folded to one token per meaning. English abbreviations follow USPS

@@ -3,7 +3,6 @@
 Unicode folding is delegated to ``anyascii``.
 """
 
-
 from __future__ import annotations
 
 import string
@@ -14,8 +13,22 @@ from anyascii import anyascii
 
 #: What clerks type for "no value", compared case-insensitively after whitespace collapsing.
 BLANK_PLACEHOLDERS = frozenset(
-    {"-", "--", ".", "?", "n/a", "na", "none", "null", "nil", "unknown", "not provided",
-     "x", "xx", "0"}
+    {
+        "-",
+        "--",
+        ".",
+        "?",
+        "n/a",
+        "na",
+        "none",
+        "null",
+        "nil",
+        "unknown",
+        "not provided",
+        "x",
+        "xx",
+        "0",
+    }
 )
 
 # Invisible characters that arrive from spreadsheets (byte-order mark, zero-width space).
@@ -25,7 +38,8 @@ _INVISIBLE = str.maketrans("", "", "\ufeff\u200b")
 # J.R. -> jr). Commas and brackets separate too, so "Smith,John" does not fuse into one word.
 _SEPARATORS = "-/\\_,;:+&|()[]{}<>"
 _FOLD_TABLE = str.maketrans(
-    _SEPARATORS, " " * len(_SEPARATORS),
+    _SEPARATORS,
+    " " * len(_SEPARATORS),
     "".join(c for c in string.punctuation if c not in _SEPARATORS),
 )
 
@@ -54,8 +68,9 @@ def clean_text(raw: object) -> str | None:
         # the common case: ASCII is NFC and holds no invisible characters, so collapsing the
         # whitespace is all there is to do, and one blank check of the result decides
         cleaned = " ".join(raw.split())
-        if cleaned and (len(cleaned) > _LONGEST_PLACEHOLDER or
-                        cleaned.lower() not in BLANK_PLACEHOLDERS):
+        if cleaned and (
+            len(cleaned) > _LONGEST_PLACEHOLDER or cleaned.lower() not in BLANK_PLACEHOLDERS
+        ):
             return cleaned
         return None
     if is_blank(raw):
@@ -68,10 +83,12 @@ def clean_text(raw: object) -> str | None:
 
 
 # _FOLD_TABLE and the letters-digits-spaces filter of fold() in one table, for ASCII text.
-_FOLD_ASCII_TABLE = str.maketrans({
-    c: " " if c in _SEPARATORS else c if c.isalnum() or c.isspace() else None
-    for c in map(chr, range(128))
-})
+_FOLD_ASCII_TABLE = str.maketrans(
+    {
+        c: " " if c in _SEPARATORS else c if c.isalnum() or c.isspace() else None
+        for c in map(chr, range(128))
+    }
+)
 
 
 def fold_chars(text: str) -> str:

@@ -1,6 +1,4 @@
-"""The result of normalising one value: :class:`Normalized` and its status. Pure.
-"""
-
+"""The result of normalising one value: :class:`Normalized` and its status. Pure."""
 
 from __future__ import annotations
 

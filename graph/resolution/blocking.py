@@ -19,8 +19,7 @@ from graph.resolution.features import Features
 __all__ = ["blocking_keys", "evidence_keys", "keys_for"]
 
 
-def keys_for(given: str, family: str, birth_date: str | None, postcode: str | None
-             ) -> list[str]:
+def keys_for(given: str, family: str, birth_date: str | None, postcode: str | None) -> list[str]:
     """Blocking keys from folded names, an ISO birth date and a postcode key, sorted; none
     from missing values.
 

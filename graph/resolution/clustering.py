@@ -64,8 +64,11 @@ class Clustering:
 
 
 def cluster(
-    records: Mapping[str, Features], edges: Iterable[Edge], *,
-    must_links: Iterable[tuple[str, str]] = (), cannot_links: Iterable[tuple[str, str]] = (),
+    records: Mapping[str, Features],
+    edges: Iterable[Edge],
+    *,
+    must_links: Iterable[tuple[str, str]] = (),
+    cannot_links: Iterable[tuple[str, str]] = (),
     conflict_fields: Sequence[str] = (),
 ) -> Clustering:
     """Cluster ``records`` (key -> features) by ``edges`` under the constraints above.
@@ -94,8 +97,10 @@ def cluster(
         if g is None:
             features = records[root]
             g = groups[root] = _Group(
-                {root}, {f: {v} if (v := f_value(features, f)) else _NONE for f in conflict_fields},
-                set(forbidden[root]) if root in forbidden else _NONE)
+                {root},
+                {f: {v} if (v := f_value(features, f)) else _NONE for f in conflict_fields},
+                set(forbidden[root]) if root in forbidden else _NONE,
+            )
         return g
 
     def join(edge: Edge, *, check_values: bool) -> None:
@@ -121,12 +126,12 @@ def cluster(
     for a, b in sorted((min(a, b), max(a, b)) for a, b in must_links):
         if a in records and b in records:
             join(Edge(a, b, Evidence(MUST_LINK, 100.0, {}), -1), check_values=False)
-    for edge in sorted((e for e in edges if e.a in records and e.b in records),
-                       key=Edge.sort_key):
+    for edge in sorted((e for e in edges if e.a in records and e.b in records), key=Edge.sort_key):
         join(edge, check_values=True)
     grouped = {k for g in groups.values() for k in g.members}
-    clusters = sorted([*(sorted(g.members) for g in groups.values()),
-                       *([k] for k in records if k not in grouped)])
+    clusters = sorted(
+        [*(sorted(g.members) for g in groups.values()), *([k] for k in records if k not in grouped)]
+    )
     for members in clusters:  # a record's own link is the edge that brought the other side
         if len(members) == 1:
             link.pop(members[0], None)
@@ -157,8 +162,10 @@ class Assignment:
 
 
 def assign_ids(
-    clusters: Sequence[Sequence[str]], current: Mapping[str, str | None],
-    person_created: Mapping[str, str], record_age: Mapping[str, str],
+    clusters: Sequence[Sequence[str]],
+    current: Mapping[str, str | None],
+    person_created: Mapping[str, str],
+    record_age: Mapping[str, str],
     new_id: Callable[[], str],
 ) -> list[Assignment]:
     """Give every cluster a person ID by the policy in the module docstring.
@@ -170,8 +177,9 @@ def assign_ids(
     for key, pid in current.items():
         if pid is not None:
             members.setdefault(pid, []).append(key)
-    anchor = {pid: min(keys, key=lambda k: (record_age.get(k, ""), k))
-              for pid, keys in members.items()}
+    anchor = {
+        pid: min(keys, key=lambda k: (record_age.get(k, ""), k)) for pid, keys in members.items()
+    }
     cluster_of = {key: n for n, keys in enumerate(clusters) for key in keys}
     claims: dict[int, list[str]] = {}
     for pid, key in anchor.items():
@@ -184,6 +192,7 @@ def assign_ids(
             result.append(Assignment(owners[0], tuple(keys), False, tuple(owners[1:])))
         else:
             previous = sorted({pid for k in keys if (pid := current.get(k))})
-            result.append(Assignment(new_id(), tuple(keys), True, (),
-                                     previous[0] if previous else None))
+            result.append(
+                Assignment(new_id(), tuple(keys), True, (), previous[0] if previous else None)
+            )
     return result

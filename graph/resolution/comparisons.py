@@ -101,8 +101,7 @@ def given_name(a: Any, b: Any) -> float:
 
 def _name_parts(value: Any) -> tuple[str, str]:
     given, family = value
-    return ("" if _empty(given) else _name_key(given),
-            "" if _empty(family) else _name_key(family))
+    return ("" if _empty(given) else _name_key(given), "" if _empty(family) else _name_key(family))
 
 
 def person_name(a: Any, b: Any) -> float:
@@ -115,8 +114,13 @@ def person_name(a: Any, b: Any) -> float:
 
 
 SCORERS: dict[str, Scorer] = {
-    "exact": exact, "ratio": ratio, "jaro_winkler": jaro_winkler, "token_sort": token_sort,
-    "token_set": token_set, "partial": partial, "given_name": given_name,
+    "exact": exact,
+    "ratio": ratio,
+    "jaro_winkler": jaro_winkler,
+    "token_sort": token_sort,
+    "token_set": token_set,
+    "partial": partial,
+    "given_name": given_name,
     "person_name": person_name,
 }
 

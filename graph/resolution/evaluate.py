@@ -83,9 +83,15 @@ def evaluate(predicted: Mapping[str, Hashable], truth: Mapping[str, Hashable]) -
     recall = _ratio(correct_pairs, true_pairs)
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return Evaluation(
-        records=len(common), true_entities=len(entities), predicted_clusters=len(clusters),
-        true_pairs=true_pairs, predicted_pairs=predicted_pairs, correct_pairs=correct_pairs,
-        precision=precision, recall=recall, f1=f1,
+        records=len(common),
+        true_entities=len(entities),
+        predicted_clusters=len(clusters),
+        true_pairs=true_pairs,
+        predicted_pairs=predicted_pairs,
+        correct_pairs=correct_pairs,
+        precision=precision,
+        recall=recall,
+        f1=f1,
         missing_in_prediction=len(truth) - len(common),
         missing_in_truth=len(predicted) - len(common),
     )
@@ -102,13 +108,23 @@ def _columns(
     elif all(name in header for name in key_columns):
         keys = key_columns
     else:
-        errors.append(FieldError("key", f"no 'key' column and no '{key_columns[0]}' and "
-                                 f"'{key_columns[1]}' columns", 1))
+        errors.append(
+            FieldError(
+                "key",
+                f"no 'key' column and no '{key_columns[0]}' and '{key_columns[1]}' columns",
+                1,
+            )
+        )
     choices = (entity_column,) if entity_column else ENTITY_COLUMNS
     entity = next((name for name in choices if name in header), None)
     if entity is None:
-        errors.append(FieldError(choices[0], "missing column; the true entity id is read "
-                                 f"from one of {', '.join(choices)}", 1))
+        errors.append(
+            FieldError(
+                choices[0],
+                f"missing column; the true entity id is read from one of {', '.join(choices)}",
+                1,
+            )
+        )
     if errors or entity is None:
         raise ValidationError(errors)
     return keys, entity
@@ -157,8 +173,10 @@ class _TruthRows:
         if not value:
             return FieldError(self.entity, "is empty")
         if self.truth.get(key, value) != value:
-            return FieldError(self.entity, f"{key} is {self.truth[key]!r} on line "
-                              f"{self.first_line[key]} and {value!r} here")
+            return FieldError(
+                self.entity,
+                f"{key} is {self.truth[key]!r} on line {self.first_line[key]} and {value!r} here",
+            )
         return None
 
     def _report(self, error: FieldError) -> None:
@@ -210,20 +228,23 @@ def read_truth(
     except UnicodeDecodeError as exc:
         raise ValidationError(FieldError("truth", f"{path.name} is not UTF-8 text")) from exc
     except csv.Error as exc:
-        raise ValidationError(FieldError("truth", f"{path.name}: bad CSV ({exc})",
-                                         reader.line_num)) from exc
+        raise ValidationError(
+            FieldError("truth", f"{path.name}: bad CSV ({exc})", reader.line_num)
+        ) from exc
 
 
 def format_evaluation(e: Evaluation) -> str:
     """A few aligned lines for the command line: the three measures (4 decimals), the counts."""
-    return "\n".join([
-        f"precision  {e.precision:.4f}",
-        f"recall     {e.recall:.4f}",
-        f"F1         {e.f1:.4f}",
-        f"records    {e.records:,} ({e.true_entities:,} true entities, "
-        f"{e.predicted_clusters:,} predicted clusters)",
-        f"pairs      {e.correct_pairs:,} correct of {e.predicted_pairs:,} predicted, "
-        f"{e.true_pairs:,} true",
-        f"missing    {e.missing_in_prediction:,} in prediction, "
-        f"{e.missing_in_truth:,} in truth",
-    ])
+    return "\n".join(
+        [
+            f"precision  {e.precision:.4f}",
+            f"recall     {e.recall:.4f}",
+            f"F1         {e.f1:.4f}",
+            f"records    {e.records:,} ({e.true_entities:,} true entities, "
+            f"{e.predicted_clusters:,} predicted clusters)",
+            f"pairs      {e.correct_pairs:,} correct of {e.predicted_pairs:,} predicted, "
+            f"{e.true_pairs:,} true",
+            f"missing    {e.missing_in_prediction:,} in prediction, "
+            f"{e.missing_in_truth:,} in truth",
+        ]
+    )

@@ -54,13 +54,23 @@ def features_of(props: Mapping[str, Any], email_key: str | None = None) -> Featu
     """
     email = props.get("email")
     return record_features(
-        props["key"], props.get("source"), props,
+        props["key"],
+        props.get("source"),
+        props,
         email_key or (normalize_email(email).key if email else None),
-        props.get("phone"), props.get("loyaltyId"))
+        props.get("phone"),
+        props.get("loyaltyId"),
+    )
 
 
-def record_features(key: object, source: object, props: Mapping[str, Any], email: str | None,
-                    phone: str | None, loyalty: object) -> Features:
+def record_features(
+    key: object,
+    source: object,
+    props: Mapping[str, Any],
+    email: str | None,
+    phone: str | None,
+    loyalty: object,
+) -> Features:
     """:func:`features_of` with the key, source, email key, phone and loyalty id given apart
     from ``props`` (whose own ``email``, ``phone`` and ``loyaltyId`` are not read)."""
     get = props.get

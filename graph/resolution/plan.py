@@ -50,8 +50,14 @@ class RecordData:
         """Comparison features; email, phone and loyalty id only when their identifier is
         evidence (left out when shared by too many records)."""
         evidence = dict(self.identifiers)
-        return record_features(self.key, self.source, self.props, evidence.get("EMAIL") or None,
-                               evidence.get("PHONE"), evidence.get("LOYALTY_ID"))
+        return record_features(
+            self.key,
+            self.source,
+            self.props,
+            evidence.get("EMAIL") or None,
+            evidence.get("PHONE"),
+            evidence.get("LOYALTY_ID"),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +101,9 @@ class Plan:
         return sorted(self.golden)
 
 
-def candidate_pairs(records: Sequence[RecordData], features: Mapping[str, Features],
-                    max_group: int) -> set[tuple[str, str]]:
+def candidate_pairs(
+    records: Sequence[RecordData], features: Mapping[str, Features], max_group: int
+) -> set[tuple[str, str]]:
     """Pairs of records sharing an identifier or a blocking key, skipping groups larger than
     ``max_group`` (generic evidence)."""
     groups: dict[str, list[str]] = defaultdict(list)
@@ -112,8 +119,9 @@ def candidate_pairs(records: Sequence[RecordData], features: Mapping[str, Featur
     return pairs
 
 
-def _edges(pairs: Iterable[tuple[str, str]], features: Mapping[str, Features],
-           rules: RuleSet) -> list[Edge]:
+def _edges(
+    pairs: Iterable[tuple[str, str]], features: Mapping[str, Features], rules: RuleSet
+) -> list[Edge]:
     rank = {rule.name: n for n, rule in enumerate(rules.rules)}
     edges = []
     for a, b in pairs:
@@ -133,9 +141,12 @@ _SORTED_JSON = json.JSONEncoder(sort_keys=True)
 
 def _golden(records: Sequence[RecordData], rules: RuleSet) -> dict[str, Any]:
     # reconcile reads only the reconciled attributes of ``values``: the props will do
-    values = [RecordValues(r.key, r.priority, r.updated_at, r.props,
-                           _attributes(r.props.get("attributes")))
-              for r in records]
+    values = [
+        RecordValues(
+            r.key, r.priority, r.updated_at, r.props, _attributes(r.props.get("attributes"))
+        )
+        for r in records
+    ]
     chosen, merged = reconcile_all(values, rules)
     golden: dict[str, Any] = dict.fromkeys(RECONCILED_ATTRIBUTES)
     sources: dict[str, str] = {}
@@ -178,8 +189,12 @@ def _attributes(raw: Any) -> dict[str, Any]:
 
 
 def make_plan(
-    records: Sequence[RecordData], rules: RuleSet, *, new_id: Callable[[], str],
-    must_links: Iterable[tuple[str, str]] = (), cannot_links: Iterable[tuple[str, str]] = (),
+    records: Sequence[RecordData],
+    rules: RuleSet,
+    *,
+    new_id: Callable[[], str],
+    must_links: Iterable[tuple[str, str]] = (),
+    cannot_links: Iterable[tuple[str, str]] = (),
     pairs: Iterable[tuple[str, str]] | None = None,
     features: Mapping[str, Features] | None = None,
     refresh: Iterable[str] = (),
@@ -199,8 +214,13 @@ def make_plan(
     if pairs is None:
         pairs = candidate_pairs(records, features, rules.limits.max_block_records)
     edges = _edges(pairs, features, rules)
-    clustering = cluster(features, edges, must_links=must_links, cannot_links=cannot_links,
-                         conflict_fields=[c.field for c in rules.conflicts])
+    clustering = cluster(
+        features,
+        edges,
+        must_links=must_links,
+        cannot_links=cannot_links,
+        conflict_fields=[c.field for c in rules.conflicts],
+    )
     current = {r.key: r.person for r in records}
     created = {r.person: r.person_created or "" for r in records if r.person}
     age = {r.key: r.created_at for r in records}
@@ -220,13 +240,19 @@ def make_plan(
         changed = bool(moved or a.absorbed or a.is_new or lost)
         # records that stay keep their link, unless the person lost records: then every link
         # is re-explained, since its evidence may be a record that has left
-        for key in (a.keys if lost else moved):
+        for key in a.keys if lost else moved:
             edge = clustering.link.get(key)
             matched = None if edge is None else (edge.b if edge.a == key else edge.a)
-            links.append(LinkSpec(
-                key, a.person_id, edge.evidence.rule if edge else "first_record",
-                edge.evidence.score if edge else 100.0,
-                _SORTED_JSON.encode(edge.evidence.scores if edge else {}), matched))
+            links.append(
+                LinkSpec(
+                    key,
+                    a.person_id,
+                    edge.evidence.rule if edge else "first_record",
+                    edge.evidence.score if edge else 100.0,
+                    _SORTED_JSON.encode(edge.evidence.scores if edge else {}),
+                    matched,
+                )
+            )
         for old in a.absorbed:
             absorbed[old] = a.person_id
         if changed:
@@ -241,29 +267,46 @@ def make_plan(
     return Plan(assignments, links, golden, events, absorbed)
 
 
-def _events(a: Assignment, moved: list[str], current: Mapping[str, str | None],
-            link: Mapping[str, Edge]) -> list[EventSpec]:
+def _events(
+    a: Assignment, moved: list[str], current: Mapping[str, str | None], link: Mapping[str, Edge]
+) -> list[EventSpec]:
     def why(key: str) -> tuple[str | None, float | None, str]:
         edge = link.get(key)
         if edge is None:
             return None, None, f"{key} starts the person"
         other = edge.b if edge.a == key else edge.a
         scores = ", ".join(f"{f} {s:g}" for f, s in edge.evidence.scores.items())
-        return edge.evidence.rule, edge.evidence.score, (
-            f"{key} matches {other} by rule {edge.evidence.rule}"
-            + (f" ({scores})" if scores else ""))
+        return (
+            edge.evidence.rule,
+            edge.evidence.score,
+            (
+                f"{key} matches {other} by rule {edge.evidence.rule}"
+                + (f" ({scores})" if scores else "")
+            ),
+        )
 
     events: list[EventSpec] = []
     if a.is_new and a.split_from:
         rule, score, text = why(moved[0]) if moved else (None, None, "")
-        events.append(EventSpec("SPLIT", a.person_id, tuple(a.keys), rule, score,
-                                f"split from {a.split_from}: " + "; ".join(
-                                    why(k)[2] for k in a.keys), split_from=a.split_from))
+        events.append(
+            EventSpec(
+                "SPLIT",
+                a.person_id,
+                tuple(a.keys),
+                rule,
+                score,
+                f"split from {a.split_from}: " + "; ".join(why(k)[2] for k in a.keys),
+                split_from=a.split_from,
+            )
+        )
         return events
     if a.is_new:
         first = a.keys[0]
-        events.append(EventSpec("CREATED", a.person_id, (first,), None, None,
-                                f"{first} matched no existing person"))
+        events.append(
+            EventSpec(
+                "CREATED", a.person_id, (first,), None, None, f"{first} matched no existing person"
+            )
+        )
         moved = [k for k in moved if k != first]
     if a.absorbed:
         keys = tuple(k for k in a.keys if current.get(k) in a.absorbed)
@@ -272,8 +315,9 @@ def _events(a: Assignment, moved: list[str], current: Mapping[str, str | None],
         if bridge:
             text += "; " + "; ".join(why(k)[2] for k in bridge)
         rule, score, _ = why(bridge[0]) if bridge else why(keys[0]) if keys else (None, None, "")
-        events.append(EventSpec("MERGED", a.person_id, keys, rule, score, text,
-                                absorbed=a.absorbed))
+        events.append(
+            EventSpec("MERGED", a.person_id, keys, rule, score, text, absorbed=a.absorbed)
+        )
     for key in moved:
         if current.get(key) in a.absorbed:
             continue

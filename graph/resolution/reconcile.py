@@ -35,8 +35,14 @@ from typing import NamedTuple
 from graph.normalize import fold, parse_datetime
 from graph.resolution.rules import RECONCILED_ATTRIBUTES, RuleSet
 
-__all__ = ["Choice", "GoldenValue", "RecordValues", "merge_attributes", "reconcile",
-           "reconcile_all"]
+__all__ = [
+    "Choice",
+    "GoldenValue",
+    "RecordValues",
+    "merge_attributes",
+    "reconcile",
+    "reconcile_all",
+]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -92,8 +98,12 @@ class _Ranked(NamedTuple):
 
 def _ranked(record: RecordValues) -> _Ranked:
     recency = _recency(record)
-    return _Ranked(record, recency, (-recency, -record.source_priority, record.key),
-                   (-record.source_priority, -recency, record.key))
+    return _Ranked(
+        record,
+        recency,
+        (-recency, -record.source_priority, record.key),
+        (-record.source_priority, -recency, record.key),
+    )
 
 
 def _recency(record: RecordValues) -> float:
@@ -138,8 +148,9 @@ def _reconcile_one(only: _Ranked, rules: RuleSet) -> dict[str, Choice]:
     golden: dict[str, Choice] = {}
     for attribute, strategy in _strategies(rules):
         value = values.get(attribute)
-        if value is None or (not value or value.isspace() if type(value) is str
-                             else _is_empty(value)):
+        if value is None or (
+            not value or value.isspace() if type(value) is str else _is_empty(value)
+        ):
             continue
         choose = _choose(strategy)
         if choose is _most_frequent and not isinstance(value, str):
@@ -169,8 +180,9 @@ def _most_frequent(candidates: Sequence[_Ranked], attribute: str) -> _Ranked:
     if len(groups) == 1:  # all agree: the most recent
         return min(candidates, key=_by_recency)
     # Each value is represented by its most recent record; more votes win, then that record.
-    best = [(-len(group), _by_recency(min(group, key=_by_recency)), group)
-            for group in groups.values()]
+    best = [
+        (-len(group), _by_recency(min(group, key=_by_recency)), group) for group in groups.values()
+    ]
     _, _, group = min(best, key=lambda entry: entry[:2])
     return min(group, key=_by_recency)
 
@@ -184,7 +196,8 @@ def _latest(candidates: Sequence[_Ranked], _: str) -> _Ranked:
 
 
 _CHOOSERS: dict[str, Callable[[Sequence[_Ranked], str], _Ranked]] = {
-    "source_priority": _highest_priority, "most_recent": _latest,
+    "source_priority": _highest_priority,
+    "most_recent": _latest,
     "most_frequent": _most_frequent,
 }
 
@@ -205,16 +218,19 @@ def reconcile(records: Sequence[RecordValues], rules: RuleSet) -> dict[str, Gold
     describes. Raises ``ValueError`` for an ``updated_at`` that is not ISO 8601 (naming the
     record) or a strategy the rule set should not contain.
     """
-    return {attribute: GoldenValue(attribute, value, key, strategy)
-            for attribute, (value, key, strategy) in _reconcile(_rank(records), rules).items()}
+    return {
+        attribute: GoldenValue(attribute, value, key, strategy)
+        for attribute, (value, key, strategy) in _reconcile(_rank(records), rules).items()
+    }
 
 
 #: A golden value as ``(value, record key, strategy)``: a :class:`GoldenValue` without its name.
 Choice = tuple[object, str, str]
 
 
-def reconcile_all(records: Sequence[RecordValues], rules: RuleSet
-                  ) -> tuple[dict[str, Choice], dict[str, object]]:
+def reconcile_all(
+    records: Sequence[RecordValues], rules: RuleSet
+) -> tuple[dict[str, Choice], dict[str, object]]:
     """:func:`reconcile` and :func:`merge_attributes` of the same records, reading each
     record's ``updated_at`` once; golden values as ``{attribute: (value, record key,
     strategy)}`` (the hot path of planning: no object per attribute)."""

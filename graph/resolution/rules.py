@@ -18,21 +18,52 @@ from typing import Any
 from graph.errors import FieldError, ValidationError
 from graph.resolution.comparisons import SCORERS
 
-__all__ = ["DEFAULT_RULES", "FEATURE_FIELDS", "RECONCILED_ATTRIBUTES", "STRATEGIES",
-           "Comparison", "Conflict", "Limits", "Rule", "RuleSet", "load_rules", "parse_rules"]
+__all__ = [
+    "DEFAULT_RULES",
+    "FEATURE_FIELDS",
+    "RECONCILED_ATTRIBUTES",
+    "STRATEGIES",
+    "Comparison",
+    "Conflict",
+    "Limits",
+    "Rule",
+    "RuleSet",
+    "load_rules",
+    "parse_rules",
+]
 
 DEFAULT_RULES = Path(__file__).with_name("default_rules.toml")
 
 #: Fields a comparison or conflict may name (see :mod:`graph.resolution.features`).
-FEATURE_FIELDS = frozenset({
-    "email", "phone", "loyaltyId", "givenName", "familyName", "fullName", "birthDate",
-    "address", "postcode", "city", "country",
-})
+FEATURE_FIELDS = frozenset(
+    {
+        "email",
+        "phone",
+        "loyaltyId",
+        "givenName",
+        "familyName",
+        "fullName",
+        "birthDate",
+        "address",
+        "postcode",
+        "city",
+        "country",
+    }
+)
 
 #: Golden attributes of a person, each reconciled from the person's records.
 RECONCILED_ATTRIBUTES = (
-    "givenName", "familyName", "birthDate", "email", "phone", "addressLine1", "addressLine2",
-    "city", "postcode", "country", "loyaltyId",
+    "givenName",
+    "familyName",
+    "birthDate",
+    "email",
+    "phone",
+    "addressLine1",
+    "addressLine2",
+    "city",
+    "postcode",
+    "country",
+    "loyaltyId",
 )
 STRATEGIES = frozenset({"source_priority", "most_recent", "most_frequent"})
 
@@ -105,14 +136,14 @@ def load_rules(path: Path | None = None) -> RuleSet:
     except OSError as exc:
         raise ValidationError(FieldError("rules", f"cannot read {path}: {exc.strerror}")) from exc
     except UnicodeDecodeError as exc:
-        raise ValidationError(FieldError(
-            "rules", f"{path.name} is not UTF-8 text (byte {exc.start}: {exc.reason})")) from exc
+        raise ValidationError(
+            FieldError("rules", f"{path.name} is not UTF-8 text (byte {exc.start}: {exc.reason})")
+        ) from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ValidationError(FieldError("rules", f"{path.name} is not valid TOML: {exc}")) from exc
-    return parse_rules(data, origin=str(path),
-                       version=hashlib.sha1(text.encode()).hexdigest()[:12])
+    return parse_rules(data, origin=str(path), version=hashlib.sha1(text.encode()).hexdigest()[:12])
 
 
 _RULE_KEYS = ("name", "description", "comparisons")
@@ -135,8 +166,9 @@ def _is_one_of(value: Any, options: Collection[str]) -> bool:
     return isinstance(value, str) and value in options
 
 
-def _unknown_keys(errors: list[FieldError], where: str, raw: dict[Any, Any],
-                  known: tuple[str, ...]) -> None:
+def _unknown_keys(
+    errors: list[FieldError], where: str, raw: dict[Any, Any], known: tuple[str, ...]
+) -> None:
     unknown = sorted(str(key) for key in raw if key not in known)
     if unknown:
         errors.append(FieldError(where, f"unknown keys {unknown}; use {_listed(known)}"))
@@ -160,8 +192,9 @@ def _number(errors: list[FieldError], where: str, value: Any, low: int, high: in
 
 def _whole_number(errors: list[FieldError], where: str, value: Any, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        errors.append(FieldError(where, f"must be a number from {low:,} to {high:,}, "
-                                        "without a fraction"))
+        errors.append(
+            FieldError(where, f"must be a number from {low:,} to {high:,}, without a fraction")
+        )
         return low
     return value
 
@@ -174,14 +207,26 @@ def _comparison(errors: list[FieldError], where: str, raw: Any) -> Comparison | 
     field_name, scorer = raw.get("field"), raw.get("scorer")
     known_field = _is_one_of(field_name, FEATURE_FIELDS)
     if not known_field:
-        errors.append(FieldError(f"{where}.field", f"unknown field {field_name!r}; use one of "
-                                 f"{_listed(FEATURE_FIELDS)}"))
+        errors.append(
+            FieldError(
+                f"{where}.field",
+                f"unknown field {field_name!r}; use one of {_listed(FEATURE_FIELDS)}",
+            )
+        )
     if not _is_one_of(scorer, SCORERS):
-        errors.append(FieldError(f"{where}.scorer", f"unknown scorer {scorer!r}; use one of "
-                                 f"{_listed(SCORERS)}"))
+        errors.append(
+            FieldError(
+                f"{where}.scorer", f"unknown scorer {scorer!r}; use one of {_listed(SCORERS)}"
+            )
+        )
     elif scorer in _NAME_PAIR_SCORERS and known_field and field_name != "fullName":
-        errors.append(FieldError(f"{where}.scorer", f"{scorer} compares (given, family) name "
-                                 f"pairs; use it on fullName, not {field_name}"))
+        errors.append(
+            FieldError(
+                f"{where}.scorer",
+                f"{scorer} compares (given, family) name "
+                f"pairs; use it on fullName, not {field_name}",
+            )
+        )
     threshold = _number(errors, f"{where}.threshold", raw.get("threshold", 100), 0, 100)
     return Comparison(str(field_name), str(scorer), threshold)
 
@@ -202,8 +247,9 @@ def _rule(errors: list[FieldError], n: int, raw: dict[Any, Any], names: set[str]
     if not isinstance(comparisons, list) or not comparisons:
         errors.append(FieldError(f"{where}.comparisons", "at least one comparison is needed"))
         return None
-    parsed = [_comparison(errors, f"{where}.comparisons[{i}]", c)
-              for i, c in enumerate(comparisons)]
+    parsed = [
+        _comparison(errors, f"{where}.comparisons[{i}]", c) for i, c in enumerate(comparisons)
+    ]
     return Rule(name, tuple(c for c in parsed if c), description)
 
 
@@ -231,14 +277,20 @@ def _conflicts(errors: list[FieldError], raw: Any) -> list[Conflict]:
     for n, item in enumerate(raw):
         where = f"conflicts[{n}]"
         if not isinstance(item, dict):
-            errors.append(FieldError(f"{where}.field",
-                                     "must name a known field in a table {field, reason}"))
+            errors.append(
+                FieldError(f"{where}.field", "must name a known field in a table {field, reason}")
+            )
             continue
         _unknown_keys(errors, where, item, _CONFLICT_KEYS)
         field_name = item.get("field")
         if not _is_one_of(field_name, FEATURE_FIELDS):
-            errors.append(FieldError(f"{where}.field", f"must name a known field, not "
-                                     f"{field_name!r}; use one of {_listed(FEATURE_FIELDS)}"))
+            errors.append(
+                FieldError(
+                    f"{where}.field",
+                    f"must name a known field, not "
+                    f"{field_name!r}; use one of {_listed(FEATURE_FIELDS)}",
+                )
+            )
             continue
         reason = _text(errors, f"{where}.reason", item.get("reason"), "")
         conflicts.append(Conflict(str(field_name), reason or f"different {field_name}"))
@@ -252,15 +304,19 @@ def _limits(errors: list[FieldError], raw: Any) -> Limits:
         errors.append(FieldError("limits", f"must be a table {{{_listed(_LIMIT_KEYS)}}}"))
         return Limits()
     _unknown_keys(errors, "limits", raw, _LIMIT_KEYS)
-    values = {name: _whole_number(errors, f"limits.{name}", raw[name], *_LIMIT_RANGE)
-              for name in _LIMIT_KEYS if name in raw}
+    values = {
+        name: _whole_number(errors, f"limits.{name}", raw[name], *_LIMIT_RANGE)
+        for name in _LIMIT_KEYS
+        if name in raw
+    }
     return Limits(**values)
 
 
 def _strategy(errors: list[FieldError], where: str, value: Any) -> str:
     if not _is_one_of(value, STRATEGIES):
-        errors.append(FieldError(where, f"unknown strategy {value!r}; use one of "
-                                 f"{_listed(STRATEGIES)}"))
+        errors.append(
+            FieldError(where, f"unknown strategy {value!r}; use one of {_listed(STRATEGIES)}")
+        )
     return str(value)
 
 
@@ -274,15 +330,17 @@ def _reconciliation(errors: list[FieldError], raw: Any) -> tuple[str, dict[str, 
     default = _strategy(errors, "reconciliation.default", raw.get("default", "source_priority"))
     attributes = raw.get("attributes", {})
     if not isinstance(attributes, dict):
-        errors.append(FieldError("reconciliation.attributes",
-                                 "must be a table of attribute = strategy"))
+        errors.append(
+            FieldError("reconciliation.attributes", "must be a table of attribute = strategy")
+        )
         attributes = {}
     chosen: dict[str, str] = {}
     for name, strategy in attributes.items():
         where = f"reconciliation.attributes.{name}"
         if name not in RECONCILED_ATTRIBUTES:
-            errors.append(FieldError(where, f"unknown attribute; use one of "
-                                     f"{_listed(RECONCILED_ATTRIBUTES)}"))
+            errors.append(
+                FieldError(where, f"unknown attribute; use one of {_listed(RECONCILED_ATTRIBUTES)}")
+            )
         chosen[str(name)] = _strategy(errors, where, strategy)
     return default, chosen
 

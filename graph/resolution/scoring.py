@@ -103,8 +103,11 @@ def compare(a: Features, b: Features, rules: RuleSet, *, explain: bool = False) 
         outcomes.append(outcome)
         if outcome.passed and evidence is None:
             values = [v for v in outcome.scores.values() if v is not None]
-            evidence = Evidence(rule.name, round(sum(values) / len(values), 2),
-                                {k: v for k, v in outcome.scores.items() if v is not None})
+            evidence = Evidence(
+                rule.name,
+                round(sum(values) / len(values), 2),
+                {k: v for k, v in outcome.scores.items() if v is not None},
+            )
             if not explain:
                 break
     return Verdict(evidence, conflict, tuple(outcomes))

@@ -17,17 +17,26 @@ from graph.resolution.scoring import Verdict, compare
 from graph.settings import Settings
 from graph.store.components import RECORD_FIELDS
 
-__all__ = ["LinkExplanation", "PairExplanation", "PersonExplanation", "explain_pair",
-           "explain_person"]
+__all__ = [
+    "LinkExplanation",
+    "PairExplanation",
+    "PersonExplanation",
+    "explain_pair",
+    "explain_person",
+]
 
-_RECORDS: LiteralString = ("""
+_RECORDS: LiteralString = (
+    """
 UNWIND $keys AS key
 MATCH (x:SourceRecord {key: key})
 OPTIONAL MATCH (p:Person)-[:HAS_RECORD]->(x)
-RETURN x.key AS key, x.source AS source, """ + RECORD_FIELDS + """ AS props, p.id AS person,
+RETURN x.key AS key, x.source AS source, """
+    + RECORD_FIELDS
+    + """ AS props, p.id AS person,
        [(x)-[l:MUST_LINK|CANNOT_LINK]-(y:SourceRecord) WHERE y.key IN $keys
         | {type: type(l), actor: l.actor, at: toString(l.at), reason: l.reason}] AS steward
-""")
+"""
+)
 
 _PERSON: LiteralString = """
 MATCH (p:Person {id: $id})
@@ -62,8 +71,10 @@ class PairExplanation:
         if self.steward:
             kind = "must-link" if self.steward["type"] == "MUST_LINK" else "cannot-link"
             reason = f": {self.steward['reason']}" if self.steward.get("reason") else ""
-            decision = (f"a steward's {kind} by {self.steward.get('actor')} at "
-                        f"{self.steward.get('at')}{reason}")
+            decision = (
+                f"a steward's {kind} by {self.steward.get('actor')} at "
+                f"{self.steward.get('at')}{reason}"
+            )
         elif self.verdict.conflict:
             decision = f"conflict: {self.verdict.conflict}"
         elif self.verdict.evidence:
@@ -99,36 +110,59 @@ class PersonExplanation:
     links: tuple[LinkExplanation, ...]
 
 
-def explain_pair(driver: neo4j.Driver, settings: Settings, rules: RuleSet, a: str, b: str
-                 ) -> PairExplanation:
+def explain_pair(
+    driver: neo4j.Driver, settings: Settings, rules: RuleSet, a: str, b: str
+) -> PairExplanation:
     """Compare two records with every rule; raises :class:`NotFound` for an unknown key."""
     with translate_errors(settings):
-        rows, _, _ = driver.execute_query(_RECORDS, keys=[a, b],
-                                          database_=settings.neo4j_database,
-                                          routing_=neo4j.RoutingControl.READ)
+        rows, _, _ = driver.execute_query(
+            _RECORDS,
+            keys=[a, b],
+            database_=settings.neo4j_database,
+            routing_=neo4j.RoutingControl.READ,
+        )
     found = {r["key"]: r for r in rows}
     for key in (a, b):
         if key not in found:
             raise NotFound(f"no source record {key!r}")
-    fa, fb = (features_of({**found[k]["props"], "key": k, "source": found[k]["source"]})
-              for k in (a, b))
+    fa, fb = (
+        features_of({**found[k]["props"], "key": k, "source": found[k]["source"]}) for k in (a, b)
+    )
     steward = found[a]["steward"][0] if found[a]["steward"] else None
-    return PairExplanation(a, b, found[a]["person"], found[b]["person"],
-                           compare(fa, fb, rules, explain=True), steward)
+    return PairExplanation(
+        a, b, found[a]["person"], found[b]["person"], compare(fa, fb, rules, explain=True), steward
+    )
 
 
-def explain_person(driver: neo4j.Driver, settings: Settings, person_id: str
-                   ) -> PersonExplanation:
+def explain_person(driver: neo4j.Driver, settings: Settings, person_id: str) -> PersonExplanation:
     """Every link of a person with its evidence; raises :class:`NotFound`."""
     with translate_errors(settings):
-        rows, _, _ = driver.execute_query(_PERSON, id=person_id,
-                                          database_=settings.neo4j_database,
-                                          routing_=neo4j.RoutingControl.READ)
+        rows, _, _ = driver.execute_query(
+            _PERSON,
+            id=person_id,
+            database_=settings.neo4j_database,
+            routing_=neo4j.RoutingControl.READ,
+        )
     if not rows:
         raise NotFound(f"no person with id {person_id!r}")
     row = rows[0]
-    links = tuple(sorted((LinkExplanation(
-        x["key"], x["source"], x["rule"], x["score"], json.loads(x["scores"] or "{}"),
-        x["matched"], x["linkedAt"], x["actor"], x["explainedAt"]) for x in row["links"]),
-        key=lambda link: (link.linked_at or "", link.key)))
+    links = tuple(
+        sorted(
+            (
+                LinkExplanation(
+                    x["key"],
+                    x["source"],
+                    x["rule"],
+                    x["score"],
+                    json.loads(x["scores"] or "{}"),
+                    x["matched"],
+                    x["linkedAt"],
+                    x["actor"],
+                    x["explainedAt"],
+                )
+                for x in row["links"]
+            ),
+            key=lambda link: (link.linked_at or "", link.key),
+        )
+    )
     return PersonExplanation(row["id"], tuple(sorted(row["aliases"])), links)

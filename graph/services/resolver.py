@@ -31,8 +31,14 @@ from graph.services import explain
 from graph.settings import Settings
 from graph.store import components
 
-__all__ = ["BatchReport", "RecordResolution", "ResolutionResult", "Resolver", "new_person_id",
-           "resolve_after_ingest"]
+__all__ = [
+    "BatchReport",
+    "RecordResolution",
+    "ResolutionResult",
+    "Resolver",
+    "new_person_id",
+    "resolve_after_ingest",
+]
 
 
 def new_person_id() -> str:
@@ -85,10 +91,12 @@ class BatchReport:
     phases: dict[str, float] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        return (f"{self.records} records -> {self.people} people in {self.seconds:.1f} s "
-                f"({self.records / self.seconds if self.seconds else 0:,.0f} records/s): "
-                f"{self.candidate_pairs} candidate pairs, {self.created} people created, "
-                f"{self.merged} merged, {self.split} split, {self.relinked} links written")
+        return (
+            f"{self.records} records -> {self.people} people in {self.seconds:.1f} s "
+            f"({self.records / self.seconds if self.seconds else 0:,.0f} records/s): "
+            f"{self.candidate_pairs} candidate pairs, {self.created} people created, "
+            f"{self.merged} merged, {self.split} split, {self.relinked} links written"
+        )
 
 
 _ADD_LINK: LiteralString = """
@@ -133,8 +141,14 @@ class Resolver:
     the driver's managed transactions.
     """
 
-    def __init__(self, driver: neo4j.Driver, settings: Settings, rules: RuleSet | None = None,
-                 *, actor: str = "system") -> None:
+    def __init__(
+        self,
+        driver: neo4j.Driver,
+        settings: Settings,
+        rules: RuleSet | None = None,
+        *,
+        actor: str = "system",
+    ) -> None:
         self.driver = driver
         self.settings = settings
         self.rules = rules or load_rules(settings.rules_file)
@@ -145,17 +159,20 @@ class Resolver:
         """Resolve the records ``keys`` (just ingested or changed) in one transaction."""
         return self._write(lambda tx: self.resolve_in(tx, keys, actor=actor))
 
-    def resolve_in(self, tx: neo4j.ManagedTransaction, keys: Sequence[str], *,
-                   actor: str | None = None) -> ResolutionResult:
+    def resolve_in(
+        self, tx: neo4j.ManagedTransaction, keys: Sequence[str], *, actor: str | None = None
+    ) -> ResolutionResult:
         """Resolve the records ``keys`` inside the caller's write transaction ``tx``."""
         keys = sorted(set(keys))
         limits = self.rules.limits
         component, must, cannot = components.read_component(
-            tx, keys, limits.max_identifier_records, limits.max_block_records)
+            tx, keys, limits.max_identifier_records, limits.max_block_records
+        )
         return self._apply(tx, component, must, cannot, keys, actor or self.actor)
 
-    def ingest_record(self, source_id: str, record: Mapping[str, Any], *,
-                      actor: str | None = None) -> tuple[RecordOutcome, RecordResolution]:
+    def ingest_record(
+        self, source_id: str, record: Mapping[str, Any], *, actor: str | None = None
+    ) -> tuple[RecordOutcome, RecordResolution]:
         """Ingest one source record (native or canonical field names) and resolve it, in one
         transaction: ``(outcome, resolution)``. The real-time path of the API.
 
@@ -163,30 +180,43 @@ class Resolver:
         unregistered source; nothing is written then.
         """
         outcome, result = ingest_and_resolve(
-            self.driver, self.settings, source_id, record,
-            lambda tx, keys: self.resolve_in(tx, keys, actor=actor))
+            self.driver,
+            self.settings,
+            source_id,
+            record,
+            lambda tx, keys: self.resolve_in(tx, keys, actor=actor),
+        )
         return outcome, result.of(outcome.key)
 
-    def _apply(self, tx: neo4j.ManagedTransaction, component: list[RecordData],
-               must: list[tuple[str, str]], cannot: list[tuple[str, str]],
-               keys: Sequence[str], actor: str) -> ResolutionResult:
+    def _apply(
+        self,
+        tx: neo4j.ManagedTransaction,
+        component: list[RecordData],
+        must: list[tuple[str, str]],
+        cannot: list[tuple[str, str]],
+        keys: Sequence[str],
+        actor: str,
+    ) -> ResolutionResult:
         new_ids: list[str] = []
 
         def new_id() -> str:
             new_ids.append(new_person_id())
             return new_ids[-1]
 
-        plan = make_plan(component, self.rules, new_id=new_id, must_links=must,
-                         cannot_links=cannot, refresh=keys)
-        event_ids = components.apply_plan(tx, plan, actor=actor, rules_version=self.rules.version,
-                                      new_people=new_ids)
+        plan = make_plan(
+            component, self.rules, new_id=new_id, must_links=must, cannot_links=cannot, refresh=keys
+        )
+        event_ids = components.apply_plan(
+            tx, plan, actor=actor, rules_version=self.rules.version, new_people=new_ids
+        )
         return _result(plan, component, keys, event_ids)
 
     def _write(self, work: Callable[[neo4j.ManagedTransaction], Any]) -> Any:
-        with translate_errors(self.settings), self.driver.session(
-                database=self.settings.neo4j_database) as session:
+        with (
+            translate_errors(self.settings),
+            self.driver.session(database=self.settings.neo4j_database) as session,
+        ):
             return session.execute_write(work)
-
 
     # -- explanations ------------------------------------------------------------------------
     def explain_pair(self, a: str, b: str) -> explain.PairExplanation:
@@ -195,21 +225,23 @@ class Resolver:
 
     def explain_person(self, person_or_alias: str) -> explain.PersonExplanation:
         """Why a person (found by ID or alias) holds each of its records."""
-        return explain.explain_person(self.driver, self.settings,
-                                      self.person_id(person_or_alias))
+        return explain.explain_person(self.driver, self.settings, self.person_id(person_or_alias))
 
     # -- steward decisions -----------------------------------------------------------------
     def person_id(self, person_or_alias: str) -> str:
         """The current ID for a person ID or an absorbed alias; raises :class:`NotFound`."""
-        with translate_errors(self.settings), self.driver.session(
-                database=self.settings.neo4j_database) as session:
+        with (
+            translate_errors(self.settings),
+            self.driver.session(database=self.settings.neo4j_database) as session,
+        ):
             found = session.execute_read(components.find_person_id, person_or_alias)
         if found is None:
             raise NotFound(f"no person with id {person_or_alias!r}")
         return found
 
-    def merge_people(self, a: str, b: str, *, actor: str | None = None, reason: str = "",
-                     override: bool = False) -> ResolutionResult:
+    def merge_people(
+        self, a: str, b: str, *, actor: str | None = None, reason: str = "", override: bool = False
+    ) -> ResolutionResult:
         """Merge two people by a steward's decision (a must-link between their oldest records).
 
         The oldest 360 ID survives; the other becomes an alias. Raises :class:`NotFound` for an
@@ -221,15 +253,18 @@ class Resolver:
             raise Conflict(f"{a} and {b} are already the same person ({pa})")
         separated = read(self.driver, self.settings, _CANNOT_BETWEEN, a=pa, b=pb)
         if separated and not override:
-            raise Conflict(f"a steward's cannot-link (an earlier split) keeps {pa} and {pb} "
-                           "apart; merge with override (`c360 merge --override`) to replace it")
+            raise Conflict(
+                f"a steward's cannot-link (an earlier split) keeps {pa} and {pb} "
+                "apart; merge with override (`c360 merge --override`) to replace it"
+            )
         ka = read(self.driver, self.settings, _PERSON_RECORDS, id=pa)[0]["key"]
         kb = read(self.driver, self.settings, _PERSON_RECORDS, id=pb)[0]["key"]
         pairs = [(ka, kb)] + [(r["a"], r["b"]) for r in separated]
         return self._decide("MUST_LINK", pairs, actor, reason)
 
-    def split_record(self, key: str, *, actor: str | None = None,
-                     reason: str = "") -> ResolutionResult:
+    def split_record(
+        self, key: str, *, actor: str | None = None, reason: str = ""
+    ) -> ResolutionResult:
         """Split record ``key`` out of its person by a steward's decision.
 
         Stores a cannot-link between the record and every other record of the person, so the
@@ -245,14 +280,18 @@ class Resolver:
         person_id = rows[0]["person"]
         if person_id is None:
             raise NotFound(f"source record {key!r} is not resolved to a person yet")
-        others = [r["key"] for r in read(self.driver, self.settings, _PERSON_RECORDS, id=person_id)
-                  if r["key"] != key]
+        others = [
+            r["key"]
+            for r in read(self.driver, self.settings, _PERSON_RECORDS, id=person_id)
+            if r["key"] != key
+        ]
         if not others:
             raise Conflict(f"{key} is the only record of {person_id}: nothing to split")
         return self._decide("CANNOT_LINK", [(key, o) for o in others], actor, reason)
 
-    def _decide(self, link_type: str, pairs: list[tuple[str, str]], actor: str | None,
-                reason: str) -> ResolutionResult:
+    def _decide(
+        self, link_type: str, pairs: list[tuple[str, str]], actor: str | None, reason: str
+    ) -> ResolutionResult:
         actor = actor or self.actor
         keys = sorted({k for pair in pairs for k in pair})
 
@@ -261,14 +300,16 @@ class Resolver:
                 tx.run(_ADD_LINK, a=a, b=b, type=link_type, actor=actor, reason=reason).consume()
             limits = self.rules.limits
             component, must, cannot = components.read_component(
-                tx, keys, limits.max_identifier_records, limits.max_block_records)
+                tx, keys, limits.max_identifier_records, limits.max_block_records
+            )
             return self._apply(tx, component, must, cannot, keys, actor)
 
         return self._write(work)
 
     # -- batch -----------------------------------------------------------------------------
-    def resolve_all(self, *, actor: str | None = None, batch_size: int = 5000,
-                    show_progress: bool = True) -> BatchReport:
+    def resolve_all(
+        self, *, actor: str | None = None, batch_size: int = 5000, show_progress: bool = True
+    ) -> BatchReport:
         """Re-resolve every record in memory and write the differences in batches.
 
         Same clustering as :meth:`resolve`; people whose records do not change are not
@@ -282,26 +323,39 @@ class Resolver:
         limits = self.rules.limits
         records: list[RecordData] = []
         stored_blocks: dict[str, list[str]] = {}
-        with translate_errors(self.settings), self.driver.session(
-                database=self.settings.neo4j_database,
-                default_access_mode=neo4j.READ_ACCESS) as session:
-            with tqdm(desc="read records", unit=" records", disable=None if show_progress else True,
-                      mininterval=0.5) as bar:
+        with (
+            translate_errors(self.settings),
+            self.driver.session(
+                database=self.settings.neo4j_database, default_access_mode=neo4j.READ_ACCESS
+            ) as session,
+        ):
+            with tqdm(
+                desc="read records",
+                unit=" records",
+                disable=None if show_progress else True,
+                mininterval=0.5,
+            ) as bar:
+
                 def read(tx: neo4j.ManagedTransaction) -> None:
                     records.clear()
                     for record, blocks in components.read_all_records(
-                            tx, limits.max_identifier_records):
+                        tx, limits.max_identifier_records
+                    ):
                         records.append(record)
                         stored_blocks[record.key] = blocks
                         bar.update(1)
+
                 session.execute_read(read)
             must, cannot = session.execute_read(components.read_links)
             stored_golden = session.execute_read(components.read_golden)
         report.records = len(records)
         report.phases["read"] = time.monotonic() - started
         features = {r.key: r.features() for r in records}
-        block_rows = [{"key": k, "blocks": b} for k, f in features.items()
-                      if (b := blocking_keys(f)) != sorted(stored_blocks.get(k, []))]
+        block_rows = [
+            {"key": k, "blocks": b}
+            for k, f in features.items()
+            if (b := blocking_keys(f)) != sorted(stored_blocks.get(k, []))
+        ]
         pairs = candidate_pairs(records, features, limits.max_block_records)
         report.candidate_pairs = len(pairs)
         new_ids: list[str] = []
@@ -310,24 +364,39 @@ class Resolver:
             new_ids.append(new_person_id())
             return new_ids[-1]
 
-        plan = make_plan(records, self.rules, new_id=new_id, must_links=must,
-                         cannot_links=cannot, pairs=pairs, features=features,
-                         stored_golden=stored_golden)
+        plan = make_plan(
+            records,
+            self.rules,
+            new_id=new_id,
+            must_links=must,
+            cannot_links=cannot,
+            pairs=pairs,
+            features=features,
+            stored_golden=stored_golden,
+        )
         report.phases["cluster"] = time.monotonic() - started - report.phases["read"]
         steps: list[tuple[LiteralString, str, list[Any], dict[str, Any]]] = [
-            (components.SET_BLOCKS, "blocks", block_rows, {})] + components.plan_steps(
-            plan, actor=actor, rules_version=self.rules.version, new_people=new_ids)
+            (components.SET_BLOCKS, "blocks", block_rows, {})
+        ] + components.plan_steps(
+            plan, actor=actor, rules_version=self.rules.version, new_people=new_ids
+        )
         total = sum(len(rows) for _, _, rows, _ in steps)
-        with tqdm(total=total, desc="write", unit=" rows", disable=None if show_progress else True,
-                  mininterval=0.5) as bar:
+        with tqdm(
+            total=total,
+            desc="write",
+            unit=" rows",
+            disable=None if show_progress else True,
+            mininterval=0.5,
+        ) as bar:
             for query, name, rows, params in steps:
                 step_started = time.monotonic()
                 for i in range(0, len(rows), batch_size):
-                    chunk = rows[i:i + batch_size]
+                    chunk = rows[i : i + batch_size]
                     self._write(_run_step(query, {name: chunk, **params}))
                     bar.update(len(chunk))
-                report.phases[f"write {name}"] = (report.phases.get(f"write {name}", 0.0)
-                                                  + time.monotonic() - step_started)
+                report.phases[f"write {name}"] = (
+                    report.phases.get(f"write {name}", 0.0) + time.monotonic() - step_started
+                )
         report.people = len(plan.assignments)
         report.created = sum(1 for e in plan.events if e.kind == "CREATED")
         report.merged = sum(1 for e in plan.events if e.kind == "MERGED")
@@ -338,16 +407,18 @@ class Resolver:
         return report
 
 
-def _run_step(query: LiteralString, params: dict[str, Any]
-              ) -> Callable[[neo4j.ManagedTransaction], None]:
+def _run_step(
+    query: LiteralString, params: dict[str, Any]
+) -> Callable[[neo4j.ManagedTransaction], None]:
     def work(tx: neo4j.ManagedTransaction) -> None:
         tx.run(query, params).consume()
 
     return work
 
 
-def _result(plan: Plan, component: list[RecordData], keys: Sequence[str],
-            event_ids: list[str]) -> ResolutionResult:
+def _result(
+    plan: Plan, component: list[RecordData], keys: Sequence[str], event_ids: list[str]
+) -> ResolutionResult:
     before = {r.key: r.person for r in component}
     person_of = {k: a for a in plan.assignments for k in a.keys}
     links = {link.key: link for link in plan.links}
@@ -367,16 +438,23 @@ def _result(plan: Plan, component: list[RecordData], keys: Sequence[str],
         else:
             decision = "moved"
         link = links.get(key)
-        out.append(RecordResolution(key, a.person_id, decision,
-                                    link.rule if link else None, link.score if link else None,
-                                    a.absorbed))
+        out.append(
+            RecordResolution(
+                key,
+                a.person_id,
+                decision,
+                link.rule if link else None,
+                link.score if link else None,
+                a.absorbed,
+            )
+        )
     return ResolutionResult(
-        tuple(out), tuple(event_ids),
+        tuple(out),
+        tuple(event_ids),
         created=sum(1 for e in plan.events if e.kind == "CREATED"),
         merged=sum(1 for e in plan.events if e.kind == "MERGED"),
         split=sum(1 for e in plan.events if e.kind == "SPLIT"),
-        people=tuple(sorted({a.person_id for a in plan.assignments
-                             if a.person_id in plan.golden})),
+        people=tuple(sorted({a.person_id for a in plan.assignments if a.person_id in plan.golden})),
     )
 
 

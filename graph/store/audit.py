@@ -21,8 +21,14 @@ from graph.errors import FieldError, ValidationError
 from graph.normalize import parse_moment
 from graph.settings import Settings
 
-__all__ = ["EVENT_KINDS", "EventPage", "decode_cursor", "encode_cursor", "events_of_people",
-           "resolution_events"]
+__all__ = [
+    "EVENT_KINDS",
+    "EventPage",
+    "decode_cursor",
+    "encode_cursor",
+    "events_of_people",
+    "resolution_events",
+]
 
 EVENT_KINDS = ("CREATED", "LINKED", "MERGED", "SPLIT", "FORGOTTEN")
 
@@ -58,13 +64,17 @@ WHERE e.at >= datetime($since) AND e.at < datetime($until)
   AND ($recordKey IS NULL OR $recordKey IN e.recordKeys)
 """
 
-_PAGE: LiteralString = ("""
+_PAGE: LiteralString = (
+    """
   AND e.at <= datetime(coalesce($afterAt, $until))
   AND ($afterAt IS NULL OR e.at < datetime($afterAt)
        OR (e.at = datetime($afterAt) AND e.id < $afterId))
 WITH e ORDER BY e.at DESC, e.id DESC LIMIT $limit
-RETURN """ + _FIELDS + """ AS e
-""")
+RETURN """
+    + _FIELDS
+    + """ AS e
+"""
+)
 
 _COUNT: LiteralString = "RETURN count(e) AS n"
 
@@ -73,12 +83,16 @@ _QUERIES: dict[bool, tuple[LiteralString, LiteralString]] = {
     False: (_ALL + _FILTERS + _PAGE, _ALL + _FILTERS + _COUNT),
 }
 
-_OF_PEOPLE: LiteralString = ("""
+_OF_PEOPLE: LiteralString = (
+    """
 UNWIND $ids AS id
 MATCH (e:ResolutionEvent)-[:CONCERNS]->(:Person {id: id})
 WITH id, e ORDER BY e.at DESC, e.id DESC
-RETURN id, collect(""" + _FIELDS + """) AS events
-""")
+RETURN id, collect("""
+    + _FIELDS
+    + """) AS events
+"""
+)
 
 _EARLIEST = "0001-01-01T00:00:00Z"
 _LATEST = "9999-12-31T23:59:59Z"
@@ -124,9 +138,16 @@ def _bound(name: str, value: str | None, default: str) -> str:
 
 
 def resolution_events(
-    driver: neo4j.Driver, settings: Settings, *, person_id: str | None = None,
-    kinds: Sequence[str] | None = None, actor: str | None = None, record_key: str | None = None,
-    since: str | None = None, until: str | None = None, first: int = 20,
+    driver: neo4j.Driver,
+    settings: Settings,
+    *,
+    person_id: str | None = None,
+    kinds: Sequence[str] | None = None,
+    actor: str | None = None,
+    record_key: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    first: int = 20,
     after: str | None = None,
 ) -> EventPage:
     """A page of resolution events, newest first, filtered by any of: the person they concern
@@ -145,31 +166,48 @@ def resolution_events(
         wanted = sorted({k.strip().upper() for k in kinds})
         unknown = [k for k in wanted if k not in EVENT_KINDS]
         if unknown:
-            raise ValidationError(FieldError(
-                "kinds", f"unknown kind {', '.join(unknown)}; use {', '.join(EVENT_KINDS)}"))
+            raise ValidationError(
+                FieldError(
+                    "kinds", f"unknown kind {', '.join(unknown)}; use {', '.join(EVENT_KINDS)}"
+                )
+            )
     params: dict[str, Any] = {
-        "personId": person_id, "kinds": wanted, "actor": actor, "recordKey": record_key,
-        "since": _bound("since", since, _EARLIEST), "until": _bound("until", until, _LATEST),
+        "personId": person_id,
+        "kinds": wanted,
+        "actor": actor,
+        "recordKey": record_key,
+        "since": _bound("since", since, _EARLIEST),
+        "until": _bound("until", until, _LATEST),
     }
     after_at, after_id = decode_cursor(after) if after else (None, None)
     page, count = _QUERIES[person_id is not None]
     with translate_errors(settings):
         rows, _, _ = driver.execute_query(
-            page, params, afterAt=after_at, afterId=after_id, limit=first + 1,
-            database_=settings.neo4j_database, routing_=neo4j.RoutingControl.READ)
+            page,
+            params,
+            afterAt=after_at,
+            afterId=after_id,
+            limit=first + 1,
+            database_=settings.neo4j_database,
+            routing_=neo4j.RoutingControl.READ,
+        )
         counted, _, _ = driver.execute_query(
-            count, params, database_=settings.neo4j_database,
-            routing_=neo4j.RoutingControl.READ)
+            count, params, database_=settings.neo4j_database, routing_=neo4j.RoutingControl.READ
+        )
     events = [dict(r["e"]) for r in rows]
     return EventPage(events[:first], int(counted[0]["n"]), len(events) > first)
 
 
-def events_of_people(driver: neo4j.Driver, settings: Settings, ids: Sequence[str]
-                     ) -> dict[str, list[dict[str, Any]]]:
+def events_of_people(
+    driver: neo4j.Driver, settings: Settings, ids: Sequence[str]
+) -> dict[str, list[dict[str, Any]]]:
     """Every event concerning each person (current IDs), newest first, in one query:
     ``{person id: [event]}`` (people without events are left out)."""
     with translate_errors(settings):
         rows, _, _ = driver.execute_query(
-            _OF_PEOPLE, ids=list(ids), database_=settings.neo4j_database,
-            routing_=neo4j.RoutingControl.READ)
+            _OF_PEOPLE,
+            ids=list(ids),
+            database_=settings.neo4j_database,
+            routing_=neo4j.RoutingControl.READ,
+        )
     return {r["id"]: [dict(e) for e in r["events"]] for r in rows}

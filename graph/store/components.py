@@ -19,8 +19,14 @@ import neo4j
 from graph.resolution.plan import Plan, RecordData
 
 __all__ = [
-    "SET_BLOCKS", "apply_plan", "find_person_id", "plan_steps", "read_all_records",
-    "read_component", "read_golden", "read_links",
+    "SET_BLOCKS",
+    "apply_plan",
+    "find_person_id",
+    "plan_steps",
+    "read_all_records",
+    "read_component",
+    "read_golden",
+    "read_links",
 ]
 
 RECORD_FIELDS: LiteralString = """
@@ -29,16 +35,20 @@ x {.givenName, .familyName, .email, .phone, .addressLine1, .addressLine2, .city,
 """
 
 # The columns of a RecordData row (see _record): record x, its source s, person p, link h.
-_RECORD_DATA: LiteralString = ("""
+_RECORD_DATA: LiteralString = (
+    """
 RETURN x.key AS key, s.id AS source, s.priority AS priority,
        x.createdAt.epochSeconds * 1000000000 + x.createdAt.nanosecond AS createdAt,
        toString(x.updatedAt) AS updatedAt,
-       """ + RECORD_FIELDS + """ AS props,
+       """
+    + RECORD_FIELDS
+    + """ AS props,
        [(x)-[:HAS_IDENTIFIER]->(i:Identifier)
         WHERE COUNT { (i)<-[:HAS_IDENTIFIER]-() } <= $maxIdentifier | [i.type, i.value]]
          AS identifiers,
        p.id AS person, h.rule AS rule,
-       p.createdAt.epochSeconds * 1000000000 + p.createdAt.nanosecond AS personCreated""")
+       p.createdAt.epochSeconds * 1000000000 + p.createdAt.nanosecond AS personCreated"""
+)
 
 SET_BLOCKS: LiteralString = """
 UNWIND $blocks AS row
@@ -61,7 +71,8 @@ CALL (r, row) {
 # records.LOCK_EVIDENCE), so ingest and resolution never deadlock each other. Expansions from a
 # bound record name no label on the far end (the relationship type implies it) and lookups by
 # key carry an index hint, so no plan cached on a nearly empty database scans a label per row.
-_COMPONENT: LiteralString = ("""
+_COMPONENT: LiteralString = (
+    """
 CALL () {
   UNWIND $keys AS key
   MATCH (x:SourceRecord {key: key})-[:HAS_IDENTIFIER]->(i) USING INDEX x:SourceRecord(key)
@@ -120,17 +131,24 @@ UNWIND direct + members AS x
 WITH DISTINCT x
 MATCH (x)-[:FROM]->(s:Source)
 OPTIONAL MATCH (p:Person)-[h:HAS_RECORD]->(x)
-""" + _RECORD_DATA + """,
+"""
+    + _RECORD_DATA
+    + """,
        [(x)-[l:MUST_LINK|CANNOT_LINK]->(y:SourceRecord) | [type(l), y.key]] AS steward
-""")
+"""
+)
 
-_ALL_RECORDS: LiteralString = ("""
+_ALL_RECORDS: LiteralString = (
+    """
 MATCH (x:SourceRecord)-[:FROM]->(s:Source)
 WHERE x.placeholder IS NULL AND x.forgottenMatch IS NULL
 OPTIONAL MATCH (p:Person)-[h:HAS_RECORD]->(x)
-""" + _RECORD_DATA + """,
+"""
+    + _RECORD_DATA
+    + """,
        [(x)-[:IN_BLOCK]->(b:BlockingKey) | b.key] AS blocks
-""")
+"""
+)
 
 _ALL_GOLDEN: LiteralString = """
 MATCH (p:Person)
@@ -256,23 +274,34 @@ def _sortable(nanos: int | None) -> str:
 
 def _record(row: neo4j.Record) -> RecordData:
     return RecordData(
-        key=row["key"], source=row["source"], priority=int(row["priority"] or 0),
-        created_at=_sortable(row["createdAt"]), updated_at=row["updatedAt"],
-        props=row["props"], identifiers=tuple((t, v) for t, v in row["identifiers"]),
+        key=row["key"],
+        source=row["source"],
+        priority=int(row["priority"] or 0),
+        created_at=_sortable(row["createdAt"]),
+        updated_at=row["updatedAt"],
+        props=row["props"],
+        identifiers=tuple((t, v) for t, v in row["identifiers"]),
         person=row["person"],
         person_created=_sortable(row["personCreated"]) if row["person"] else None,
         link_rule=row["rule"],
     )
 
 
-def read_component(tx: neo4j.ManagedTransaction, keys: Sequence[str], max_identifier: int,
-                   max_block: int) -> tuple[list[RecordData], list[tuple[str, str]],
-                                            list[tuple[str, str]]]:
+def read_component(
+    tx: neo4j.ManagedTransaction, keys: Sequence[str], max_identifier: int, max_block: int
+) -> tuple[list[RecordData], list[tuple[str, str]], list[tuple[str, str]]]:
     """Lock the evidence of ``keys`` and read the records a change to them can affect: the
     seeds, their candidates, must/cannot partners, and every record of every person among
     them. Returns ``(records, must_links, cannot_links)`` (links among those records)."""
-    rows = list(tx.run(_COMPONENT, keys=sorted(keys), maxIdentifier=max_identifier,
-                       maxBlock=max_block, mark=str(uuid.uuid4())))
+    rows = list(
+        tx.run(
+            _COMPONENT,
+            keys=sorted(keys),
+            maxIdentifier=max_identifier,
+            maxBlock=max_block,
+            mark=str(uuid.uuid4()),
+        )
+    )
     inside = {row["key"] for row in rows}
     must: list[tuple[str, str]] = []
     cannot: list[tuple[str, str]] = []
@@ -283,8 +312,9 @@ def read_component(tx: neo4j.ManagedTransaction, keys: Sequence[str], max_identi
     return [_record(r) for r in rows], must, cannot
 
 
-def read_all_records(tx: neo4j.ManagedTransaction, max_identifier: int
-                     ) -> Iterable[tuple[RecordData, list[str]]]:
+def read_all_records(
+    tx: neo4j.ManagedTransaction, max_identifier: int
+) -> Iterable[tuple[RecordData, list[str]]]:
     """Every non-placeholder record with its current blocking keys (batch resolution)."""
     for row in tx.run(_ALL_RECORDS, maxIdentifier=max_identifier):
         yield _record(row), list(row["blocks"])
@@ -295,8 +325,7 @@ def read_golden(tx: neo4j.ManagedTransaction) -> dict[str, dict[str, Any]]:
     return {row["id"]: dict(row["golden"]) for row in tx.run(_ALL_GOLDEN)}
 
 
-def read_links(tx: neo4j.ManagedTransaction
-               ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+def read_links(tx: neo4j.ManagedTransaction) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """Every steward decision: ``(must_links, cannot_links)`` as record key pairs."""
     must: list[tuple[str, str]] = []
     cannot: list[tuple[str, str]] = []
@@ -313,22 +342,40 @@ def _golden_props(props: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def plan_steps(plan: Plan, *, actor: str, rules_version: str, new_people: Sequence[str]
-               ) -> list[tuple[LiteralString, str, list[Any], dict[str, Any]]]:
+def plan_steps(
+    plan: Plan, *, actor: str, rules_version: str, new_people: Sequence[str]
+) -> list[tuple[LiteralString, str, list[Any], dict[str, Any]]]:
     """The statements that write a plan, in order: ``(query, list parameter, rows, other
     parameters)``. Order matters: people first, then links (which empty absorbed people), then
     aliases, golden records and events. Each step's rows may be split into batches."""
-    links = [{"key": link.key, "personId": link.person_id, "rule": link.rule,
-              "score": link.score, "scores": link.scores, "matched": link.matched}
-             for link in sorted(plan.links, key=lambda link: link.key)]
+    links = [
+        {
+            "key": link.key,
+            "personId": link.person_id,
+            "rule": link.rule,
+            "score": link.score,
+            "scores": link.scores,
+            "matched": link.matched,
+        }
+        for link in sorted(plan.links, key=lambda link: link.key)
+    ]
     absorbed = [{"old": o, "survivor": s} for o, s in sorted(plan.absorbed.items())]
     golden = [{"id": pid, "props": _golden_props(g)} for pid, g in sorted(plan.golden.items())]
     emptied = sorted({a.split_from for a in plan.assignments if a.split_from})
-    events = [{"id": str(uuid.uuid4()), "kind": e.kind, "personId": e.person_id,
-               "recordKeys": list(e.record_keys), "rule": e.rule, "score": e.score,
-               "explanation": e.explanation, "absorbed": list(e.absorbed),
-               "splitFrom": e.split_from}
-              for e in plan.events]
+    events = [
+        {
+            "id": str(uuid.uuid4()),
+            "kind": e.kind,
+            "personId": e.person_id,
+            "recordKeys": list(e.record_keys),
+            "rule": e.rule,
+            "score": e.score,
+            "explanation": e.explanation,
+            "absorbed": list(e.absorbed),
+            "splitFrom": e.split_from,
+        }
+        for e in plan.events
+    ]
     audit = {"actor": actor, "rulesVersion": rules_version}
     steps: list[tuple[LiteralString, str, list[Any], dict[str, Any]]] = [
         (_CREATE_PEOPLE, "created", sorted(new_people), {}),
@@ -342,22 +389,45 @@ def plan_steps(plan: Plan, *, actor: str, rules_version: str, new_people: Sequen
 
 
 _APPLY: LiteralString = (
-    "CALL () {" + _CREATE_PEOPLE + "}\nCALL () {" + _RELINK + "}\nCALL () {" + _ABSORB
-    + "}\nCALL () {" + _GOLDEN + "}\nCALL () {" + _DROP_EMPTY_PEOPLE + "}\nCALL () {"
-    + _EVENTS + "}"
+    "CALL () {"
+    + _CREATE_PEOPLE
+    + "}\nCALL () {"
+    + _RELINK
+    + "}\nCALL () {"
+    + _ABSORB
+    + "}\nCALL () {"
+    + _GOLDEN
+    + "}\nCALL () {"
+    + _DROP_EMPTY_PEOPLE
+    + "}\nCALL () {"
+    + _EVENTS
+    + "}"
 )
 
 
-def apply_plan(tx: neo4j.ManagedTransaction, plan: Plan, *, actor: str, rules_version: str,
-               new_people: Sequence[str]) -> list[str]:
+def apply_plan(
+    tx: neo4j.ManagedTransaction,
+    plan: Plan,
+    *,
+    actor: str,
+    rules_version: str,
+    new_people: Sequence[str],
+) -> list[str]:
     """Write a whole plan in ``tx`` with one statement (one round trip); returns the ids of
     the events written. Nothing is sent when the plan changes nothing."""
     steps = plan_steps(plan, actor=actor, rules_version=rules_version, new_people=new_people)
     if not steps:
         return []
-    params: dict[str, Any] = {"created": [], "links": [], "absorbed": [], "golden": [],
-                              "emptied": [], "events": [], "actor": actor,
-                              "rulesVersion": rules_version}
+    params: dict[str, Any] = {
+        "created": [],
+        "links": [],
+        "absorbed": [],
+        "golden": [],
+        "emptied": [],
+        "events": [],
+        "actor": actor,
+        "rulesVersion": rules_version,
+    }
     for _, name, rows, _ in steps:
         params[name] = rows
     tx.run(_APPLY, params).consume()

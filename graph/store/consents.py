@@ -21,8 +21,10 @@ from graph.store.records import ENSURE_RECORD
 
 __all__ = ["CHANNELS", "STATUSES", "set_consent", "upsert_consents"]
 
-_CONSENTS: LiteralString = ("MATCH (s:Source {id: $source}) UNWIND $rows AS row "
-                            + ENSURE_RECORD + """
+_CONSENTS: LiteralString = (
+    "MATCH (s:Source {id: $source}) UNWIND $rows AS row "
+    + ENSURE_RECORD
+    + """
 MERGE (c:Consent {key: row.key})
 ON CREATE SET c.channel = row.channel, c.purpose = row.purpose, c.status = row.status,
               c.at = row.at, c.sourceKey = row.recordKey, c.source = $source, c.new = true
@@ -35,11 +37,13 @@ CALL (r, c) {
   MERGE (p)-[:GAVE]->(c)
 }
 RETURN row.key AS key, outcome
-""")
+"""
+)
 
 
-def upsert_consents(tx: neo4j.ManagedTransaction, source_id: str,
-                    rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+def upsert_consents(
+    tx: neo4j.ManagedTransaction, source_id: str, rows: list[dict[str, Any]]
+) -> list[tuple[str, str]]:
     """Add consent events once each; returns ``[(key, created|unchanged)]``."""
     rows = sorted(rows, key=lambda r: r["key"])
     return [(r["key"], r["outcome"]) for r in tx.run(_CONSENTS, source=source_id, rows=rows)]
@@ -58,8 +62,17 @@ RETURN p.id AS id
 """
 
 
-def set_consent(driver: neo4j.Driver, settings: Settings, person_id: str, channel: str,
-                purpose: str, status: str, *, actor: str, at: str | None = None) -> str:
+def set_consent(
+    driver: neo4j.Driver,
+    settings: Settings,
+    person_id: str,
+    channel: str,
+    purpose: str,
+    status: str,
+    *,
+    actor: str,
+    at: str | None = None,
+) -> str:
     """Record a consent event given to the API for a person (channel EMAIL, SMS, PHONE, POST,
     PUSH or WEB; status GRANTED or WITHDRAWN; ``at`` ISO 8601, default now). The event is
     keyed by person, channel, purpose, status and time, so a retry with the same ``at`` adds
@@ -67,8 +80,11 @@ def set_consent(driver: neo4j.Driver, settings: Settings, person_id: str, channe
     :class:`NotFound` for an unknown person.
     """
     errors: list[FieldError] = []
-    channel, purpose, status = (channel or "").strip().upper(), (purpose or "").strip().upper(), (
-        status or "").strip().upper()
+    channel, purpose, status = (
+        (channel or "").strip().upper(),
+        (purpose or "").strip().upper(),
+        (status or "").strip().upper(),
+    )
     if channel not in CHANNELS:
         errors.append(FieldError("channel", f"must be one of {', '.join(sorted(CHANNELS))}"))
     if not purpose or not purpose.replace("_", "").isalnum():
@@ -86,8 +102,16 @@ def set_consent(driver: neo4j.Driver, settings: Settings, person_id: str, channe
     key = event_key("api", person_id, channel, purpose, status, moment.isoformat())
     with translate_errors(settings):
         records, _, _ = driver.execute_query(
-            _SET, personId=person_id, key=key, channel=channel, purpose=purpose, status=status,
-            at=moment.isoformat(), sourceKey=f"api:{actor}", database_=settings.neo4j_database)
+            _SET,
+            personId=person_id,
+            key=key,
+            channel=channel,
+            purpose=purpose,
+            status=status,
+            at=moment.isoformat(),
+            sourceKey=f"api:{actor}",
+            database_=settings.neo4j_database,
+        )
     if not records:
         raise NotFound(f"no person with id {person_id!r}")
     return key

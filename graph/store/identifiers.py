@@ -40,15 +40,14 @@ def person_id_by_record(driver: neo4j.Driver, settings: Settings, key: str) -> s
     return rows[0]["id"] if rows else None
 
 
-def person_id_by_identifier(driver: neo4j.Driver, settings: Settings, type_: str, value: str
-                            ) -> list[str]:
+def person_id_by_identifier(
+    driver: neo4j.Driver, settings: Settings, type_: str, value: str
+) -> list[str]:
     """People holding a record with identifier (type, value), at most two; more than one
     means the identifier is shared (a placeholder, a household) and callers should say so."""
-    return [row["id"] for row in read(driver, settings, _BY_IDENTIFIER, type=type_,
-                                       value=value)]
+    return [row["id"] for row in read(driver, settings, _BY_IDENTIFIER, type=type_, value=value)]
 
 
-def current_person_id(driver: neo4j.Driver, settings: Settings, person_or_alias: str
-                      ) -> str | None:
+def current_person_id(driver: neo4j.Driver, settings: Settings, person_or_alias: str) -> str | None:
     """The current 360 ID of a person ID or of an absorbed alias; None when unknown."""
     return read(driver, settings, _CURRENT_ID, id=person_or_alias)[0]["id"]

@@ -13,8 +13,7 @@ import neo4j
 
 from graph.store.records import ENSURE_RECORD, STATUS_NEWER_WINS
 
-__all__ = ["known_skus", "upsert_carts", "upsert_order_lines", "upsert_orders",
-           "upsert_products"]
+__all__ = ["known_skus", "upsert_carts", "upsert_order_lines", "upsert_orders", "upsert_products"]
 
 _PRODUCTS: LiteralString = """
 UNWIND $rows AS row
@@ -35,8 +34,10 @@ MATCH (p:Product {sku: sku}) USING INDEX p:Product(sku)
 RETURN collect(p.sku) AS known
 """
 
-_ORDERS: LiteralString = ("MATCH (s:Source {id: $source}) UNWIND $rows AS row "
-                          + ENSURE_RECORD + """
+_ORDERS: LiteralString = (
+    "MATCH (s:Source {id: $source}) UNWIND $rows AS row "
+    + ENSURE_RECORD
+    + """
 MERGE (o:Order {key: row.key})
 ON CREATE SET o.placeholder = true
 WITH s, r, o, row,
@@ -58,7 +59,8 @@ CALL (r, o, row, outcome) {
   MERGE (r)-[:PLACED]->(o)
 }
 RETURN row.key AS key, outcome
-""")
+"""
+)
 
 _LINES: LiteralString = """
 UNWIND $rows AS row
@@ -80,10 +82,14 @@ REMOVE c.new
 RETURN row.orderKey + '#' + row.lineKey AS key, outcome
 """
 
-_CARTS: LiteralString = ("MATCH (s:Source {id: $source}) UNWIND $rows AS row "
-                         + ENSURE_RECORD + """
+_CARTS: LiteralString = (
+    "MATCH (s:Source {id: $source}) UNWIND $rows AS row "
+    + ENSURE_RECORD
+    + """
 MERGE (c:Cart {key: row.key})
-""" + STATUS_NEWER_WINS + """
+"""
+    + STATUS_NEWER_WINS
+    + """
   SET c.id = row.id, c.source = $source, c.status = row.status,
       c.updatedAt = row.updatedAt, c.total = row.total, c.currency = row.currency
   REMOVE c.placeholder
@@ -101,11 +107,13 @@ MERGE (c:Cart {key: row.key})
   SET line.quantity = item.quantity
 }
 RETURN row.key AS key, outcome
-""")
+"""
+)
 
 
-def upsert_products(tx: neo4j.ManagedTransaction, source_id: str,
-                    rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+def upsert_products(
+    tx: neo4j.ManagedTransaction, source_id: str, rows: list[dict[str, Any]]
+) -> list[tuple[str, str]]:
     """Create or update products by ``sku``; returns ``[(sku, outcome)]``."""
     rows = sorted(rows, key=lambda r: r["sku"])
     return [(r["key"], r["outcome"]) for r in tx.run(_PRODUCTS, rows=rows)]
@@ -116,23 +124,26 @@ def known_skus(tx: neo4j.ManagedTransaction, skus: list[str]) -> set[str]:
     return set(tx.run(_KNOWN_SKUS, skus=sorted(set(skus))).single(strict=True)["known"])
 
 
-def upsert_orders(tx: neo4j.ManagedTransaction, source_id: str,
-                  rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+def upsert_orders(
+    tx: neo4j.ManagedTransaction, source_id: str, rows: list[dict[str, Any]]
+) -> list[tuple[str, str]]:
     """Create or update orders (newer ``updatedAt`` wins); returns ``[(key, outcome)]``."""
     rows = sorted(rows, key=lambda r: r["key"])
     return [(r["key"], r["outcome"]) for r in tx.run(_ORDERS, source=source_id, rows=rows)]
 
 
-def upsert_order_lines(tx: neo4j.ManagedTransaction, source_id: str,
-                       rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+def upsert_order_lines(
+    tx: neo4j.ManagedTransaction, source_id: str, rows: list[dict[str, Any]]
+) -> list[tuple[str, str]]:
     """Create or update order lines of known products; an unseen order is kept as a
     placeholder until it arrives. Returns ``[(orderKey#lineKey, outcome)]``."""
     rows = sorted(rows, key=lambda r: (r["orderKey"], r["lineKey"]))
     return [(r["key"], r["outcome"]) for r in tx.run(_LINES, source=source_id, rows=rows)]
 
 
-def upsert_carts(tx: neo4j.ManagedTransaction, source_id: str,
-                 rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+def upsert_carts(
+    tx: neo4j.ManagedTransaction, source_id: str, rows: list[dict[str, Any]]
+) -> list[tuple[str, str]]:
     """Create or update carts and replace their items; returns ``[(key, outcome)]``."""
     rows = sorted(rows, key=lambda r: r["key"])
     return [(r["key"], r["outcome"]) for r in tx.run(_CARTS, source=source_id, rows=rows)]

@@ -21,12 +21,36 @@ import neo4j
 from graph.db import read
 from graph.settings import Settings
 
-__all__ = ["HISTORY_KINDS", "PERSON_PARTS", "ConsentView", "PersonData", "PersonView",
-           "RecordView", "consents_of_people", "events_since", "history_of_people",
-           "people_by_ids", "people_with", "records_by_keys", "records_of_people", "search_people_by_name"]
+__all__ = [
+    "HISTORY_KINDS",
+    "PERSON_PARTS",
+    "ConsentView",
+    "PersonData",
+    "PersonView",
+    "RecordView",
+    "consents_of_people",
+    "events_since",
+    "history_of_people",
+    "people_by_ids",
+    "people_with",
+    "records_by_keys",
+    "records_of_people",
+    "search_people_by_name",
+]
 
-GOLDEN_FIELDS = ("givenName", "familyName", "birthDate", "email", "phone", "addressLine1",
-                 "addressLine2", "city", "postcode", "country", "loyaltyId")
+GOLDEN_FIELDS = (
+    "givenName",
+    "familyName",
+    "birthDate",
+    "email",
+    "phone",
+    "addressLine1",
+    "addressLine2",
+    "city",
+    "postcode",
+    "country",
+    "loyaltyId",
+)
 
 #: History kinds, each a list of row dicts newest first (see :func:`history_of_people`).
 HISTORY_KINDS = ("orders", "cases", "engagements", "carts", "consentHistory")
@@ -104,7 +128,8 @@ _RECORD: LiteralString = """{
 
 # One person per asked id (an absorbed alias finds the survivor), then one CALL per part: a
 # part not in $parts filters its only row away before matching anything.
-_PEOPLE_WITH: LiteralString = ("""
+_PEOPLE_WITH: LiteralString = (
+    """
 UNWIND $ids AS asked
 OPTIONAL MATCH (direct:Person {id: asked})
 OPTIONAL MATCH (:PersonAlias {id: asked})-[:ALIAS_OF]->(aliased:Person)
@@ -115,7 +140,9 @@ CALL (p) {
   MATCH (p)-[h:HAS_RECORD]->(r:SourceRecord)-[:FROM]->(s:Source)
   WHERE $kind IS NULL OR s.kind = $kind
   WITH p, h, r, s ORDER BY r.key
-  RETURN collect(""" + _RECORD + """) AS records
+  RETURN collect("""
+    + _RECORD
+    + """) AS records
 }
 CALL (p) {
   WITH p WHERE 'consents' IN $parts
@@ -179,21 +206,28 @@ RETURN asked, p.id AS id, toString(p.createdAt) AS createdAt,
        p.goldenSources AS goldenSources, p.sources AS sources, p.recordCount AS recordCount,
        [(a:PersonAlias)-[:ALIAS_OF]->(p) | a.id] AS aliases,
        records, consents, orders, cases, engagements, carts, consentHistory
-""")
+"""
+)
 
-_RECORDS_BY_KEYS: LiteralString = ("""
+_RECORDS_BY_KEYS: LiteralString = (
+    """
 UNWIND $keys AS key
 MATCH (r:SourceRecord {key: key})-[:FROM]->(s:Source)
 OPTIONAL MATCH (p:Person)-[h:HAS_RECORD]->(r)
-RETURN """ + _RECORD + """ AS record
-""")
+RETURN """
+    + _RECORD
+    + """ AS record
+"""
+)
 
 
-
-
-
-def people_with(driver: neo4j.Driver, settings: Settings, ids: Sequence[str],
-                parts: Collection[str] = (), kind: str | None = None) -> dict[str, PersonData]:
+def people_with(
+    driver: neo4j.Driver,
+    settings: Settings,
+    ids: Sequence[str],
+    parts: Collection[str] = (),
+    kind: str | None = None,
+) -> dict[str, PersonData]:
     """``{asked id: PersonData}`` for ids and absorbed aliases that exist (others absent), with
     the ``parts`` (of :data:`PERSON_PARTS`) fetched in the same query; ``kind`` keeps only
     records of that source kind."""
@@ -201,36 +235,49 @@ def people_with(driver: neo4j.Driver, settings: Settings, ids: Sequence[str],
     if unknown:
         raise ValueError(f"unknown person parts: {sorted(unknown)}")
     out = {}
-    for row in read(driver, settings, _PEOPLE_WITH, ids=list(dict.fromkeys(ids)),
-                     parts=list(parts), kind=kind):
+    for row in read(
+        driver, settings, _PEOPLE_WITH, ids=list(dict.fromkeys(ids)), parts=list(parts), kind=kind
+    ):
         person = PersonView(
-            id=row["id"], created_at=row["createdAt"], updated_at=row["updatedAt"],
-            golden=dict(row["golden"]), golden_sources=json.loads(row["goldenSources"] or "{}"),
-            sources=tuple(row["sources"] or ()), record_count=int(row["recordCount"] or 0),
+            id=row["id"],
+            created_at=row["createdAt"],
+            updated_at=row["updatedAt"],
+            golden=dict(row["golden"]),
+            golden_sources=json.loads(row["goldenSources"] or "{}"),
+            sources=tuple(row["sources"] or ()),
+            record_count=int(row["recordCount"] or 0),
             aliases=tuple(sorted(row["aliases"])),
         )
         out[row["asked"]] = PersonData(
             person=person,
             records=[_record_view(r) for r in row["records"]] if "records" in parts else None,
-            consents=[ConsentView(c["channel"], c["purpose"], c["status"], c["at"],
-                                  c["sourceKey"]) for c in row["consents"]]
-            if "consents" in parts else None,
+            consents=[
+                ConsentView(c["channel"], c["purpose"], c["status"], c["at"], c["sourceKey"])
+                for c in row["consents"]
+            ]
+            if "consents" in parts
+            else None,
             history={k: row[k] for k in HISTORY_KINDS if k in parts},
         )
     return out
 
 
-def people_by_ids(driver: neo4j.Driver, settings: Settings, ids: Sequence[str]
-                  ) -> dict[str, PersonView]:
+def people_by_ids(
+    driver: neo4j.Driver, settings: Settings, ids: Sequence[str]
+) -> dict[str, PersonView]:
     """``{asked id: PersonView}`` for ids and absorbed aliases that exist (others absent)."""
     return {asked: data.person for asked, data in people_with(driver, settings, ids).items()}
 
 
-def _own(driver: neo4j.Driver, settings: Settings, ids: Sequence[str], part: str,
-         kind: str | None = None) -> dict[str, PersonData]:
+def _own(
+    driver: neo4j.Driver, settings: Settings, ids: Sequence[str], part: str, kind: str | None = None
+) -> dict[str, PersonData]:
     """people_with for one part, keeping only ids that are a person's own (not aliases)."""
-    return {asked: data for asked, data in people_with(driver, settings, ids, (part,), kind)
-            .items() if data.person.id == asked}
+    return {
+        asked: data
+        for asked, data in people_with(driver, settings, ids, (part,), kind).items()
+        if data.person.id == asked
+    }
 
 
 def _record_view(row: dict[str, Any]) -> RecordView:
@@ -238,39 +285,50 @@ def _record_view(row: dict[str, Any]) -> RecordView:
     if link is not None:
         link["scores"] = json.loads(link.get("scores") or "{}")
     return RecordView(
-        key=row["key"], source_id=row["sourceId"], source_kind=row["sourceKind"],
-        source_record_id=row["recordId"], attributes=dict(row["attributes"]),
+        key=row["key"],
+        source_id=row["sourceId"],
+        source_kind=row["sourceKind"],
+        source_record_id=row["recordId"],
+        attributes=dict(row["attributes"]),
         identifiers=tuple((t, v) for t, v in row["identifiers"]),
-        quality_flags=tuple(row["qualityFlags"]), updated_at=row["updatedAt"],
-        created_at=row["createdAt"], raw=row["raw"], person_id=row["personId"], link=link,
+        quality_flags=tuple(row["qualityFlags"]),
+        updated_at=row["updatedAt"],
+        created_at=row["createdAt"],
+        raw=row["raw"],
+        person_id=row["personId"],
+        link=link,
     )
 
 
-def records_of_people(driver: neo4j.Driver, settings: Settings, ids: Sequence[str],
-                      kind: str | None = None) -> dict[str, list[RecordView]]:
+def records_of_people(
+    driver: neo4j.Driver, settings: Settings, ids: Sequence[str], kind: str | None = None
+) -> dict[str, list[RecordView]]:
     """``{person id: [RecordView]}`` ordered by record key; ``kind`` filters by source kind."""
     found = _own(driver, settings, ids, "records", kind)
     return {pid: found[pid].records or [] if pid in found else [] for pid in ids}
 
 
-def records_by_keys(driver: neo4j.Driver, settings: Settings, keys: Sequence[str]
-                    ) -> dict[str, RecordView]:
+def records_by_keys(
+    driver: neo4j.Driver, settings: Settings, keys: Sequence[str]
+) -> dict[str, RecordView]:
     """``{record key: RecordView}`` for the keys that exist."""
-    return {row["record"]["key"]: _record_view(row["record"])
-            for row in read(driver, settings, _RECORDS_BY_KEYS, keys=list(dict.fromkeys(keys)))}
+    return {
+        row["record"]["key"]: _record_view(row["record"])
+        for row in read(driver, settings, _RECORDS_BY_KEYS, keys=list(dict.fromkeys(keys)))
+    }
 
 
-
-
-def consents_of_people(driver: neo4j.Driver, settings: Settings, ids: Sequence[str]
-                       ) -> dict[str, list[ConsentView]]:
+def consents_of_people(
+    driver: neo4j.Driver, settings: Settings, ids: Sequence[str]
+) -> dict[str, list[ConsentView]]:
     """``{person id: [ConsentView]}``: the latest event per channel and purpose."""
     found = _own(driver, settings, ids, "consents")
     return {pid: found[pid].consents or [] if pid in found else [] for pid in ids}
 
 
-def history_of_people(driver: neo4j.Driver, settings: Settings, kind: str,
-                      ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+def history_of_people(
+    driver: neo4j.Driver, settings: Settings, kind: str, ids: Sequence[str]
+) -> dict[str, list[dict[str, Any]]]:
     """``{person id: [row]}`` of one history kind (orders, cases, engagements, carts,
     consentHistory) over all of each person's records, newest first. Times are ISO text."""
     if kind not in HISTORY_KINDS:
@@ -297,8 +355,9 @@ def _lucene_terms(text: str) -> str:
     return " ".join(f"{w}~" for w in words if len(w) > 1) or ""
 
 
-def search_people_by_name(driver: neo4j.Driver, settings: Settings, name: str, limit: int
-                          ) -> list[tuple[str, float]]:
+def search_people_by_name(
+    driver: neo4j.Driver, settings: Settings, name: str, limit: int
+) -> list[tuple[str, float]]:
     """``[(person id, score 0-100)]`` for a fuzzy name query, best first.
 
     Candidates come from the full-text index ``person_names`` (Lucene fuzzy terms); they are
@@ -317,9 +376,14 @@ def search_people_by_name(driver: neo4j.Driver, settings: Settings, name: str, l
     ranked = []
     for row in rows:
         candidate = (fold(row["givenName"]), fold(row["familyName"]))
-        value = score("person_name", asked, candidate) if asked[1] else max(
-            score("given_name", asked[0], candidate[0]) or 0.0,
-            score("jaro_winkler", asked[0], candidate[1]) or 0.0)
+        value = (
+            score("person_name", asked, candidate)
+            if asked[1]
+            else max(
+                score("given_name", asked[0], candidate[0]) or 0.0,
+                score("jaro_winkler", asked[0], candidate[1]) or 0.0,
+            )
+        )
         ranked.append((row["id"], float(value or 0.0)))
     ranked.sort(key=lambda item: (-item[1], item[0]))
     return ranked[:limit]
@@ -337,12 +401,26 @@ LIMIT $limit
 """
 
 
-def events_since(driver: neo4j.Driver, settings: Settings, since: str,
-                 kinds: Sequence[str] | None = None, limit: int = 500, after_id: str = ""
-                 ) -> list[dict[str, Any]]:
+def events_since(
+    driver: neo4j.Driver,
+    settings: Settings,
+    since: str,
+    kinds: Sequence[str] | None = None,
+    limit: int = 500,
+    after_id: str = "",
+) -> list[dict[str, Any]]:
     """Resolution events after the cursor (``since`` ISO 8601 time, then ``after_id`` among
     events of that very time), oldest first, at most ``limit``: many events of one batch
     share a time, so the id breaks ties and none is skipped."""
-    return [dict(r) for r in read(driver, settings, _EVENTS_SINCE, since=since,
-                                   kinds=list(kinds) if kinds else None, limit=limit,
-                                   afterId=after_id)]
+    return [
+        dict(r)
+        for r in read(
+            driver,
+            settings,
+            _EVENTS_SINCE,
+            since=since,
+            kinds=list(kinds) if kinds else None,
+            limit=limit,
+            afterId=after_id,
+        )
+    ]

@@ -23,8 +23,7 @@ from graph.normalize import parse_moment
 from graph.settings import Settings
 from graph.store.people import GOLDEN_FIELDS, people_by_ids
 
-__all__ = ["ForgetReport", "export_person", "forget_person", "forget_salt",
-           "identifier_hash"]
+__all__ = ["ForgetReport", "export_person", "forget_person", "forget_salt", "identifier_hash"]
 
 _EXPORT_RECORDS: LiteralString = """
 MATCH (p:Person {id: $id})-[h:HAS_RECORD]->(r:SourceRecord)-[:FROM]->(s:Source)
@@ -58,10 +57,22 @@ RETURN [(p)-[:GAVE]->(c:Consent) WHERE c.source = 'api' |
          actor: e.actor, explanation: e.explanation}] AS events
 """
 
-_HIDDEN = {"raw", "contentHash", "attributes", "key", "source", "sourceId", "placeholder",
-           "birthDate", "updatedAt", "createdAt", "ingestedAt", "qualityFlags", "deviceIds",
-           "cookieIds"}
-
+_HIDDEN = {
+    "raw",
+    "contentHash",
+    "attributes",
+    "key",
+    "source",
+    "sourceId",
+    "placeholder",
+    "birthDate",
+    "updatedAt",
+    "createdAt",
+    "ingestedAt",
+    "qualityFlags",
+    "deviceIds",
+    "cookieIds",
+}
 
 
 def export_person(driver: neo4j.Driver, settings: Settings, person_id: str) -> dict[str, Any]:
@@ -83,25 +94,39 @@ def export_person(driver: neo4j.Driver, settings: Settings, person_id: str) -> d
         props = dict(row["props"])
         normalised = {k: v for k, v in props.items() if k not in _HIDDEN}
         normalised["birthDate"] = row["birthDate"]
-        records.append({
-            "key": row["key"],
-            "source": {"id": row["source"], "kind": row["sourceKind"], "name": row["sourceName"]},
-            "received": json.loads(props.get("raw") or "{}"),
-            "normalised": normalised,
-            "extraAttributes": json.loads(props.get("attributes") or "{}"),
-            "deviceIds": props.get("deviceIds") or [], "cookieIds": props.get("cookieIds") or [],
-            "updatedAt": row["updatedAt"], "firstSeenAt": row["createdAt"],
-            "identifiers": row["identifiers"], "link": row["link"], "orders": row["orders"],
-            "carts": row["carts"], "cases": row["cases"], "engagements": row["engagements"],
-            "consents": row["consents"],
-        })
+        records.append(
+            {
+                "key": row["key"],
+                "source": {
+                    "id": row["source"],
+                    "kind": row["sourceKind"],
+                    "name": row["sourceName"],
+                },
+                "received": json.loads(props.get("raw") or "{}"),
+                "normalised": normalised,
+                "extraAttributes": json.loads(props.get("attributes") or "{}"),
+                "deviceIds": props.get("deviceIds") or [],
+                "cookieIds": props.get("cookieIds") or [],
+                "updatedAt": row["updatedAt"],
+                "firstSeenAt": row["createdAt"],
+                "identifiers": row["identifiers"],
+                "link": row["link"],
+                "orders": row["orders"],
+                "carts": row["carts"],
+                "cases": row["cases"],
+                "engagements": row["engagements"],
+                "consents": row["consents"],
+            }
+        )
     level = read(driver, settings, _EXPORT_PERSON_LEVEL, id=person.id)[0]
     return {
         "personId": person.id,
         "aliases": list(person.aliases),
-        "golden": {field: {"value": person.golden.get(field),
-                           "source": person.golden_sources.get(field)}
-                   for field in GOLDEN_FIELDS if person.golden.get(field) is not None},
+        "golden": {
+            field: {"value": person.golden.get(field), "source": person.golden_sources.get(field)}
+            for field in GOLDEN_FIELDS
+            if person.golden.get(field) is not None
+        },
         "records": records,
         "consentsGivenThroughApi": level["apiConsents"],
         # by time, not by text: Neo4j's ISO text drops trailing zeros ("…09.9Z" is earlier
@@ -185,11 +210,13 @@ def forget_salt(driver: neo4j.Driver, settings: Settings, *, create: bool) -> st
         return _SALTS[where]
     with translate_errors(settings):
         if create:
-            rows, _, _ = driver.execute_query(_SALT, candidate=secrets.token_hex(32),
-                                              database_=settings.neo4j_database)
+            rows, _, _ = driver.execute_query(
+                _SALT, candidate=secrets.token_hex(32), database_=settings.neo4j_database
+            )
         else:
-            rows, _, _ = driver.execute_query(_SALT_READ, database_=settings.neo4j_database,
-                                              routing_=neo4j.RoutingControl.READ)
+            rows, _, _ = driver.execute_query(
+                _SALT_READ, database_=settings.neo4j_database, routing_=neo4j.RoutingControl.READ
+            )
     if not rows:
         return None
     _SALTS[where] = rows[0]["salt"]
@@ -215,8 +242,9 @@ class ForgetReport:
     event_id: str
 
 
-def forget_person(driver: neo4j.Driver, settings: Settings, person_id: str, *, actor: str,
-                  reason: str = "") -> ForgetReport:
+def forget_person(
+    driver: neo4j.Driver, settings: Settings, person_id: str, *, actor: str, reason: str = ""
+) -> ForgetReport:
     """Erase a person (by 360 ID or alias): its records, their history and identifiers, its
     consents, aliases and resolution events, in one transaction (all or nothing).
 
@@ -237,8 +265,16 @@ def forget_person(driver: neo4j.Driver, settings: Settings, person_id: str, *, a
         identifiers = [(t, v) for t, v in row["identifiers"] if t is not None]
         hashes = [{"hash": identifier_hash(salt, t, v), "type": t} for t, v in identifiers]
         sources = tuple(sorted(s for s in row["sources"] if s))
-        tx.run(_FORGET, id=person.id, hashes=hashes, eventId=event_id, actor=actor,
-               reason=reason, sources=list(sources), identifierCount=len(hashes)).consume()
+        tx.run(
+            _FORGET,
+            id=person.id,
+            hashes=hashes,
+            eventId=event_id,
+            actor=actor,
+            reason=reason,
+            sources=list(sources),
+            identifierCount=len(hashes),
+        ).consume()
         return ForgetReport(len(row["keys"]), sources, len(hashes), event_id)
 
     with translate_errors(settings), driver.session(database=settings.neo4j_database) as s:

@@ -148,8 +148,9 @@ CALL () {
 """
 
 
-def upsert_records(tx: neo4j.ManagedTransaction, source_id: str,
-                   rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+def upsert_records(
+    tx: neo4j.ManagedTransaction, source_id: str, rows: list[dict[str, Any]]
+) -> list[tuple[str, str]]:
     """Write parsed records (see :func:`graph.ingest.parse.parse_record`) of one source.
 
     Returns ``[(key, outcome)]`` with outcome ``created``, ``updated``, ``unchanged`` or
@@ -163,8 +164,13 @@ def upsert_records(tx: neo4j.ManagedTransaction, source_id: str,
     hashes = sorted({h for r in rows for h in r.get("forgotten", ())})
     locked = tx.run(LOCK_EVIDENCE, locks, hashes=hashes).single(strict=True)
     found = set(locked["forgotten"])
-    rows = sorted(({**r, "forgottenMatch": True if found.intersection(r.get("forgotten", ()))
-                    else None} for r in rows), key=lambda r: r["key"])
+    rows = sorted(
+        (
+            {**r, "forgottenMatch": True if found.intersection(r.get("forgotten", ())) else None}
+            for r in rows
+        ),
+        key=lambda r: r["key"],
+    )
     ids = {"identifiers": dict(locked["identifiers"]), "blocks": dict(locked["blocks"])}
     by_key = {r["key"]: r for r in rows}
     outcomes: list[tuple[str, str]] = []
@@ -180,8 +186,12 @@ def upsert_records(tx: neo4j.ManagedTransaction, source_id: str,
     return outcomes
 
 
-def _diff(row: dict[str, Any], rec: neo4j.Record, ids: dict[str, dict[str, str]],
-          changes: dict[str, list[Any]]) -> None:
+def _diff(
+    row: dict[str, Any],
+    rec: neo4j.Record,
+    ids: dict[str, dict[str, str]],
+    changes: dict[str, list[Any]],
+) -> None:
     """Add to ``changes`` what makes a written record's relationships match ``row``:
     relationship ids to delete, ``[from id, to id, type]`` links to create."""
     has, record = rec["has"], rec["id"]
@@ -189,9 +199,13 @@ def _diff(row: dict[str, Any], rec: neo4j.Record, ids: dict[str, dict[str, str]]
     if not has["sources"]:
         links.append([record, rec["source"], "FROM"])
     for kind, rel_type, wanted in (
-            ("blocks", "IN_BLOCK", set(row["blocks"])),
-            ("identifiers", "HAS_IDENTIFIER",
-             {f"{i['type']}:{i['value']}" for i in row["identifiers"]})):
+        ("blocks", "IN_BLOCK", set(row["blocks"])),
+        (
+            "identifiers",
+            "HAS_IDENTIFIER",
+            {f"{i['type']}:{i['value']}" for i in row["identifiers"]},
+        ),
+    ):
         present = set()
         for rel, value in has[kind]:
             if value in wanted:

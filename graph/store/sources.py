@@ -45,7 +45,10 @@ ORDER BY s.id
 
 
 def validate_source(
-    id: str, kind: str, name: str, priority: int = 0,
+    id: str,
+    kind: str,
+    name: str,
+    priority: int = 0,
     mapping: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Source:
     """Check a source definition and return it as a :class:`Source`.
@@ -56,9 +59,11 @@ def validate_source(
     """
     errors: list[FieldError] = []
     if not isinstance(id, str) or not _ID.match(id):
-        errors.append(FieldError(
-            "id", "must be 1-64 characters of a-z, 0-9, '_', '.', '-', starting with a-z or 0-9"
-        ))
+        errors.append(
+            FieldError(
+                "id", "must be 1-64 characters of a-z, 0-9, '_', '.', '-', starting with a-z or 0-9"
+            )
+        )
     try:
         source_kind = SourceKind(str(kind).upper())
     except ValueError:
@@ -77,14 +82,17 @@ def validate_source(
             continue
         for native, target in table.items():
             if target not in names:
-                errors.append(FieldError(
-                    f"mapping.{file_type}.{native}", f"{target!r} is not a canonical field"
-                ))
+                errors.append(
+                    FieldError(
+                        f"mapping.{file_type}.{native}", f"{target!r} is not a canonical field"
+                    )
+                )
         clean_mapping[file_type] = dict(table)
     if errors:
         raise ValidationError(errors)
-    return Source(id=id, kind=source_kind, name=name.strip(), priority=priority,
-                  mapping=clean_mapping)
+    return Source(
+        id=id, kind=source_kind, name=name.strip(), priority=priority, mapping=clean_mapping
+    )
 
 
 #: Seconds a looked-up source is reused by :func:`require_source` in this process.
@@ -96,8 +104,12 @@ def register_source(driver: neo4j.Driver, settings: Settings, source: Source) ->
     """Create or update ``source`` in the graph (idempotent); returns it as stored."""
     with translate_errors(settings):
         records, _, _ = driver.execute_query(
-            _UPSERT, id=source.id, kind=source.kind.value, name=source.name,
-            priority=source.priority, mapping=json.dumps(source.mapping, sort_keys=True),
+            _UPSERT,
+            id=source.id,
+            kind=source.kind.value,
+            name=source.name,
+            priority=source.priority,
+            mapping=json.dumps(source.mapping, sort_keys=True),
             database_=settings.neo4j_database,
         )
     stored = _to_source(records[0]["s"])
@@ -147,7 +159,9 @@ def list_sources(driver: neo4j.Driver, settings: Settings) -> list[Source]:
 
 def _to_source(props: Mapping[str, object]) -> Source:
     return Source(
-        id=str(props["id"]), kind=SourceKind(str(props["kind"])), name=str(props["name"]),
+        id=str(props["id"]),
+        kind=SourceKind(str(props["kind"])),
+        name=str(props["name"]),
         priority=int(props.get("priority") or 0),  # type: ignore[call-overload]
         mapping=json.loads(str(props.get("mapping") or "{}")),
         created_at=props.get("createdAt"),  # type: ignore[arg-type]

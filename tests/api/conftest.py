@@ -25,8 +25,9 @@ class RunningApp:
     def __init__(self, app) -> None:
         self.app = app
         self.port = _free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="on")
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+        )
         self.server = uvicorn.Server(config)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -55,16 +56,23 @@ class RunningApp:
         self.thread.join(timeout=30)
 
 
-KEYS = {"admin": "admin-key-1", "agent": "agent-key-1", "marketer": "marketer-key-1",
-        "ingest": "ingest-key-1"}
+KEYS = {
+    "admin": "admin-key-1",
+    "agent": "agent-key-1",
+    "marketer": "marketer-key-1",
+    "ingest": "ingest-key-1",
+}
 JWT_SECRET = "test-jwt-secret-that-is-long-enough-for-hs256"
 
 
 @pytest.fixture
 def api_settings(settings):
-    return settings.model_copy(update={
-        "api_keys": SecretStr(",".join(f"{key}={role}" for role, key in KEYS.items())),
-        "jwt_secret": SecretStr(JWT_SECRET)})
+    return settings.model_copy(
+        update={
+            "api_keys": SecretStr(",".join(f"{key}={role}" for role, key in KEYS.items())),
+            "jwt_secret": SecretStr(JWT_SECRET),
+        }
+    )
 
 
 @pytest.fixture

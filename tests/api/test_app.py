@@ -39,15 +39,18 @@ def test_ready_reports_unavailable_when_neo4j_stops_answering(api, http, setting
     assert "not reachable" in response.json()["reason"]
 
 
-@pytest.mark.parametrize(("body", "headers"), [
-    (b"{not json", {"content-type": "application/json"}),
-    (b"[1, 2]", {"content-type": "application/json"}),
-    (b"query=1", {"content-type": "text/plain"}),
-    (b"null", {"content-type": "application/json"}),
-    (b"42", {"content-type": "application/json"}),
-    (b'"text"', {"content-type": "application/json"}),
-    (b'{"query": "{ health { status } }\xff"}', {"content-type": "application/json"}),
-])
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        (b"{not json", {"content-type": "application/json"}),
+        (b"[1, 2]", {"content-type": "application/json"}),
+        (b"query=1", {"content-type": "text/plain"}),
+        (b"null", {"content-type": "application/json"}),
+        (b"42", {"content-type": "application/json"}),
+        (b'"text"', {"content-type": "application/json"}),
+        (b'{"query": "{ health { status } }\xff"}', {"content-type": "application/json"}),
+    ],
+)
 def test_a_malformed_request_gets_a_graphql_error_body(http, body, headers):
     response = http.post("/graphql", content=body, headers=headers)
     assert 400 <= response.status_code < 500
@@ -55,12 +58,15 @@ def test_a_malformed_request_gets_a_graphql_error_body(http, body, headers):
     assert error["extensions"]["code"] == "BAD_REQUEST" and error["message"]
 
 
-@pytest.mark.parametrize(("query", "code"), [
-    ('{ node(id: "garbage") { id } }', "BAD_USER_INPUT"),
-    ('{ person(id: 5) { personId } }', "GRAPHQL_VALIDATION_FAILED"),
-    ("{ persn { personId } }", "GRAPHQL_VALIDATION_FAILED"),
-    ('{ person(id: "x" { personId } }', "GRAPHQL_PARSE_FAILED"),
-])
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ('{ node(id: "garbage") { id } }', "BAD_USER_INPUT"),
+        ("{ person(id: 5) { personId } }", "GRAPHQL_VALIDATION_FAILED"),
+        ("{ persn { personId } }", "GRAPHQL_VALIDATION_FAILED"),
+        ('{ person(id: "x" { personId } }', "GRAPHQL_PARSE_FAILED"),
+    ],
+)
 def test_every_graphql_error_has_a_code(http, query, code):
     body = http.post("/graphql", json={"query": query}).json()
     assert [e["extensions"]["code"] for e in body["errors"]] == [code]

@@ -28,33 +28,110 @@ RECORD = """mutation($source: String!, $record: JSON!) {
 @pytest.fixture
 def ann(http, client_as):
     for sid, kind in (("shop", "COMMERCE"), ("desk", "SERVICE"), ("mail", "MARKETING")):
-        gql(http, 'mutation($id: String!, $kind: SourceKind!) { registerSource(input: '
-                  '{id: $id, kind: $kind, name: $id}) { id } }', id=sid, kind=kind)
+        gql(
+            http,
+            "mutation($id: String!, $kind: SourceKind!) { registerSource(input: "
+            "{id: $id, kind: $kind, name: $id}) { id } }",
+            id=sid,
+            kind=kind,
+        )
     ingester = client_as("ingest")
-    pid = gql(ingester, RECORD, source="shop", record={"customer_no": "C1", "first_name": "Ann",
-              "email": "ann@example.com"})["data"]["ingestRecord"]["personId"]
-    gql(ingester, RECORD, source="desk", record={"Id": "003A", "FirstName": "Ann",
-        "PersonEmail": "ann@example.com"})
-    body = gql(ingester, EVENTS, source="shop", type="PRODUCTS", rows=[
-        {"product_id": "SKU-1", "product_name": "Mug", "price": "9.50", "currency": "EUR"}])
+    pid = gql(
+        ingester,
+        RECORD,
+        source="shop",
+        record={"customer_no": "C1", "first_name": "Ann", "email": "ann@example.com"},
+    )["data"]["ingestRecord"]["personId"]
+    gql(
+        ingester,
+        RECORD,
+        source="desk",
+        record={"Id": "003A", "FirstName": "Ann", "PersonEmail": "ann@example.com"},
+    )
+    body = gql(
+        ingester,
+        EVENTS,
+        source="shop",
+        type="PRODUCTS",
+        rows=[{"product_id": "SKU-1", "product_name": "Mug", "price": "9.50", "currency": "EUR"}],
+    )
     assert body["data"]["ingestEvents"]["created"] == 1
-    body = gql(ingester, EVENTS, source="shop", type="ORDERS", rows=[
-        {"order_no": "O1", "customer_no": "C1", "creation_date": "2025-01-10T10:00:00Z",
-         "status": "paid", "order_total": "19.00", "currency": "EUR"},
-        {"order_no": "O2", "customer_no": "C1", "creation_date": "2025-03-10T10:00:00Z",
-         "status": "shipped", "order_total": "9.50", "currency": "EUR"},
-        {"order_no": "", "customer_no": "C1", "creation_date": "not a date"}])
+    body = gql(
+        ingester,
+        EVENTS,
+        source="shop",
+        type="ORDERS",
+        rows=[
+            {
+                "order_no": "O1",
+                "customer_no": "C1",
+                "creation_date": "2025-01-10T10:00:00Z",
+                "status": "paid",
+                "order_total": "19.00",
+                "currency": "EUR",
+            },
+            {
+                "order_no": "O2",
+                "customer_no": "C1",
+                "creation_date": "2025-03-10T10:00:00Z",
+                "status": "shipped",
+                "order_total": "9.50",
+                "currency": "EUR",
+            },
+            {"order_no": "", "customer_no": "C1", "creation_date": "not a date"},
+        ],
+    )
     result = body["data"]["ingestEvents"]
     assert (result["created"], result["rejected"]) == (2, 1)
-    assert {(e["row"], e["field"]) for e in result["errors"]} == {(2, "order_no"), (2, "creation_date")}
-    gql(ingester, EVENTS, source="shop", type="ORDER_LINES", rows=[
-        {"order_no": "O1", "position": "1", "product_id": "SKU-1", "quantity": "2", "base_price": "9.50"}])
-    gql(ingester, EVENTS, source="desk", type="CASES", rows=[
-        {"CaseNumber": "00007", "ContactId": "003A", "Subject": "Broken mug", "Status": "New",
-         "CreatedDate": "2025-02-01T09:00:00Z"}])
-    gql(ingester, EVENTS, source="shop", type="CARTS", rows=[
-        {"basket_id": "K1", "customer_no": "C1", "status": "abandoned",
-         "last_modified": "2025-03-20T10:00:00Z", "items": [{"sku": "SKU-1", "quantity": 1}]}])
+    assert {(e["row"], e["field"]) for e in result["errors"]} == {
+        (2, "order_no"),
+        (2, "creation_date"),
+    }
+    gql(
+        ingester,
+        EVENTS,
+        source="shop",
+        type="ORDER_LINES",
+        rows=[
+            {
+                "order_no": "O1",
+                "position": "1",
+                "product_id": "SKU-1",
+                "quantity": "2",
+                "base_price": "9.50",
+            }
+        ],
+    )
+    gql(
+        ingester,
+        EVENTS,
+        source="desk",
+        type="CASES",
+        rows=[
+            {
+                "CaseNumber": "00007",
+                "ContactId": "003A",
+                "Subject": "Broken mug",
+                "Status": "New",
+                "CreatedDate": "2025-02-01T09:00:00Z",
+            }
+        ],
+    )
+    gql(
+        ingester,
+        EVENTS,
+        source="shop",
+        type="CARTS",
+        rows=[
+            {
+                "basket_id": "K1",
+                "customer_no": "C1",
+                "status": "abandoned",
+                "last_modified": "2025-03-20T10:00:00Z",
+                "items": [{"sku": "SKU-1", "quantity": 1}],
+            }
+        ],
+    )
     return pid
 
 
@@ -71,10 +148,15 @@ def test_history_of_every_system_hangs_off_the_person(client_as, ann):
     assert [o["orderId"] for o in orders] == ["O2", "O1"]  # newest first
     assert orders[1]["lines"] == [{"sku": "SKU-1", "quantity": 2, "name": "Mug"}]
     assert orders[0]["sourceRecord"] == "shop:C1"
-    assert person["cases"]["edges"][0]["node"] == {"caseId": "00007", "subject": "Broken mug",
-                                                   "sourceRecord": "desk:003A"}
-    assert person["carts"]["edges"][0]["node"] == {"status": "ABANDONED",
-                                                   "lines": [{"sku": "SKU-1", "quantity": 1}]}
+    assert person["cases"]["edges"][0]["node"] == {
+        "caseId": "00007",
+        "subject": "Broken mug",
+        "sourceRecord": "desk:003A",
+    }
+    assert person["carts"]["edges"][0]["node"] == {
+        "status": "ABANDONED",
+        "lines": [{"sku": "SKU-1", "quantity": 1}],
+    }
     timeline = [e["node"]["type"] for e in person["timeline"]["edges"]]
     assert timeline == ["ORDER", "CASE", "ORDER"]
     since = gql(client_as("agent"), HISTORY, id=ann, since="2025-02-15T00:00:00Z")["data"]["person"]
@@ -96,14 +178,27 @@ CONSENT = """mutation($id: String!, $channel: String!, $status: String!, $at: St
 def test_agents_set_consent_the_latest_event_wins_and_history_is_kept(client_as, ann):
     agent = client_as("agent")
     gql(agent, CONSENT, id=ann, channel="email", status="granted", at="2025-01-01T00:00:00Z")
-    body = gql(agent, CONSENT, id=ann, channel="email", status="withdrawn", at="2025-02-01T00:00:00Z")
+    body = gql(
+        agent, CONSENT, id=ann, channel="email", status="withdrawn", at="2025-02-01T00:00:00Z"
+    )
     assert body["data"]["setConsent"]["consents"] == [
-        {"channel": "EMAIL", "purpose": "MARKETING", "status": "WITHDRAWN",
-         "sourceRecord": "api:api-key:agen…"}]
-    again = gql(agent, CONSENT, id=ann, channel="email", status="withdrawn", at="2025-02-01T00:00:00Z")
+        {
+            "channel": "EMAIL",
+            "purpose": "MARKETING",
+            "status": "WITHDRAWN",
+            "sourceRecord": "api:api-key:agen…",
+        }
+    ]
+    again = gql(
+        agent, CONSENT, id=ann, channel="email", status="withdrawn", at="2025-02-01T00:00:00Z"
+    )
     assert "errors" not in again
-    history = gql(agent, """query($id: String!) { person(id: $id) { consentHistory { totalCount
-        edges { node { status at } } } } }""", id=ann)["data"]["person"]["consentHistory"]
+    history = gql(
+        agent,
+        """query($id: String!) { person(id: $id) { consentHistory { totalCount
+        edges { node { status at } } } } }""",
+        id=ann,
+    )["data"]["person"]["consentHistory"]
     assert history["totalCount"] == 2  # the retry added nothing
     assert [e["node"]["status"] for e in history["edges"]] == ["WITHDRAWN", "GRANTED"]
 
@@ -157,8 +252,11 @@ def test_a_person_360_view_is_one_query(client_as, ann, count_queries):
     assert [e["node"]["type"] for e in person["timeline"]["edges"]] == ["ORDER", "CASE", "ORDER"]
     # a marketer's email needs the person's consents: they come in the same query
     count_queries.clear()
-    body = gql(client_as("marketer"), 'query($id: String!) { person(id: $id) { email orders { totalCount } } }',
-               id=ann)
+    body = gql(
+        client_as("marketer"),
+        "query($id: String!) { person(id: $id) { email orders { totalCount } } }",
+        id=ann,
+    )
     assert body["data"]["person"] == {"email": None, "orders": {"totalCount": 2}}
     assert len(count_queries) == 1, count_queries
 
@@ -170,15 +268,33 @@ PAGE = """query($ids: [String!]!) { people(ids: $ids) { personId givenName
 
 
 def test_a_page_of_people_costs_a_constant_number_of_queries(http, client_as, count_queries):
-    gql(http, 'mutation { registerSource(input: {id: "shop", kind: COMMERCE, name: "Shop"}) { id } }')
+    gql(
+        http,
+        'mutation { registerSource(input: {id: "shop", kind: COMMERCE, name: "Shop"}) { id } }',
+    )
     ingester = client_as("ingest")
     ids = []
     for n in range(50):
-        body = gql(ingester, RECORD, source="shop", record={"customer_no": f"C{n}", "first_name": f"P{n}",
-                   "email": f"p{n}@example.com"})
+        body = gql(
+            ingester,
+            RECORD,
+            source="shop",
+            record={"customer_no": f"C{n}", "first_name": f"P{n}", "email": f"p{n}@example.com"},
+        )
         ids.append(body["data"]["ingestRecord"]["personId"])
-        gql(ingester, EVENTS, source="shop", type="ORDERS", rows=[
-            {"order_no": f"O{n}", "customer_no": f"C{n}", "creation_date": "2025-01-10T10:00:00Z"}])
+        gql(
+            ingester,
+            EVENTS,
+            source="shop",
+            type="ORDERS",
+            rows=[
+                {
+                    "order_no": f"O{n}",
+                    "customer_no": f"C{n}",
+                    "creation_date": "2025-01-10T10:00:00Z",
+                }
+            ],
+        )
     for size in (5, 50):
         count_queries.clear()
         body = gql(client_as("agent"), PAGE, ids=ids[:size])
@@ -194,7 +310,10 @@ def test_export_person_returns_every_fact_with_its_source(http, client_as, ann):
     body = gql(http, EXPORT, id=ann)
     export = body["data"]["exportPerson"]
     assert export["personId"] == ann
-    assert export["golden"]["givenName"] == {"value": "Ann", "source": export["golden"]["givenName"]["source"]}
+    assert export["golden"]["givenName"] == {
+        "value": "Ann",
+        "source": export["golden"]["givenName"]["source"],
+    }
     assert export["golden"]["givenName"]["source"] in {"shop:C1", "desk:003A"}
     records = {r["key"]: r for r in export["records"]}
     assert set(records) == {"shop:C1", "desk:003A"}
@@ -214,10 +333,15 @@ FORGET = """mutation($id: String!) { forgetPerson(input: {personId: $id, reason:
   recordsErased sources identifiersRemembered eventId } }"""
 
 
-def test_forget_person_erases_everything_and_flags_a_returning_record(http, client_as, ann, neo4j_driver,
-                                                                    api_settings):
-    other = gql(client_as("ingest"), RECORD, source="shop", record={"customer_no": "C9", "first_name": "Bo",
-                "email": "bo@example.com"})["data"]["ingestRecord"]["personId"]
+def test_forget_person_erases_everything_and_flags_a_returning_record(
+    http, client_as, ann, neo4j_driver, api_settings
+):
+    other = gql(
+        client_as("ingest"),
+        RECORD,
+        source="shop",
+        record={"customer_no": "C9", "first_name": "Bo", "email": "bo@example.com"},
+    )["data"]["ingestRecord"]["personId"]
     assert codes(gql(client_as("agent"), FORGET, id=ann)) == ["FORBIDDEN"]
     result = gql(http, FORGET, id=ann)["data"]["forgetPerson"]
     assert result["recordsErased"] == 2 and sorted(result["sources"]) == ["desk", "shop"]
@@ -226,19 +350,36 @@ def test_forget_person_erases_everything_and_flags_a_returning_record(http, clie
     def count(query):
         return neo4j_driver.execute_query(query, database_=api_settings.neo4j_database)[0][0]["n"]
 
-    assert gql(http, 'query($id: String!) { person(id: $id) { personId } }', id=ann)["data"]["person"] is None
-    assert count("MATCH (r:SourceRecord) WHERE r.key IN ['shop:C1', 'desk:003A'] RETURN count(r) AS n") == 0
+    assert (
+        gql(http, "query($id: String!) { person(id: $id) { personId } }", id=ann)["data"]["person"]
+        is None
+    )
+    assert (
+        count("MATCH (r:SourceRecord) WHERE r.key IN ['shop:C1', 'desk:003A'] RETURN count(r) AS n")
+        == 0
+    )
     assert count("MATCH (i:Identifier {value: 'ann@example.com'}) RETURN count(i) AS n") == 0
     assert count("MATCH (o:Order) RETURN count(o) AS n") == 0
     assert count("MATCH (c:Case) RETURN count(c) AS n") == 0
-    events = neo4j_driver.execute_query("MATCH (e:ResolutionEvent {kind: 'FORGOTTEN'}) RETURN properties(e) AS e",
-                                        database_=api_settings.neo4j_database)[0]
+    events = neo4j_driver.execute_query(
+        "MATCH (e:ResolutionEvent {kind: 'FORGOTTEN'}) RETURN properties(e) AS e",
+        database_=api_settings.neo4j_database,
+    )[0]
     assert len(events) == 1
     assert "ann" not in str(events[0]["e"]).lower() and ann not in str(events[0]["e"])
-    assert gql(http, 'query($id: String!) { person(id: $id) { personId } }', id=other)["data"]["person"]
+    assert gql(http, "query($id: String!) { person(id: $id) { personId } }", id=other)["data"][
+        "person"
+    ]
     # the same person sent again is held back, not silently re-created
-    again = gql(client_as("ingest"), RECORD, source="shop", record={"customer_no": "C77", "first_name": "Ann",
-                "email": "ANN@example.com"})["data"]["ingestRecord"]
+    again = gql(
+        client_as("ingest"),
+        RECORD,
+        source="shop",
+        record={"customer_no": "C77", "first_name": "Ann", "email": "ANN@example.com"},
+    )["data"]["ingestRecord"]
     assert again["personId"] is None
-    assert count("MATCH (r:SourceRecord {key: 'shop:C77', forgottenMatch: true}) RETURN count(r) AS n") == 1
+    assert (
+        count("MATCH (r:SourceRecord {key: 'shop:C77', forgottenMatch: true}) RETURN count(r) AS n")
+        == 1
+    )
     assert codes(gql(http, FORGET, id=ann)) == ["NOT_FOUND"]

@@ -13,9 +13,12 @@ SUBSCRIBE = "subscription { identityEvents { kind personId absorbedIds recordKey
 
 def _ws(api, key: str | None):
     headers = {"X-API-Key": key} if key else {}
-    return connect(api.url.replace("http://", "ws://") + "/graphql",
-                   subprotocols=["graphql-transport-ws"], additional_headers=headers,
-                   open_timeout=10)
+    return connect(
+        api.url.replace("http://", "ws://") + "/graphql",
+        subprotocols=["graphql-transport-ws"],
+        additional_headers=headers,
+        open_timeout=10,
+    )
 
 
 def _subscribe(ws) -> None:
@@ -33,23 +36,56 @@ def _next_event(ws) -> dict:
 
 
 def test_created_linked_and_merged_events_reach_a_subscriber(api, http):
-    http.post("/graphql", json={"query": 'mutation { registerSource(input: {id: "shop", kind: COMMERCE, name: "Shop"}) { id } }'})
+    http.post(
+        "/graphql",
+        json={
+            "query": 'mutation { registerSource(input: {id: "shop", kind: COMMERCE, name: "Shop"}) { id } }'
+        },
+    )
     ingest = """mutation($r: JSON!) { ingestRecord(input: {source: "shop", record: $r}) { person { personId } } }"""
     with _ws(api, "admin-key-1") as ws:
         _subscribe(ws)
-        first = http.post("/graphql", json={"query": ingest, "variables": {"r": {"customer_no": "C1", "email": "ann.lee@example.com"}}}).json()
+        first = http.post(
+            "/graphql",
+            json={
+                "query": ingest,
+                "variables": {"r": {"customer_no": "C1", "email": "ann.lee@example.com"}},
+            },
+        ).json()
         created = _next_event(ws)
         assert created["kind"] == "CREATED"
         assert created["personId"] == first["data"]["ingestRecord"]["person"]["personId"]
-        http.post("/graphql", json={"query": ingest, "variables": {"r": {"customer_no": "C2", "email": "bo.berg@example.com"}}})
+        http.post(
+            "/graphql",
+            json={
+                "query": ingest,
+                "variables": {"r": {"customer_no": "C2", "email": "bo.berg@example.com"}},
+            },
+        )
         second_person = _next_event(ws)["personId"]
-        http.post("/graphql", json={"query": ingest, "variables": {"r": {"customer_no": "C3", "email": "ann.lee@example.com",
-                                                                         "phone_home": "+447700900123"}}})
+        http.post(
+            "/graphql",
+            json={
+                "query": ingest,
+                "variables": {
+                    "r": {
+                        "customer_no": "C3",
+                        "email": "ann.lee@example.com",
+                        "phone_home": "+447700900123",
+                    }
+                },
+            },
+        )
         linked = _next_event(ws)
         assert linked["kind"] == "LINKED" and linked["recordKeys"] == ["shop:C3"], linked
-        body = http.post("/graphql", json={"query": """mutation($a: String!, $b: String!) {
+        body = http.post(
+            "/graphql",
+            json={
+                "query": """mutation($a: String!, $b: String!) {
             mergePeople(input: {personA: $a, personB: $b}) { __typename } }""",
-            "variables": {"a": created["personId"], "b": second_person}}).json()
+                "variables": {"a": created["personId"], "b": second_person},
+            },
+        ).json()
         assert body["data"]["mergePeople"]["__typename"] == "PersonMergeSuccess"
         merged = _next_event(ws)
         assert merged["kind"] == "MERGED" and merged["absorbedIds"] == [second_person]

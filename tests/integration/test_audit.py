@@ -21,14 +21,18 @@ def _events(neo4j_driver, settings, **filters) -> list[dict]:
     return audit.resolution_events(neo4j_driver, settings, **filters).events
 
 
-def test_events_are_filtered_paged_newest_first_and_follow_merges(neo4j_driver, settings,
-                                                                   resolver):
-    _, ann = resolver.ingest_record("crm", {"sourceId": "1", "givenName": "Ann",
-                                            "familyName": "Lee", "email": "ann@example.org"})
-    _, bob = resolver.ingest_record("shop", {"sourceId": "2", "givenName": "Bob",
-                                             "familyName": "Ray", "phone": "+447700900123"})
-    resolver.ingest_record("shop", {"sourceId": "3", "givenName": "Ann", "familyName": "Lee",
-                                    "email": "ann@example.org"})
+def test_events_are_filtered_paged_newest_first_and_follow_merges(neo4j_driver, settings, resolver):
+    _, ann = resolver.ingest_record(
+        "crm",
+        {"sourceId": "1", "givenName": "Ann", "familyName": "Lee", "email": "ann@example.org"},
+    )
+    _, bob = resolver.ingest_record(
+        "shop", {"sourceId": "2", "givenName": "Bob", "familyName": "Ray", "phone": "+447700900123"}
+    )
+    resolver.ingest_record(
+        "shop",
+        {"sourceId": "3", "givenName": "Ann", "familyName": "Lee", "email": "ann@example.org"},
+    )
     merged = resolver.merge_people(ann.person_id, bob.person_id, actor="steward-1")
     survivor = merged.records[0].person_id
 
@@ -44,8 +48,7 @@ def test_events_are_filtered_paged_newest_first_and_follow_merges(neo4j_driver, 
     assert sorted(e["kind"] for e in of_survivor) == ["CREATED", "CREATED", "LINKED", "MERGED"]
     assert _events(neo4j_driver, settings, kinds=["merged"])[0]["actor"] == "steward-1"
     assert [e["kind"] for e in _events(neo4j_driver, settings, actor="steward-1")] == ["MERGED"]
-    assert {e["kind"] for e in _events(neo4j_driver, settings, record_key="shop:3")} == {
-        "LINKED"}
+    assert {e["kind"] for e in _events(neo4j_driver, settings, record_key="shop:3")} == {"LINKED"}
     assert _events(neo4j_driver, settings, until="2000-01-01") == []
 
     # pages of one: every event once, in the same order, whatever is written meanwhile
@@ -57,19 +60,26 @@ def test_events_are_filtered_paged_newest_first_and_follow_merges(neo4j_driver, 
             break
         after = audit.encode_cursor(page.events[-1])
         if len(seen) == 2:  # a new event must not shift the pages being read
-            resolver.ingest_record("crm", {"sourceId": "9", "givenName": "Zoe",
-                                           "familyName": "Quinn"})
+            resolver.ingest_record(
+                "crm", {"sourceId": "9", "givenName": "Zoe", "familyName": "Quinn"}
+            )
     assert seen == [e["id"] for e in everything.events]
 
     grouped = audit.events_of_people(neo4j_driver, settings, [survivor, "p-unknown"])
     assert list(grouped) == [survivor] and len(grouped[survivor]) == 4
 
 
-@pytest.mark.parametrize(("filters", "field"), [
-    ({"first": -1}, "first"), ({"kinds": ["EXPLODED"]}, "kinds"), ({"since": "yesterday"}, "since"),
-    ({"until": "2024-13-40"}, "until"), ({"after": "bm90LWEtY3Vyc29y"}, "after"),
-    ({"after": "%%%"}, "after"),
-])
+@pytest.mark.parametrize(
+    ("filters", "field"),
+    [
+        ({"first": -1}, "first"),
+        ({"kinds": ["EXPLODED"]}, "kinds"),
+        ({"since": "yesterday"}, "since"),
+        ({"until": "2024-13-40"}, "until"),
+        ({"after": "bm90LWEtY3Vyc29y"}, "after"),
+        ({"after": "%%%"}, "after"),
+    ],
+)
 def test_bad_filters_name_the_field(neo4j_driver, settings, filters, field):
     with pytest.raises(ValidationError) as caught:
         audit.resolution_events(neo4j_driver, settings, **filters)

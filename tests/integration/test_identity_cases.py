@@ -14,8 +14,12 @@ from graph.store import sources
 from graph.store.sources import validate_source
 
 CASES = Path(__file__).resolve().parents[1] / "cases"
-KINDS = {"marketing": "MARKETING", "commerce": "COMMERCE", "service_desk": "SERVICE",
-         "store_db": "STORE"}
+KINDS = {
+    "marketing": "MARKETING",
+    "commerce": "COMMERCE",
+    "service_desk": "SERVICE",
+    "store_db": "STORE",
+}
 
 
 def load(name: str) -> dict:
@@ -40,15 +44,25 @@ class World:
         resolver = resolver or self.resolver
         for ref in refs:
             rec = {k: v for k, v in self.records[ref].items() if k not in ("ref", "source")}
-            ingest_record(self.driver, self.settings, self.records[ref]["source"], rec,
-                          after_batch=resolve_after_ingest(resolver))
+            ingest_record(
+                self.driver,
+                self.settings,
+                self.records[ref]["source"],
+                rec,
+                after_batch=resolve_after_ingest(resolver),
+            )
 
     def run(self, query: str, **params):
-        records, _, _ = self.driver.execute_query(query, params, database_=self.settings.neo4j_database)
+        records, _, _ = self.driver.execute_query(
+            query, params, database_=self.settings.neo4j_database
+        )
         return records
 
     def person_of(self, ref: str) -> str | None:
-        rows = self.run("MATCH (p:Person)-[:HAS_RECORD]->(:SourceRecord {key: $k}) RETURN p.id AS id", k=self.key(ref))
+        rows = self.run(
+            "MATCH (p:Person)-[:HAS_RECORD]->(:SourceRecord {key: $k}) RETURN p.id AS id",
+            k=self.key(ref),
+        )
         assert len(rows) <= 1, f"{ref} is linked to {len(rows)} people"
         return rows[0]["id"] if rows else None
 
@@ -59,7 +73,9 @@ class World:
         checks = self.case["expected"]["checks"]
         for group in checks.get("same_person", []):
             people = {self.person_of(ref) for ref in group}
-            assert len(people) == 1 and None not in people, f"{group} should be one person: {people}"
+            assert len(people) == 1 and None not in people, (
+                f"{group} should be one person: {people}"
+            )
         for a, b in checks.get("different_person", []):
             assert self.person_of(a) != self.person_of(b), f"{a} and {b} should differ"
         if "person_count" in checks:
@@ -79,9 +95,14 @@ def test_02_compound_surname_written_three_ways(neo4j_driver, settings):
     world = World(neo4j_driver, settings, load("02"))
     world.ingest("A", "B", "C", "D")
     world.check()
-    stored = world.run("MATCH (r:SourceRecord {key: $k}) RETURN r.familyName AS f", k=world.key("A"))
+    stored = world.run(
+        "MATCH (r:SourceRecord {key: $k}) RETURN r.familyName AS f", k=world.key("A")
+    )
     assert stored[0]["f"] == "Salvatierra-Ruiz"
-    golden = world.run("MATCH (p:Person)-[:HAS_RECORD]->(:SourceRecord {key: $k}) RETURN p.familyName AS f", k=world.key("A"))
+    golden = world.run(
+        "MATCH (p:Person)-[:HAS_RECORD]->(:SourceRecord {key: $k}) RETURN p.familyName AS f",
+        k=world.key("A"),
+    )
     assert golden[0]["f"] in load("02")["expected"]["checks"]["golden_familyName_one_of"]
 
 
@@ -111,8 +132,12 @@ def test_06_placeholder_identifiers_do_not_glue_customers(neo4j_driver, settings
     values = {r["v"] for r in world.run("MATCH (i:Identifier) RETURN i.value AS v")}
     junk = {v.lower() for v in case["expected"]["checks"]["values_not_used_as_identifiers"]}
     assert not values & (junk | {"+10000000000", "+11111111111"})
-    flags = world.run("MATCH (r:SourceRecord {key: $k}) RETURN r.qualityFlags AS f", k=world.key("A"))[0]["f"]
-    assert any("email: placeholder" in f for f in flags) and any("phone: placeholder" in f for f in flags)
+    flags = world.run(
+        "MATCH (r:SourceRecord {key: $k}) RETURN r.qualityFlags AS f", k=world.key("A")
+    )[0]["f"]
+    assert any("email: placeholder" in f for f in flags) and any(
+        "phone: placeholder" in f for f in flags
+    )
 
 
 def test_08_one_gmail_mailbox_in_several_spellings(neo4j_driver, settings):
@@ -120,9 +145,14 @@ def test_08_one_gmail_mailbox_in_several_spellings(neo4j_driver, settings):
     world.ingest("A", "B", "C", "D", "E")
     world.check()
     for ref, key in load("08")["expected"]["checks"]["email_match_key"].items():
-        ids = world.run("MATCH (:SourceRecord {key: $k})-[:HAS_IDENTIFIER]->(i:Identifier {type: 'EMAIL'}) RETURN i.value AS v", k=world.key(ref))
+        ids = world.run(
+            "MATCH (:SourceRecord {key: $k})-[:HAS_IDENTIFIER]->(i:Identifier {type: 'EMAIL'}) RETURN i.value AS v",
+            k=world.key(ref),
+        )
         assert [r["v"] for r in ids] == [key]
-    raw = world.run("MATCH (r:SourceRecord {key: $k}) RETURN r.raw AS raw", k=world.key("A"))[0]["raw"]
+    raw = world.run("MATCH (r:SourceRecord {key: $k}) RETURN r.raw AS raw", k=world.key("A"))[0][
+        "raw"
+    ]
     assert json.loads(raw)["email"] == "Delphine.Arkwright+offers@gmail.com"
 
 
@@ -137,9 +167,16 @@ def test_10_stable_360_id_through_reruns_retuning_and_merges(neo4j_driver, setti
     world.resolver.resolve_all(show_progress=False)
     assert world.person_of("A") == p1
     rules = world.resolver.rules
-    retuned_rule = replace(rules.rules[2], comparisons=tuple(
-        replace(c, threshold=c.threshold - 1) if c.threshold < 100 else c for c in rules.rules[2].comparisons))
-    retuned = replace(rules, rules=(rules.rules[:2] + (retuned_rule,) + rules.rules[3:]), version="retuned")
+    retuned_rule = replace(
+        rules.rules[2],
+        comparisons=tuple(
+            replace(c, threshold=c.threshold - 1) if c.threshold < 100 else c
+            for c in rules.rules[2].comparisons
+        ),
+    )
+    retuned = replace(
+        rules, rules=(rules.rules[:2] + (retuned_rule,) + rules.rules[3:]), version="retuned"
+    )
     Resolver(neo4j_driver, settings, retuned).resolve_all(show_progress=False)
     assert world.person_of("A") == p1
     world.ingest("D", "E")
@@ -163,9 +200,12 @@ def test_21_merge_with_sparse_newer_record_keeps_known_attributes(neo4j_driver, 
         import tomllib
 
         from graph.resolution.rules import DEFAULT_RULES, parse_rules
+
         data = tomllib.loads(DEFAULT_RULES.read_text())
         data["reconciliation"] = {"default": strategy, "attributes": {}}
-        world = World(neo4j_driver, settings, case, Resolver(neo4j_driver, settings, parse_rules(data)))
+        world = World(
+            neo4j_driver, settings, case, Resolver(neo4j_driver, settings, parse_rules(data))
+        )
         world.ingest("A", "B")
         world.check()
         row = world.run("MATCH (p:Person) RETURN properties(p) AS p")[0]["p"]
@@ -212,13 +252,22 @@ def test_14_concurrent_ingests_sharing_one_identifier_converge(neo4j_driver, set
         assert world.person_count() == per_run["person_count"]
         counts = world.run("""
             MATCH (i:Identifier) WITH i.type AS t, count(*) AS n RETURN t, n ORDER BY t""")
-        assert {r["t"]: r["n"] for r in counts} == {"EMAIL": per_run["email_identifier_nodes"],
-                                                   "PHONE": per_run["phone_identifier_nodes"]}
-        assert world.run("MATCH (r:SourceRecord) RETURN count(r) AS c")[0]["c"] == per_run["source_records"]
+        assert {r["t"]: r["n"] for r in counts} == {
+            "EMAIL": per_run["email_identifier_nodes"],
+            "PHONE": per_run["phone_identifier_nodes"],
+        }
+        assert (
+            world.run("MATCH (r:SourceRecord) RETURN count(r) AS c")[0]["c"]
+            == per_run["source_records"]
+        )
         dupes = world.run("""
             MATCH (a)-[r]->(b) WITH a, b, type(r) AS t, count(*) AS n WHERE n > 1 RETURN count(*) AS c""")
         assert dupes[0]["c"] == per_run["duplicate_relationships"]
-        merges = world.run("""
+        merges = world.run(
+            """
             MATCH (e:ResolutionEvent {kind: 'MERGED'})
-            WHERE any(id IN e.absorbedIds WHERE id IN [$x, $k]) RETURN count(e) AS c""", x=x_person, k=k_person)
+            WHERE any(id IN e.absorbedIds WHERE id IN [$x, $k]) RETURN count(e) AS c""",
+            x=x_person,
+            k=k_person,
+        )
         assert merges[0]["c"] == per_run["merge_events_joining_X_and_K"], run

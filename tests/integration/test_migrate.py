@@ -22,12 +22,18 @@ def own_chain(neo4j_driver, settings, tmp_path):
 
     Afterwards the test's chain is removed and the project's chain re-applied.
     """
-    neo4j_driver.execute_query("MATCH (m:__Neo4jMigration) DETACH DELETE m", database_=settings.neo4j_database)
+    neo4j_driver.execute_query(
+        "MATCH (m:__Neo4jMigration) DETACH DELETE m", database_=settings.neo4j_database
+    )
     folder = tmp_path / "cypher"
     shutil.copytree(PROJECT_ROOT / "cypher", folder)
     yield settings.model_copy(update={"migrations_dir": folder}), folder
-    neo4j_driver.execute_query("MATCH (m:__Neo4jMigration) DETACH DELETE m", database_=settings.neo4j_database)
-    neo4j_driver.execute_query("DROP INDEX test_thing_name IF EXISTS", database_=settings.neo4j_database)
+    neo4j_driver.execute_query(
+        "MATCH (m:__Neo4jMigration) DETACH DELETE m", database_=settings.neo4j_database
+    )
+    neo4j_driver.execute_query(
+        "DROP INDEX test_thing_name IF EXISTS", database_=settings.neo4j_database
+    )
     migrate.migrate(neo4j_driver, settings, log=lambda m: None)
 
 
@@ -51,22 +57,36 @@ def test_migrate_records_each_version_in_the_neo4j_migrations_chain(neo4j_driver
     assert last["checksum"] == migrate.discover(folder)[-1].checksum
     assert set(last["r"].keys()) == {"at", "in", "by", "connectedAs"}
     assert last["r"]["connectedAs"] == settings.neo4j_username
-    indexes, _, _ = neo4j_driver.execute_query("SHOW INDEXES YIELD name WHERE name = 'test_thing_name' RETURN name", database_=settings.neo4j_database)
+    indexes, _, _ = neo4j_driver.execute_query(
+        "SHOW INDEXES YIELD name WHERE name = 'test_thing_name' RETURN name",
+        database_=settings.neo4j_database,
+    )
     assert len(indexes) == 1
 
 
 def test_running_migrate_again_changes_nothing(neo4j_driver, own_chain):
     settings, _ = own_chain
     migrate.migrate(neo4j_driver, settings, log=lambda m: None)
-    before_chain = [(r["version"], r["checksum"], r["r"]["at"]) for r in _chain(neo4j_driver, settings)]
-    before_schema, _, _ = neo4j_driver.execute_query("SHOW CONSTRAINTS YIELD name RETURN collect(name) AS n", database_=settings.neo4j_database)
+    before_chain = [
+        (r["version"], r["checksum"], r["r"]["at"]) for r in _chain(neo4j_driver, settings)
+    ]
+    before_schema, _, _ = neo4j_driver.execute_query(
+        "SHOW CONSTRAINTS YIELD name RETURN collect(name) AS n", database_=settings.neo4j_database
+    )
     second = migrate.migrate(neo4j_driver, settings, log=lambda m: None)
     assert second.applied == ()
-    after_chain = [(r["version"], r["checksum"], r["r"]["at"]) for r in _chain(neo4j_driver, settings)]
-    after_schema, _, _ = neo4j_driver.execute_query("SHOW CONSTRAINTS YIELD name RETURN collect(name) AS n", database_=settings.neo4j_database)
+    after_chain = [
+        (r["version"], r["checksum"], r["r"]["at"]) for r in _chain(neo4j_driver, settings)
+    ]
+    after_schema, _, _ = neo4j_driver.execute_query(
+        "SHOW CONSTRAINTS YIELD name RETURN collect(name) AS n", database_=settings.neo4j_database
+    )
     assert after_chain == before_chain
     assert sorted(after_schema[0]["n"]) == sorted(before_schema[0]["n"])
-    nodes, _, _ = neo4j_driver.execute_query("MATCH (n) WHERE NOT n:__Neo4jMigration RETURN count(n) AS c", database_=settings.neo4j_database)
+    nodes, _, _ = neo4j_driver.execute_query(
+        "MATCH (n) WHERE NOT n:__Neo4jMigration RETURN count(n) AS c",
+        database_=settings.neo4j_database,
+    )
     assert nodes[0]["c"] == 0  # the lock was released
 
 
@@ -76,7 +96,9 @@ def test_edited_applied_migration_is_refused_naming_the_file(neo4j_driver, own_c
     path.write_text("CREATE INDEX test_thing_name IF NOT EXISTS FOR (t:Thing) ON (t.name);\n")
     migrate.migrate(neo4j_driver, settings, log=lambda m: None)
     path.write_text("CREATE INDEX test_thing_name IF NOT EXISTS FOR (t:Thing) ON (t.title);\n")
-    (folder / "V9001__Later.cypher").write_text("CREATE INDEX test_later IF NOT EXISTS FOR (t:Thing) ON (t.x);\n")
+    (folder / "V9001__Later.cypher").write_text(
+        "CREATE INDEX test_later IF NOT EXISTS FOR (t:Thing) ON (t.x);\n"
+    )
     with pytest.raises(ChecksumMismatch, match="V9000__Add_thing_index.cypher"):
         migrate.migrate(neo4j_driver, settings, log=lambda m: None)
     with pytest.raises(ChecksumMismatch):
@@ -87,7 +109,9 @@ def test_edited_applied_migration_is_refused_naming_the_file(neo4j_driver, own_c
 def test_info_lists_applied_and_pending_in_version_order(neo4j_driver, own_chain):
     settings, folder = own_chain
     migrate.migrate(neo4j_driver, settings, log=lambda m: None)
-    (folder / "V9000__Add_thing_index.cypher").write_text("CREATE INDEX test_thing_name IF NOT EXISTS FOR (t:Thing) ON (t.name);\n")
+    (folder / "V9000__Add_thing_index.cypher").write_text(
+        "CREATE INDEX test_thing_name IF NOT EXISTS FOR (t:Thing) ON (t.name);\n"
+    )
     rows = migrate.info(neo4j_driver, settings)
     assert [(r.version, r.state) for r in rows][-1] == ("9000", "PENDING")
     assert all(r.state == "APPLIED" and r.installed_on for r in rows[:-1])
@@ -107,6 +131,11 @@ def test_project_schema_has_the_graph_model_constraints(neo4j_driver, settings):
         database_=settings.neo4j_database,
     )
     unique = {(r["label"], tuple(r["properties"])) for r in records}
-    for expected in [("Source", ("id",)), ("SourceRecord", ("key",)), ("Identifier", ("type", "value")),
-                     ("Person", ("id",)), ("ResolutionEvent", ("id",))]:
+    for expected in [
+        ("Source", ("id",)),
+        ("SourceRecord", ("key",)),
+        ("Identifier", ("type", "value")),
+        ("Person", ("id",)),
+        ("ResolutionEvent", ("id",)),
+    ]:
         assert expected in unique

@@ -14,8 +14,12 @@ from graph.services.resolver import Resolver, resolve_after_ingest
 from graph.store import sources
 from graph.store.sources import require_source, validate_source
 
-SOURCES = {"crm": ("SERVICE", 50), "shop": ("COMMERCE", 10), "web": ("MARKETING", 20),
-           "store": ("STORE", 90)}
+SOURCES = {
+    "crm": ("SERVICE", 50),
+    "shop": ("COMMERCE", 10),
+    "web": ("MARKETING", 20),
+    "store": ("STORE", 90),
+}
 ACTOR = "resolution-test"
 
 
@@ -32,57 +36,82 @@ class Graph:
         """Ingest ``source:id`` with canonical ``fields``; returns the outcome."""
         source, source_id = key.split(":", 1)
         hook = resolve_after_ingest(self.resolver) if resolve else None
-        return ingest_record(self.driver, self.settings, source,
-                             {"sourceId": source_id, **fields}, after_batch=hook).outcome
+        return ingest_record(
+            self.driver, self.settings, source, {"sourceId": source_id, **fields}, after_batch=hook
+        ).outcome
 
     def ingest_together(self, source: str, rows: list[dict]) -> None:
         """Ingest rows of one source in one batch, resolved together after it."""
-        ingest_rows(self.driver, self.settings, require_source(self.driver, self.settings,
-                                                               source),
-                    "records", list(enumerate(rows, 1)),
-                    after_batch=resolve_after_ingest(self.resolver))
+        ingest_rows(
+            self.driver,
+            self.settings,
+            require_source(self.driver, self.settings, source),
+            "records",
+            list(enumerate(rows, 1)),
+            after_batch=resolve_after_ingest(self.resolver),
+        )
 
     def consent(self, record_key: str, channel: str, status: str, at: str) -> None:
         source, source_id = record_key.split(":", 1)
-        ingest_record(self.driver, self.settings, source,
-                      {"sourceId": source_id, "channel": channel, "purpose": "MARKETING",
-                       "status": status, "at": at}, file_type="consents")
+        ingest_record(
+            self.driver,
+            self.settings,
+            source,
+            {
+                "sourceId": source_id,
+                "channel": channel,
+                "purpose": "MARKETING",
+                "status": status,
+                "at": at,
+            },
+            file_type="consents",
+        )
 
     def run(self, query: str, **params):
-        records, _, _ = self.driver.execute_query(query, params,
-                                                  database_=self.settings.neo4j_database)
+        records, _, _ = self.driver.execute_query(
+            query, params, database_=self.settings.neo4j_database
+        )
         return records
 
     def person_of(self, key: str) -> str | None:
-        rows = self.run("MATCH (p:Person)-[:HAS_RECORD]->(:SourceRecord {key: $k}) "
-                        "RETURN p.id AS id", k=key)
+        rows = self.run(
+            "MATCH (p:Person)-[:HAS_RECORD]->(:SourceRecord {key: $k}) RETURN p.id AS id", k=key
+        )
         assert len(rows) <= 1, f"{key} is linked to {len(rows)} people"
         return rows[0]["id"] if rows else None
 
     def people(self) -> dict[str, frozenset[str]]:
-        rows = self.run("MATCH (p:Person) OPTIONAL MATCH (p)-[:HAS_RECORD]->(r) "
-                        "RETURN p.id AS id, collect(r.key) AS keys")
+        rows = self.run(
+            "MATCH (p:Person) OPTIONAL MATCH (p)-[:HAS_RECORD]->(r) "
+            "RETURN p.id AS id, collect(r.key) AS keys"
+        )
         return {r["id"]: frozenset(r["keys"]) for r in rows}
 
     def partition(self) -> set[frozenset[str]]:
         return set(self.people().values())
 
     def person(self, person_id: str) -> dict:
-        return dict(self.run("MATCH (p:Person {id: $id}) RETURN properties(p) AS p",
-                             id=person_id)[0]["p"])
+        return dict(
+            self.run("MATCH (p:Person {id: $id}) RETURN properties(p) AS p", id=person_id)[0]["p"]
+        )
 
     def events(self, kind: str | None = None) -> list[dict]:
-        rows = self.run("""
+        rows = self.run(
+            """
             MATCH (e:ResolutionEvent) WHERE $kind IS NULL OR e.kind = $kind
             RETURN e {.*, at: toString(e.at),
                       concerns: [(e)-[:CONCERNS]->(p:Person) | p.id],
                       about: [(e)-[:ABOUT]->(r:SourceRecord) | r.key]} AS e
-            ORDER BY e.at, e.kind""", kind=kind)
+            ORDER BY e.at, e.kind""",
+            kind=kind,
+        )
         return [dict(r["e"]) for r in rows]
 
     def links(self) -> dict[str, tuple]:
-        rows = self.run("MATCH (p:Person)-[h:HAS_RECORD]->(r:SourceRecord) "
-                        "RETURN r.key AS key, p.id AS id, toString(h.linkedAt) AS at, h.rule AS rule")
+        rows = self.run(
+            "MATCH (p:Person)-[h:HAS_RECORD]->(r:SourceRecord) "
+            "RETURN r.key AS key, p.id AS id, toString(h.linkedAt) AS at, h.rule AS rule"
+        )
         return {r["key"]: (r["id"], r["at"], r["rule"]) for r in rows}
 
 
@@ -91,11 +120,16 @@ def graph(neo4j_driver, settings) -> Graph:
     return Graph(neo4j_driver, settings)
 
 
-ANN = {"givenName": "Ann", "familyName": "Lee", "email": "ann.lee@example.org",
-       "updatedAt": "2025-01-01T10:00:00Z"}
+ANN = {
+    "givenName": "Ann",
+    "familyName": "Lee",
+    "email": "ann.lee@example.org",
+    "updatedAt": "2025-01-01T10:00:00Z",
+}
 
 
 # --- link, create, merge ----------------------------------------------------------------------
+
 
 def test_records_link_create_and_merge_into_the_oldest_id_which_old_ids_still_find(graph):
     graph.ingest("crm:A", **ANN)
@@ -109,14 +143,23 @@ def test_records_link_create_and_merge_into_the_oldest_id_which_old_ids_still_fi
     assert graph.links()["shop:B"][2] == "email"
     assert [e["concerns"] for e in graph.events("CREATED")] == [[p1], [p2]]
 
-    graph.ingest("store:D", givenName="Ann", familyName="Lee", email="ann.lee@example.org",
-                 phone="+44 7700 900009")  # bridges A (email) and C (phone and name)
+    graph.ingest(
+        "store:D",
+        givenName="Ann",
+        familyName="Lee",
+        email="ann.lee@example.org",
+        phone="+44 7700 900009",
+    )  # bridges A (email) and C (phone and name)
 
     assert graph.store.components() == {p1: {"crm:A", "shop:B", "web:C", "store:D"}}
     assert graph.resolver.person_id(p2) == p1
     assert graph.resolver.person_id(p1) == p1
-    assert graph.run("MATCH (:PersonAlias {id: $old})-[:ALIAS_OF]->(p:Person) RETURN p.id AS id",
-                     old=p2)[0]["id"] == p1
+    assert (
+        graph.run(
+            "MATCH (:PersonAlias {id: $old})-[:ALIAS_OF]->(p:Person) RETURN p.id AS id", old=p2
+        )[0]["id"]
+        == p1
+    )
     [merged] = graph.events("MERGED")
     assert merged["absorbedIds"] == [p2]
     assert merged["actor"] == ACTOR and merged["at"]
@@ -135,8 +178,7 @@ CREATED_AT = [
 
 
 @pytest.mark.parametrize(("older", "younger"), CREATED_AT)
-def test_the_person_created_first_survives_a_merge_even_within_one_second(graph, older,
-                                                                          younger):
+def test_the_person_created_first_survives_a_merge_even_within_one_second(graph, older, younger):
     graph.ingest("crm:A", **ANN)
     graph.ingest("web:C", givenName="Ann", familyName="Lee", phone="+447700900009")
     p1, p2 = graph.person_of("crm:A"), graph.person_of("web:C")
@@ -150,13 +192,15 @@ def test_the_person_created_first_survives_a_merge_even_within_one_second(graph,
 
 @pytest.mark.parametrize(("older", "younger"), CREATED_AT)
 def test_the_record_ingested_first_keeps_the_id_in_a_split_even_within_one_second(
-        graph, older, younger):
+    graph, older, younger
+):
     graph.ingest("crm:A", **ANN)
     graph.ingest("shop:B", **ANN)
     person = graph.person_of("crm:A")
     for key, at in (("crm:A", older), ("shop:B", younger)):
-        graph.run("MATCH (r:SourceRecord {key: $key}) SET r.createdAt = datetime($at)",
-                  key=key, at=at)
+        graph.run(
+            "MATCH (r:SourceRecord {key: $key}) SET r.createdAt = datetime($at)", key=key, at=at
+        )
 
     graph.resolver.split_record("shop:B")
 
@@ -170,6 +214,7 @@ def test_an_unknown_id_is_not_found(graph):
 
 # --- steward split -----------------------------------------------------------------------------
 
+
 def _three_records_of_ann(graph) -> str:
     graph.ingest("crm:A", **ANN)
     graph.ingest("shop:B", **{**ANN, "givenName": "Annie"})
@@ -182,28 +227,37 @@ def _three_records_of_ann(graph) -> str:
 def test_a_split_record_moves_out_and_nothing_merges_it_back(graph):
     person = _three_records_of_ann(graph)
 
-    result = graph.resolver.split_record("shop:B", actor="steward@example.com",
-                                         reason="different customer")
+    result = graph.resolver.split_record(
+        "shop:B", actor="steward@example.com", reason="different customer"
+    )
 
     moved_to = graph.person_of("shop:B")
     assert graph.store.components() == {person: {"crm:A", "web:C"}, moved_to: {"shop:B"}}
     assert result.of("shop:B").decision == "moved" and result.split == 1
-    cannot = graph.run("MATCH (:SourceRecord {key: 'shop:B'})-[l:CANNOT_LINK]-(o) "
-                       "RETURN o.key AS key, l.actor AS actor, l.reason AS reason")
+    cannot = graph.run(
+        "MATCH (:SourceRecord {key: 'shop:B'})-[l:CANNOT_LINK]-(o) "
+        "RETURN o.key AS key, l.actor AS actor, l.reason AS reason"
+    )
     assert sorted(r["key"] for r in cannot) == ["crm:A", "web:C"]
     assert {(r["actor"], r["reason"]) for r in cannot} == {
-        ("steward@example.com", "different customer")}
+        ("steward@example.com", "different customer")
+    }
     assert graph.resolver.explain_pair("shop:B", "crm:A").steward["type"] == "CANNOT_LINK"
     [split] = graph.events("SPLIT")
     # the split concerns both people, so each one's audit trail shows it
     assert (split["splitFrom"], sorted(split["concerns"]), split["about"]) == (
-        person, sorted([person, moved_to]), ["shop:B"])
+        person,
+        sorted([person, moved_to]),
+        ["shop:B"],
+    )
 
     assert graph.ingest("shop:B", **{**ANN, "givenName": "Annie"}) == "unchanged"
     assert graph.store.components() == {person: {"crm:A", "web:C"}, moved_to: {"shop:B"}}
 
-    assert graph.ingest("shop:B", **{**ANN, "givenName": "Annie",
-                                     "updatedAt": "2025-03-01T10:00:00Z"}) == "updated"
+    assert (
+        graph.ingest("shop:B", **{**ANN, "givenName": "Annie", "updatedAt": "2025-03-01T10:00:00Z"})
+        == "updated"
+    )
     assert graph.store.components() == {person: {"crm:A", "web:C"}, moved_to: {"shop:B"}}
 
     graph.resolver.resolve_all(show_progress=False)
@@ -223,10 +277,13 @@ def test_splitting_the_oldest_record_leaves_it_the_id_and_moves_the_rest(graph):
     assert graph.store.components() == {person: {"crm:A"}, rest: {"shop:B", "web:C"}}
 
 
-@pytest.mark.parametrize(("key", "error"), [
-    pytest.param("crm:nope", NotFound, id="unknown-record"),
-    pytest.param("crm:A", Conflict, id="only-record-of-its-person"),
-])
+@pytest.mark.parametrize(
+    ("key", "error"),
+    [
+        pytest.param("crm:nope", NotFound, id="unknown-record"),
+        pytest.param("crm:A", Conflict, id="only-record-of-its-person"),
+    ],
+)
 def test_a_split_that_cannot_be_done_raises(graph, key, error):
     graph.ingest("crm:A", **ANN)
 
@@ -236,21 +293,26 @@ def test_a_split_that_cannot_be_done_raises(graph, key, error):
 
 # --- steward merge -----------------------------------------------------------------------------
 
+
 def test_a_steward_merge_persists_keeps_the_oldest_id_and_survives_resolve_all(graph):
     graph.ingest("crm:A", **ANN)
     graph.ingest("shop:B", givenName="Ann", familyName="Lee-Smith", email="ann@smith.example")
     p1, p2 = graph.person_of("crm:A"), graph.person_of("shop:B")
     assert p1 != p2
 
-    result = graph.resolver.merge_people(p2, p1, actor="steward@example.com",
-                                         reason="same customer, married name")
+    result = graph.resolver.merge_people(
+        p2, p1, actor="steward@example.com", reason="same customer, married name"
+    )
 
     assert graph.store.components() == {p1: {"crm:A", "shop:B"}}
     assert result.merged == 1
-    must = graph.run("MATCH (:SourceRecord {key: 'crm:A'})-[l:MUST_LINK]-(:SourceRecord "
-                     "{key: 'shop:B'}) RETURN l.actor AS actor, l.reason AS reason")
+    must = graph.run(
+        "MATCH (:SourceRecord {key: 'crm:A'})-[l:MUST_LINK]-(:SourceRecord "
+        "{key: 'shop:B'}) RETURN l.actor AS actor, l.reason AS reason"
+    )
     assert [(r["actor"], r["reason"]) for r in must] == [
-        ("steward@example.com", "same customer, married name")]
+        ("steward@example.com", "same customer, married name")
+    ]
     [merged] = graph.events("MERGED")
     assert merged["actor"] == "steward@example.com" and merged["absorbedIds"] == [p2]
     assert not graph.resolver.explain_pair("crm:A", "shop:B").verdict.match  # no rule links them
@@ -288,6 +350,7 @@ def test_a_steward_merge_of_people_with_different_birth_dates_keeps_all_their_re
 
 # --- conflicts and placeholders ------------------------------------------------------------------
 
+
 def test_the_same_email_with_different_birth_dates_stays_two_people(graph):
     graph.ingest("crm:A", **ANN, birthDate="1960-01-01")
     graph.ingest("shop:B", **ANN, birthDate="2001-09-09")
@@ -304,17 +367,29 @@ SHOP_EMAIL = "orders@shop-example.com"  # syntactically valid, typed by clerks f
 
 
 def _shop_customers(n: int) -> list[dict]:
-    return [{"sourceId": f"S{i:02d}", "givenName": f"Customer{chr(65 + i)}",
-             "familyName": f"Family{chr(65 + i)}", "email": SHOP_EMAIL} for i in range(n)]
+    return [
+        {
+            "sourceId": f"S{i:02d}",
+            "givenName": f"Customer{chr(65 + i)}",
+            "familyName": f"Family{chr(65 + i)}",
+            "email": SHOP_EMAIL,
+        }
+        for i in range(n)
+    ]
 
 
 def test_an_email_on_more_records_than_the_limit_links_nobody_while_a_real_one_links(graph):
     limit = graph.resolver.rules.limits.max_identifier_records
     rows = _shop_customers(limit + 5)
-    rows += [{"sourceId": "J1", "givenName": "Jane", "familyName": "Doe",
-              "email": "jane.doe@example.org"},
-             {"sourceId": "J2", "givenName": "J.", "familyName": "Doe",
-              "email": "Jane.Doe@example.org"}]
+    rows += [
+        {
+            "sourceId": "J1",
+            "givenName": "Jane",
+            "familyName": "Doe",
+            "email": "jane.doe@example.org",
+        },
+        {"sourceId": "J2", "givenName": "J.", "familyName": "Doe", "email": "Jane.Doe@example.org"},
+    ]
 
     graph.ingest_together("shop", rows)
 
@@ -323,18 +398,15 @@ def test_an_email_on_more_records_than_the_limit_links_nobody_while_a_real_one_l
     assert frozenset({"shop:J1", "shop:J2"}) in people.values()
 
 
-def test_an_email_on_more_records_than_the_limit_links_nobody_when_they_arrive_one_by_one(
-        graph):
+def test_an_email_on_more_records_than_the_limit_links_nobody_when_they_arrive_one_by_one(graph):
     rows = _shop_customers(graph.resolver.rules.limits.max_identifier_records + 5)
     for row in rows:
-        graph.ingest(f"shop:{row['sourceId']}", **{k: v for k, v in row.items()
-                                                   if k != "sourceId"})
+        graph.ingest(f"shop:{row['sourceId']}", **{k: v for k, v in row.items() if k != "sourceId"})
 
     assert len(graph.store.components()) == len(rows)
 
 
-def test_an_over_used_email_is_no_evidence_between_records_meeting_through_a_blocking_key(
-        graph):
+def test_an_over_used_email_is_no_evidence_between_records_meeting_through_a_blocking_key(graph):
     rows = _shop_customers(graph.resolver.rules.limits.max_identifier_records + 5)
     rows[0].update(givenName="Alice", familyName="Smith", postcode="LS1 4AP")
     rows[1].update(givenName="Adam", familyName="Jones", postcode="LS1 4AP")
@@ -346,19 +418,28 @@ def test_an_over_used_email_is_no_evidence_between_records_meeting_through_a_blo
 
 # --- updates --------------------------------------------------------------------------------------
 
+
 def test_an_update_removing_the_only_evidence_moves_the_record_out(graph):
     graph.ingest("crm:A", **ANN)
     graph.ingest("shop:B", **{**ANN, "updatedAt": "2025-01-02T10:00:00Z"})
     person = graph.person_of("crm:A")
     assert graph.person_of("shop:B") == person
 
-    graph.ingest("shop:B", givenName="Zoe", familyName="Quinn", email="zoe.q@example.net",
-                 updatedAt="2025-02-01T10:00:00Z")
+    graph.ingest(
+        "shop:B",
+        givenName="Zoe",
+        familyName="Quinn",
+        email="zoe.q@example.net",
+        updatedAt="2025-02-01T10:00:00Z",
+    )
 
     other = graph.person_of("shop:B")
     assert graph.store.components() == {person: {"crm:A"}, other: {"shop:B"}}
-    moves = [e for e in graph.events() if e["kind"] in ("SPLIT", "LINKED")
-             and "shop:B" in e["about"] and other in e["concerns"]]
+    moves = [
+        e
+        for e in graph.events()
+        if e["kind"] in ("SPLIT", "LINKED") and "shop:B" in e["about"] and other in e["concerns"]
+    ]
     assert moves, graph.events()
     assert graph.person(person)["givenName"] == "Ann"
     assert graph.person(other)["givenName"] == "Zoe"
@@ -368,8 +449,13 @@ def test_an_update_removing_the_only_evidence_moves_the_record_out(graph):
 def test_only_the_touched_component_is_re_resolved(graph):
     graph.ingest("crm:A", **ANN, birthDate="1990-04-01")
     # a candidate of A's records (same birth date and initial) that no rule links to them
-    graph.ingest("web:X1", givenName="Alan", familyName="Lowe", birthDate="1990-04-01",
-                 email="alan.lowe@example.com")
+    graph.ingest(
+        "web:X1",
+        givenName="Alan",
+        familyName="Lowe",
+        birthDate="1990-04-01",
+        email="alan.lowe@example.com",
+    )
     graph.ingest("store:Y1", givenName="Victor", familyName="Lemaire", email="v@lemaire.example")
     before = graph.links()
     people_before = {pid: graph.person(pid)["updatedAt"] for pid in graph.store.components()}
@@ -390,87 +476,209 @@ def test_only_the_touched_component_is_re_resolved(graph):
 
 NOISY = [
     # Alice Morgan: case, typo in the surname with the same phone, swapped names
-    ("crm:AM1", dict(givenName="Alice", familyName="Morgan", email="alice.morgan@example.com",
-                     phone="+447700900101", birthDate="1985-03-12")),
+    (
+        "crm:AM1",
+        dict(
+            givenName="Alice",
+            familyName="Morgan",
+            email="alice.morgan@example.com",
+            phone="+447700900101",
+            birthDate="1985-03-12",
+        ),
+    ),
     ("shop:AM2", dict(givenName="ALICE", familyName="MORGAN", email="ALICE.Morgan@Example.com")),
     ("web:AM3", dict(givenName="Alice", familyName="Morgen", phone="+44 7700 900101")),
     ("store:AM4", dict(givenName="Morgan", familyName="Alice", birthDate="1985-03-12")),
     # Robert Kowalski: nickname, initial, typo with the birth date
-    ("crm:RK1", dict(givenName="Robert", familyName="Kowalski", email="rob.k@example.net",
-                     phone="+48600100200", birthDate="1979-11-02")),
+    (
+        "crm:RK1",
+        dict(
+            givenName="Robert",
+            familyName="Kowalski",
+            email="rob.k@example.net",
+            phone="+48600100200",
+            birthDate="1979-11-02",
+        ),
+    ),
     ("shop:RK2", dict(givenName="Bob", familyName="Kowalski", phone="+48 600 100 200")),
     ("web:RK3", dict(givenName="Robert", familyName="Kowalsky", birthDate="1979-11-02")),
     ("store:RK4", dict(givenName="R.", familyName="Kowalski", phone="+48600100200")),
     # the Lopez household shares one phone
-    ("crm:ML1", dict(givenName="Maria", familyName="Lopez", email="maria.lopez@example.es",
-                     phone="+34600000111", birthDate="1990-05-05")),
+    (
+        "crm:ML1",
+        dict(
+            givenName="Maria",
+            familyName="Lopez",
+            email="maria.lopez@example.es",
+            phone="+34600000111",
+            birthDate="1990-05-05",
+        ),
+    ),
     ("shop:ML2", dict(givenName="maría", familyName="lópez", email="Maria.Lopez@example.es")),
-    ("crm:JL1", dict(givenName="Jose", familyName="Lopez", email="jose.lopez@example.es",
-                     phone="+34600000111", birthDate="1988-08-08")),
+    (
+        "crm:JL1",
+        dict(
+            givenName="Jose",
+            familyName="Lopez",
+            email="jose.lopez@example.es",
+            phone="+34600000111",
+            birthDate="1988-08-08",
+        ),
+    ),
     ("web:JL2", dict(givenName="José", familyName="López", birthDate="1988-08-08")),
     ("store:JL3", dict(givenName="Jose", familyName="Lopez", phone="+34 600 000 111")),
     # Katherine Olsen: loyalty id, nickname, typo with the address
-    ("crm:KO1", dict(givenName="Katherine", familyName="Olsen", email="k.olsen@example.org",
-                     loyaltyId="LY-5001", addressLine1="5 Mill Lane", postcode="BS1 5TR")),
+    (
+        "crm:KO1",
+        dict(
+            givenName="Katherine",
+            familyName="Olsen",
+            email="k.olsen@example.org",
+            loyaltyId="LY-5001",
+            addressLine1="5 Mill Lane",
+            postcode="BS1 5TR",
+        ),
+    ),
     ("store:KO2", dict(givenName="Kate", familyName="Olsen", loyaltyId="ly-5001")),
     ("web:KO3", dict(givenName="katherine", familyName="olsen", email="K.Olsen@example.org")),
-    ("shop:KO4", dict(givenName="Kathrine", familyName="Olsen", addressLine1="5 Mill Ln",
-                      postcode="bs15tr")),
+    (
+        "shop:KO4",
+        dict(givenName="Kathrine", familyName="Olsen", addressLine1="5 Mill Ln", postcode="bs15tr"),
+    ),
     # William Turner: nickname with the phone, case with the email
-    ("crm:WT1", dict(givenName="William", familyName="Turner", phone="+447700900555",
-                     email="bill.turner@example.co.uk")),
+    (
+        "crm:WT1",
+        dict(
+            givenName="William",
+            familyName="Turner",
+            phone="+447700900555",
+            email="bill.turner@example.co.uk",
+        ),
+    ),
     ("shop:WT2", dict(givenName="Bill", familyName="Turner", phone="+447700900555")),
     ("web:WT3", dict(givenName="bill", familyName="turner", email="BILL.TURNER@example.co.uk")),
     # two John Smiths told apart by birth date
-    ("crm:JS1", dict(givenName="John", familyName="Smith", email="john.smith@example.com",
-                     birthDate="1970-01-01")),
-    ("shop:JS2", dict(givenName="John", familyName="Smith", email="jsmith95@example.com",
-                      birthDate="1995-06-15")),
+    (
+        "crm:JS1",
+        dict(
+            givenName="John",
+            familyName="Smith",
+            email="john.smith@example.com",
+            birthDate="1970-01-01",
+        ),
+    ),
+    (
+        "shop:JS2",
+        dict(
+            givenName="John",
+            familyName="Smith",
+            email="jsmith95@example.com",
+            birthDate="1995-06-15",
+        ),
+    ),
     ("web:JS3", dict(givenName="Jon", familyName="Smith", birthDate="1995-06-15")),
     # one Gmail mailbox
-    ("crm:DA1", dict(givenName="Delphine", familyName="Arkwright",
-                     email="delphine.arkwright@gmail.com")),
-    ("shop:DA2", dict(givenName="Delphine", familyName="Arkwright",
-                      email="DelphineArkwright+shop@googlemail.com")),
+    (
+        "crm:DA1",
+        dict(givenName="Delphine", familyName="Arkwright", email="delphine.arkwright@gmail.com"),
+    ),
+    (
+        "shop:DA2",
+        dict(
+            givenName="Delphine",
+            familyName="Arkwright",
+            email="DelphineArkwright+shop@googlemail.com",
+        ),
+    ),
     # a family email shared by parent and child (different birth dates)
-    ("crm:FS1", dict(givenName="Sam", familyName="Patel", email="patels@example.org",
-                     birthDate="1960-01-01")),
-    ("shop:FS2", dict(givenName="Sam", familyName="Patel", email="patels@example.org",
-                      birthDate="2001-09-09")),
+    (
+        "crm:FS1",
+        dict(
+            givenName="Sam", familyName="Patel", email="patels@example.org", birthDate="1960-01-01"
+        ),
+    ),
+    (
+        "shop:FS2",
+        dict(
+            givenName="Sam", familyName="Patel", email="patels@example.org", birthDate="2001-09-09"
+        ),
+    ),
     ("web:FS3", dict(givenName="Samuel", familyName="Patel", birthDate="2001-09-09")),
     # Yusuf Demir: two people until a steward says otherwise
-    ("crm:YD1", dict(givenName="Yusuf", familyName="Demir", email="yusuf.demir@example.net",
-                     loyaltyId="LY-77120")),
+    (
+        "crm:YD1",
+        dict(
+            givenName="Yusuf",
+            familyName="Demir",
+            email="yusuf.demir@example.net",
+            loyaltyId="LY-77120",
+        ),
+    ),
     ("web:YD2", dict(givenName="Yusuf", familyName="Demir", email="yusuf.demir@example.net")),
     ("store:YD3", dict(givenName="Yusuf", familyName="Demir", loyaltyId="LY-77120")),
     ("shop:YD4", dict(givenName="Y.", familyName="Demir", phone="+1 202 555 0188")),
-    ("crm:YD5", dict(givenName="Yusuf", familyName="Demir", phone="(202) 555-0188",
-                     country="US", email="y.demir@example.org")),
+    (
+        "crm:YD5",
+        dict(
+            givenName="Yusuf",
+            familyName="Demir",
+            phone="(202) 555-0188",
+            country="US",
+            email="y.demir@example.org",
+        ),
+    ),
     # Priya Shah: address pair and email pair, nothing between them
-    ("crm:PS1", dict(givenName="Priya", familyName="Shah", addressLine1="22 Baker Street",
-                     postcode="NW1 6XE")),
-    ("shop:PS2", dict(givenName="Priya", familyName="Shah", addressLine1="22 Baker St",
-                      postcode="nw1 6xe")),
+    (
+        "crm:PS1",
+        dict(
+            givenName="Priya", familyName="Shah", addressLine1="22 Baker Street", postcode="NW1 6XE"
+        ),
+    ),
+    (
+        "shop:PS2",
+        dict(givenName="Priya", familyName="Shah", addressLine1="22 Baker St", postcode="nw1 6xe"),
+    ),
     ("web:PS3", dict(givenName="priya", familyName="shah", email="priya.shah@example.com")),
     ("shop:PS4", dict(givenName="Priya", familyName="Shah", email="PRIYA.SHAH@EXAMPLE.COM")),
     # singles
-    ("store:S1", dict(givenName="Hannah", familyName="Okafor", addressLine1="1 Oxford Rd",
-                      postcode="M1 1AA")),
+    (
+        "store:S1",
+        dict(
+            givenName="Hannah", familyName="Okafor", addressLine1="1 Oxford Rd", postcode="M1 1AA"
+        ),
+    ),
     ("web:S2", dict(givenName="Victor", familyName="Lemaire", email="v.lemaire@example.fr")),
     ("store:S3", dict(givenName="Emil", familyName="Brandt", birthDate="1975-07-07")),
 ]
 
-EXPECTED_PEOPLE = {frozenset(group.split()) for group in [
-    "crm:AM1 shop:AM2 web:AM3 store:AM4", "crm:RK1 shop:RK2 web:RK3 store:RK4",
-    "crm:ML1 shop:ML2", "crm:JL1 web:JL2 store:JL3",
-    "crm:KO1 store:KO2 web:KO3 shop:KO4", "crm:WT1 shop:WT2 web:WT3",
-    "crm:JS1", "shop:JS2 web:JS3", "crm:DA1 shop:DA2", "crm:FS1", "shop:FS2 web:FS3",
-    "crm:YD1 web:YD2 store:YD3", "shop:YD4 crm:YD5", "crm:PS1 shop:PS2", "web:PS3 shop:PS4",
-    "store:S1", "web:S2", "store:S3"]}
+EXPECTED_PEOPLE = {
+    frozenset(group.split())
+    for group in [
+        "crm:AM1 shop:AM2 web:AM3 store:AM4",
+        "crm:RK1 shop:RK2 web:RK3 store:RK4",
+        "crm:ML1 shop:ML2",
+        "crm:JL1 web:JL2 store:JL3",
+        "crm:KO1 store:KO2 web:KO3 shop:KO4",
+        "crm:WT1 shop:WT2 web:WT3",
+        "crm:JS1",
+        "shop:JS2 web:JS3",
+        "crm:DA1 shop:DA2",
+        "crm:FS1",
+        "shop:FS2 web:FS3",
+        "crm:YD1 web:YD2 store:YD3",
+        "shop:YD4 crm:YD5",
+        "crm:PS1 shop:PS2",
+        "web:PS3 shop:PS4",
+        "store:S1",
+        "web:S2",
+        "store:S3",
+    ]
+}
 
 
-def test_batch_resolution_gives_the_same_people_as_real_time_resolution(graph, neo4j_driver,
-                                                                        settings):
+def test_batch_resolution_gives_the_same_people_as_real_time_resolution(
+    graph, neo4j_driver, settings
+):
     assert len(NOISY) == 40
     order = list(NOISY)
     random.Random(360).shuffle(order)
@@ -520,6 +728,7 @@ def test_resolve_all_after_real_time_resolution_changes_nothing(graph):
 
 # --- explanations -----------------------------------------------------------------------------
 
+
 def test_explain_person_lists_every_record_with_its_rule_and_scores(graph):
     graph.ingest("crm:A", **ANN, phone="+447700900001")
     graph.ingest("shop:B", givenName="Ann", familyName="Lee", email="ANN.LEE@example.org")
@@ -532,7 +741,10 @@ def test_explain_person_lists_every_record_with_its_rule_and_scores(graph):
     links = {link.key: link for link in explanation.links}
     assert sorted(links) == ["crm:A", "shop:B", "web:C"]
     assert (links["shop:B"].rule, links["shop:B"].scores, links["shop:B"].matched) == (
-        "email", {"email": 100.0}, "crm:A")
+        "email",
+        {"email": 100.0},
+        "crm:A",
+    )
     assert links["web:C"].rule == "phone_name" and links["web:C"].matched == "crm:A"
     assert set(links["web:C"].scores) == {"phone", "familyName", "givenName"}
     assert links["crm:A"].rule == "first_record"
@@ -561,25 +773,49 @@ def test_explain_pair_of_unrelated_records_says_no_rule_matches(graph):
     assert not explanation.same_person and not explanation.verdict.match
     assert explanation.verdict.evidence is None
     assert len(explanation.verdict.outcomes) == len(graph.resolver.rules.rules)
-    assert explanation.summary() == ("crm:A and shop:Z are different people; "
-                                     "directly: no rule matches")
+    assert explanation.summary() == (
+        "crm:A and shop:Z are different people; directly: no rule matches"
+    )
     with pytest.raises(NotFound):
         graph.resolver.explain_pair("crm:A", "shop:nope")
 
 
 # --- golden record ----------------------------------------------------------------------------
 
+
 def test_the_golden_record_follows_each_attributes_strategy_and_ignores_empty_values(graph):
     # linked by email and loyalty id; priorities: store 90 > crm 50 > web 20 > shop 10
-    graph.ingest("crm:K1", givenName="Katherine", familyName="Olsen",
-                 email="kath.olsen@example.org", loyaltyId="ly-5001", city="Leeds",
-                 updatedAt="2024-01-01T10:00:00Z")
-    graph.ingest("shop:K2", givenName="Katherine", familyName="Olsen",
-                 email="kath.olsen@example.org", updatedAt="2024-06-01T10:00:00Z")
-    graph.ingest("web:K3", givenName="Kate", familyName="Olsen", email="kate.o@example.net",
-                 loyaltyId="LY-5001", updatedAt="2025-01-01T10:00:00Z")
-    graph.ingest("shop:K4", familyName="Olsen", loyaltyId="LY-5001", city="  ",
-                 updatedAt="2025-06-01T10:00:00Z")  # newest, but no given name, email, city
+    graph.ingest(
+        "crm:K1",
+        givenName="Katherine",
+        familyName="Olsen",
+        email="kath.olsen@example.org",
+        loyaltyId="ly-5001",
+        city="Leeds",
+        updatedAt="2024-01-01T10:00:00Z",
+    )
+    graph.ingest(
+        "shop:K2",
+        givenName="Katherine",
+        familyName="Olsen",
+        email="kath.olsen@example.org",
+        updatedAt="2024-06-01T10:00:00Z",
+    )
+    graph.ingest(
+        "web:K3",
+        givenName="Kate",
+        familyName="Olsen",
+        email="kate.o@example.net",
+        loyaltyId="LY-5001",
+        updatedAt="2025-01-01T10:00:00Z",
+    )
+    graph.ingest(
+        "shop:K4",
+        familyName="Olsen",
+        loyaltyId="LY-5001",
+        city="  ",
+        updatedAt="2025-06-01T10:00:00Z",
+    )  # newest, but no given name, email, city
     person = graph.person_of("crm:K1")
     assert graph.store.components() == {person: {"crm:K1", "shop:K2", "web:K3", "shop:K4"}}
 
@@ -598,8 +834,7 @@ def test_updating_a_record_refreshes_its_persons_golden_record(graph):
     person = graph.person_of("crm:A")
     assert graph.person(person)["phone"] == "+447700900001"
 
-    graph.ingest("crm:A", **{**ANN, "updatedAt": "2025-02-01T10:00:00Z"},
-                 phone="+447700900002")
+    graph.ingest("crm:A", **{**ANN, "updatedAt": "2025-02-01T10:00:00Z"}, phone="+447700900002")
 
     assert graph.person_of("crm:A") == person
     assert graph.person(person)["phone"] == "+447700900002"
@@ -607,9 +842,11 @@ def test_updating_a_record_refreshes_its_persons_golden_record(graph):
 
 # --- consents ---------------------------------------------------------------------------------
 
+
 def _gave(graph) -> dict[str, set[str]]:
-    rows = graph.run("MATCH (p:Person)-[:GAVE]->(c:Consent) RETURN p.id AS id, "
-                     "collect(c.sourceKey) AS keys")
+    rows = graph.run(
+        "MATCH (p:Person)-[:GAVE]->(c:Consent) RETURN p.id AS id, collect(c.sourceKey) AS keys"
+    )
     return {r["id"]: set(r["keys"]) for r in rows}
 
 
@@ -663,28 +900,45 @@ def test_a_steward_merge_can_override_an_earlier_split(graph):
 
 def test_ingest_record_writes_and_resolves_one_record_in_one_transaction(graph):
     outcome, first = graph.resolver.ingest_record(
-        "crm", {"sourceId": "T1", "givenName": "Ada", "familyName": "Byron",
-                "email": "ada@example.org"})
+        "crm",
+        {"sourceId": "T1", "givenName": "Ada", "familyName": "Byron", "email": "ada@example.org"},
+    )
     assert (outcome.key, outcome.outcome, first.decision) == ("crm:T1", "created", "created")
     outcome, second = graph.resolver.ingest_record(
-        "shop", {"sourceId": "T2", "givenName": "Ada", "familyName": "Lovelace",
-                 "email": "ADA@example.org "})
+        "shop",
+        {
+            "sourceId": "T2",
+            "givenName": "Ada",
+            "familyName": "Lovelace",
+            "email": "ADA@example.org ",
+        },
+    )
     assert (outcome.outcome, second.decision, second.rule) == ("created", "linked", "email")
     assert second.person_id == first.person_id == graph.person_of("shop:T2")
     # the same record again changes nothing and still reports its person
     outcome, again = graph.resolver.ingest_record(
-        "shop", {"sourceId": "T2", "givenName": "Ada", "familyName": "Lovelace",
-                 "email": "ADA@example.org "})
+        "shop",
+        {
+            "sourceId": "T2",
+            "givenName": "Ada",
+            "familyName": "Lovelace",
+            "email": "ADA@example.org ",
+        },
+    )
     assert (outcome.outcome, again.decision, again.person_id) == (
-        "unchanged", "unchanged", first.person_id)
+        "unchanged",
+        "unchanged",
+        first.person_id,
+    )
 
 
 def test_ingest_record_with_bad_input_writes_nothing(graph):
     from graph.errors import ValidationError
 
     with pytest.raises(ValidationError) as caught:
-        graph.resolver.ingest_record("crm", {"sourceId": "T3", "email": "not-an-email",
-                                             "birthDate": "31/31/1990"})
+        graph.resolver.ingest_record(
+            "crm", {"sourceId": "T3", "email": "not-an-email", "birthDate": "31/31/1990"}
+        )
     assert {e.field for e in caught.value.errors} == {"email", "birthDate"}
     with pytest.raises(NotFound, match="nope"):
         graph.resolver.ingest_record("nope", {"sourceId": "T4"})
@@ -706,13 +960,24 @@ def test_a_consent_given_to_the_api_stays_with_the_person_through_links_and_merg
     graph.ingest("shop:S1", givenName="Bo", familyName="Ray", email="bo@example.org")
     ann, bo = graph.person_of("crm:C1"), graph.person_of("shop:S1")
     for person, status in ((ann, "WITHDRAWN"), (bo, "GRANTED")):
-        set_consent(graph.driver, graph.settings, person, "EMAIL", "MARKETING", status,
-                    actor="agent-1", at="2025-01-01T00:00:00Z" if person == ann else
-                    "2025-02-01T00:00:00Z")
+        set_consent(
+            graph.driver,
+            graph.settings,
+            person,
+            "EMAIL",
+            "MARKETING",
+            status,
+            actor="agent-1",
+            at="2025-01-01T00:00:00Z" if person == ann else "2025-02-01T00:00:00Z",
+        )
 
     def given(person: str) -> set[str]:
-        return {r["status"] for r in graph.run(
-            "MATCH (:Person {id: $p})-[:GAVE]->(c:Consent) RETURN c.status AS status", p=person)}
+        return {
+            r["status"]
+            for r in graph.run(
+                "MATCH (:Person {id: $p})-[:GAVE]->(c:Consent) RETURN c.status AS status", p=person
+            )
+        }
 
     graph.ingest("web:W1", givenName="Ann", familyName="Lee", email="ann@example.org")
     assert graph.person_of("web:W1") == ann and given(ann) == {"WITHDRAWN"}  # a link keeps it
@@ -728,9 +993,13 @@ def test_a_split_shows_in_the_audit_trail_of_the_person_split_from(graph):
     graph.ingest("shop:S1", givenName="Ann", familyName="Lee", email="ann@example.org")
     person = graph.person_of("crm:C1")
     graph.resolver.split_record("shop:S1")
-    kinds = [e["kind"] for e in audit.resolution_events(graph.driver, graph.settings,
-                                                        person_id=person).events]
+    kinds = [
+        e["kind"]
+        for e in audit.resolution_events(graph.driver, graph.settings, person_id=person).events
+    ]
     assert kinds[0] == "SPLIT"
     moved = graph.person_of("shop:S1")
-    assert [e["kind"] for e in audit.resolution_events(
-        graph.driver, graph.settings, person_id=moved).events] == ["SPLIT"]
+    assert [
+        e["kind"]
+        for e in audit.resolution_events(graph.driver, graph.settings, person_id=moved).events
+    ] == ["SPLIT"]

@@ -15,12 +15,21 @@ def no_env(monkeypatch, tmp_path):
 
 
 def test_generated_config_listens_on_loopback_and_advertises_the_chosen_ports(tmp_path):
-    settings = Settings(_env_file=None, local_home=tmp_path / "home", bolt_port=7688,
-                        http_port=7475, heap_size="256m", pagecache_size="64m")
+    settings = Settings(
+        _env_file=None,
+        local_home=tmp_path / "home",
+        bolt_port=7688,
+        http_port=7475,
+        heap_size="256m",
+        pagecache_size="64m",
+    )
     server = LocalNeo4j(settings, log=lambda m: None)
     server._write_config()
-    conf = dict(line.split("=", 1) for line in (tmp_path / "home/conf/neo4j.conf").read_text().splitlines()
-                if "=" in line and not line.startswith("#"))
+    conf = dict(
+        line.split("=", 1)
+        for line in (tmp_path / "home/conf/neo4j.conf").read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )
     assert conf["server.bolt.listen_address"] == "127.0.0.1:7688"
     assert conf["server.bolt.advertised_address"] == "127.0.0.1:7688"
     assert conf["server.http.advertised_address"] == "127.0.0.1:7475"
@@ -55,7 +64,9 @@ def test_rules_check_exits_1_and_lists_every_problem(tmp_path, capsys):
     path.write_text('[[rules]]\nname = "x"\ncomparisons = [{field = "shoe", scorer = "fuzzy"}]\n')
     assert main(["rules", "check", str(path)]) == 1
     err = capsys.readouterr().err
-    assert "rules[0] (x).comparisons[0].field" in err and "rules[0] (x).comparisons[0].scorer" in err
+    assert (
+        "rules[0] (x).comparisons[0].field" in err and "rules[0] (x).comparisons[0].scorer" in err
+    )
 
 
 def test_explain_refuses_a_record_key_where_a_person_id_belongs(capsys):

@@ -31,30 +31,58 @@ def pair(e: Edge) -> frozenset[str]:
 
 # --- joining order and constraints -----------------------------------------------------------
 
-@pytest.mark.parametrize(("edges", "cannot", "expected"), [
-    pytest.param([edge("a", "b", 100), edge("b", "c", 90)], [("a", "c")],
-                 [["a", "b"], ["c"], ["d"]], id="stronger-edge-joins-weaker-one-left-out"),
-    pytest.param([edge("a", "b", 90), edge("b", "c", 100)], [("a", "c")],
-                 [["a"], ["b", "c"], ["d"]], id="stronger-edge-wins-whichever-side-it-is-on"),
-    pytest.param([edge("a", "b", 95, "phone_name", 2), edge("b", "c", 95, "email", 0)],
-                 [("c", "a")], [["a"], ["b", "c"], ["d"]], id="equal-scores-earlier-rule-wins"),
-    pytest.param([edge("a", "b"), edge("b", "c"), edge("c", "d")], [("a", "d")],
-                 [["a", "b", "c"], ["d"]], id="cannot-link-holds-through-a-chain"),
-    pytest.param([edge("a", "b"), edge("b", "c")], [], [["a", "b", "c"], ["d"]],
-                 id="without-constraints-edges-chain"),
-])
+
+@pytest.mark.parametrize(
+    ("edges", "cannot", "expected"),
+    [
+        pytest.param(
+            [edge("a", "b", 100), edge("b", "c", 90)],
+            [("a", "c")],
+            [["a", "b"], ["c"], ["d"]],
+            id="stronger-edge-joins-weaker-one-left-out",
+        ),
+        pytest.param(
+            [edge("a", "b", 90), edge("b", "c", 100)],
+            [("a", "c")],
+            [["a"], ["b", "c"], ["d"]],
+            id="stronger-edge-wins-whichever-side-it-is-on",
+        ),
+        pytest.param(
+            [edge("a", "b", 95, "phone_name", 2), edge("b", "c", 95, "email", 0)],
+            [("c", "a")],
+            [["a"], ["b", "c"], ["d"]],
+            id="equal-scores-earlier-rule-wins",
+        ),
+        pytest.param(
+            [edge("a", "b"), edge("b", "c"), edge("c", "d")],
+            [("a", "d")],
+            [["a", "b", "c"], ["d"]],
+            id="cannot-link-holds-through-a-chain",
+        ),
+        pytest.param(
+            [edge("a", "b"), edge("b", "c")],
+            [],
+            [["a", "b", "c"], ["d"]],
+            id="without-constraints-edges-chain",
+        ),
+    ],
+)
 def test_a_cannot_link_is_never_crossed_even_transitively(edges, cannot, expected):
     result = cluster(records("a", "b", "c", "d"), edges, cannot_links=cannot)
 
     assert result.clusters == expected
 
 
-@pytest.mark.parametrize(("strong", "weak", "expected"), [
-    pytest.param(("a", "c"), ("c", "b"), [["a", "c"], ["b"]], id="bridge-joins-a-first"),
-    pytest.param(("c", "b"), ("a", "c"), [["a"], ["b", "c"]], id="bridge-joins-b-first"),
-])
+@pytest.mark.parametrize(
+    ("strong", "weak", "expected"),
+    [
+        pytest.param(("a", "c"), ("c", "b"), [["a", "c"], ["b"]], id="bridge-joins-a-first"),
+        pytest.param(("c", "b"), ("a", "c"), [["a"], ["b", "c"]], id="bridge-joins-b-first"),
+    ],
+)
 def test_conflicting_birth_dates_never_share_a_cluster_through_a_bridge_without_one(
-        strong, weak, expected):
+    strong, weak, expected
+):
     recs = records("a", "b", "c", a="1980-01-01", b="1990-02-02")  # c has no birth date
 
     result = cluster(recs, [edge(*strong, 100), edge(*weak, 90)], conflict_fields=DOB)
@@ -74,8 +102,9 @@ def test_must_links_join_before_any_edge():
     # The strong a-b edge would come first if must-links did not: then b-c could not join.
     recs = records("a", "b", "c")
 
-    result = cluster(recs, [edge("a", "b", 100)], must_links=[("c", "b")],
-                     cannot_links=[("a", "c")])
+    result = cluster(
+        recs, [edge("a", "b", 100)], must_links=[("c", "b")], cannot_links=[("a", "c")]
+    )
 
     assert result.clusters == [["a"], ["b", "c"]]
     assert result.link["c"].evidence.rule == "must_link"
@@ -106,8 +135,12 @@ def test_a_steward_merge_of_conflicting_records_still_takes_their_matching_recor
 
 
 def test_edges_and_links_naming_unknown_records_are_ignored():
-    result = cluster(records("a", "b"), [edge("a", "zz"), edge("a", "b")],
-                     must_links=[("b", "yy")], cannot_links=[("a", "xx")])
+    result = cluster(
+        records("a", "b"),
+        [edge("a", "zz"), edge("a", "b")],
+        must_links=[("b", "yy")],
+        cannot_links=[("a", "xx")],
+    )
 
     assert result.clusters == [["a", "b"]]
 
@@ -119,6 +152,7 @@ def test_clusters_and_their_members_are_sorted():
 
 
 # --- link: which edge joined each record --------------------------------------------------------
+
 
 def test_link_names_the_edge_that_joined_each_record():
     ab, bc, de = edge("a", "b", 100), edge("c", "b", 90, "phone_name", 2), edge("d", "e", 80)
@@ -134,8 +168,7 @@ def test_link_names_the_edge_that_joined_each_record():
 def test_an_edge_refused_by_a_constraint_is_no_records_link():
     refused = edge("b", "c", 90)
 
-    result = cluster(records("a", "b", "c"), [edge("a", "b"), refused],
-                     cannot_links=[("a", "c")])
+    result = cluster(records("a", "b", "c"), [edge("a", "b"), refused], cannot_links=[("a", "c")])
 
     assert "c" not in result.link
     assert all(e is not refused for e in result.link.values())
@@ -151,8 +184,10 @@ _pairs = list(itertools.combinations(KEYS, 2))
 def problems(draw):
     births = {k: draw(st.sampled_from([None, "1980-01-01", "1990-02-02"])) for k in KEYS}
     chosen = draw(st.lists(st.sampled_from(_pairs), unique=True, max_size=12))
-    edges = [edge(a, b, draw(st.sampled_from([80.0, 90.0, 100.0])), "rule",
-                  draw(st.integers(0, 2))) for a, b in chosen]
+    edges = [
+        edge(a, b, draw(st.sampled_from([80.0, 90.0, 100.0])), "rule", draw(st.integers(0, 2)))
+        for a, b in chosen
+    ]
     cannot = draw(st.lists(st.sampled_from(_pairs), unique=True, max_size=3))
     must = draw(st.lists(st.sampled_from(_pairs), unique=True, max_size=2))
     return ({k: Features(key=k, birthDate=v) for k, v in births.items()}, edges, cannot, must)
@@ -166,8 +201,9 @@ def _normal(result):
 @given(problems(), st.randoms(use_true_random=False), st.booleans())
 def test_the_result_does_not_depend_on_the_order_or_orientation_of_edges(problem, rnd, flip):
     recs, edges, cannot, must = problem
-    expected = _normal(cluster(recs, edges, must_links=must, cannot_links=cannot,
-                               conflict_fields=DOB))
+    expected = _normal(
+        cluster(recs, edges, must_links=must, cannot_links=cannot, conflict_fields=DOB)
+    )
     shuffled = list(edges)
     rnd.shuffle(shuffled)
     if flip:
@@ -175,8 +211,9 @@ def test_the_result_does_not_depend_on_the_order_or_orientation_of_edges(problem
         must = [(b, a) for a, b in reversed(must)]
         cannot = [(b, a) for a, b in cannot]
 
-    got = _normal(cluster(recs, shuffled, must_links=must, cannot_links=cannot,
-                          conflict_fields=DOB))
+    got = _normal(
+        cluster(recs, shuffled, must_links=must, cannot_links=cannot, conflict_fields=DOB)
+    )
 
     assert got == expected
 
@@ -200,8 +237,14 @@ def test_no_cluster_holds_a_cannot_linked_pair_or_unrequested_conflicting_birth_
 
 def test_edge_order_does_not_matter_on_a_fixed_tricky_input():
     recs = records("a", "b", "c", "d", "e", a="1980-01-01", e="1990-02-02")
-    edges = [edge("a", "b", 90), edge("b", "c", 90), edge("c", "d", 95, "x", 1),
-             edge("d", "e", 95, "x", 1), edge("a", "e", 100), edge("b", "d", 80)]
+    edges = [
+        edge("a", "b", 90),
+        edge("b", "c", 90),
+        edge("c", "d", 95, "x", 1),
+        edge("d", "e", 95, "x", 1),
+        edge("a", "e", 100),
+        edge("b", "d", 80),
+    ]
     rng = random.Random(20250601)
     outcomes = set()
     for _ in range(50):
@@ -213,6 +256,7 @@ def test_edge_order_does_not_matter_on_a_fixed_tricky_input():
 
 
 # --- assign_ids -------------------------------------------------------------------------------
+
 
 def counter(prefix: str = "new"):
     numbers = itertools.count(1)
@@ -226,20 +270,40 @@ def test_a_cluster_of_new_records_gets_a_new_id():
 
 
 def test_a_new_record_joining_a_person_keeps_its_id():
-    result = assign_ids([["a", "b"]], {"a": "p-1", "b": None}, {"p-1": "2024-01-01"},
-                        {"a": "2024-01-01", "b": "2025-01-01"}, counter())
+    result = assign_ids(
+        [["a", "b"]],
+        {"a": "p-1", "b": None},
+        {"p-1": "2024-01-01"},
+        {"a": "2024-01-01", "b": "2025-01-01"},
+        counter(),
+    )
 
     assert result == [Assignment("p-1", ("a", "b"), False)]
 
 
-@pytest.mark.parametrize(("created", "survivor", "absorbed"), [
-    pytest.param({"p-1": "2024-05-01", "p-2": "2024-01-01"}, "p-2", ("p-1",),
-                 id="oldest-created-survives"),
-    pytest.param({"p-1": "2024-01-01", "p-2": "2024-05-01"}, "p-1", ("p-2",),
-                 id="oldest-created-survives-other-way"),
-    pytest.param({"p-2": "2024-01-01", "p-1": "2024-01-01"}, "p-1", ("p-2",),
-                 id="same-creation-time-smallest-id-survives"),
-])
+@pytest.mark.parametrize(
+    ("created", "survivor", "absorbed"),
+    [
+        pytest.param(
+            {"p-1": "2024-05-01", "p-2": "2024-01-01"},
+            "p-2",
+            ("p-1",),
+            id="oldest-created-survives",
+        ),
+        pytest.param(
+            {"p-1": "2024-01-01", "p-2": "2024-05-01"},
+            "p-1",
+            ("p-2",),
+            id="oldest-created-survives-other-way",
+        ),
+        pytest.param(
+            {"p-2": "2024-01-01", "p-1": "2024-01-01"},
+            "p-1",
+            ("p-2",),
+            id="same-creation-time-smallest-id-survives",
+        ),
+    ],
+)
 def test_a_merge_keeps_the_oldest_person_and_lists_the_absorbed(created, survivor, absorbed):
     current = {"a": "p-1", "b": "p-2", "c": None}
     age = {"a": "2025-01-01", "b": "2023-01-01", "c": "2025-02-01"}  # age of records is no matter
@@ -258,12 +322,19 @@ def test_a_merge_of_three_people_absorbs_both_younger_ones_oldest_first():
     assert result == [Assignment("p-c", ("a", "b", "c"), False, ("p-b", "p-a"))]
 
 
-@pytest.mark.parametrize(("age", "kept", "moved"), [
-    pytest.param({"a": "2024-01-01", "b": "2024-06-01"}, ("a",), ("b",), id="oldest-record-a"),
-    pytest.param({"a": "2024-06-01", "b": "2024-01-01"}, ("b",), ("a",), id="oldest-record-b"),
-    pytest.param({"a": "2024-01-01", "b": "2024-01-01"}, ("a",), ("b",),
-                 id="same-age-smallest-key-is-anchor"),
-])
+@pytest.mark.parametrize(
+    ("age", "kept", "moved"),
+    [
+        pytest.param({"a": "2024-01-01", "b": "2024-06-01"}, ("a",), ("b",), id="oldest-record-a"),
+        pytest.param({"a": "2024-06-01", "b": "2024-01-01"}, ("b",), ("a",), id="oldest-record-b"),
+        pytest.param(
+            {"a": "2024-01-01", "b": "2024-01-01"},
+            ("a",),
+            ("b",),
+            id="same-age-smallest-key-is-anchor",
+        ),
+    ],
+)
 def test_a_split_leaves_the_id_with_the_part_holding_the_oldest_record(age, kept, moved):
     current = {"a": "p-1", "b": "p-1"}
 

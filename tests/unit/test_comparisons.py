@@ -56,94 +56,103 @@ def test_full_name_of_whitespace_only_parts_scores_none(blank_name):
 # --- pair in, score out -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("scorer", "a", "b", "expected"), [
-    # exact: equal or not, any value shape
-    ("exact", "imogenf@example.co.uk", "imogenf@example.co.uk", 100.0),
-    ("exact", "imogenf@example.co.uk", "imogen@example.co.uk", 0.0),
-    ("exact", "+441225000111", "+441225000111", 100.0),
-    ("exact", ("rowan", "ashby"), ("rowan", "ashby"), 100.0),
-    ("exact", ("rowan", "ashby"), ("ashby", "rowan"), 0.0),
-    # ratio: normalised Indel similarity, 2 * matches / total length
-    ("ratio", "abcd", "abce", 75.0),
-    ("ratio", "smith", "smyth", 80.0),
-    # jaro_winkler: Winkler's (1990) worked examples
-    ("jaro_winkler", "martha", "marhta", 96.11),
-    ("jaro_winkler", "dwayne", "duane", 84.0),
-    ("jaro_winkler", "dixon", "dicksonx", 81.33),
-    ("jaro_winkler", "smith", "jones", 0.0),
-    # token_sort: word order ignored (case 03)
-    ("token_sort", "rowan ashby", "ashby rowan", 100.0),
-    ("token_sort", "rowan ashby", "rowan ashley", 86.96),
-    # token_set: one name a subset of the other (case 02)
-    ("token_set", "salvatierra ruiz", "salvatierra", 100.0),
-    ("token_set", "ines salvatierra ruiz", "ines ruiz", 100.0),
-    ("token_set", "ines salvatierra", "ines ruiz", 61.54),
-    # partial: best matching substring, either way round
-    ("partial", "smith", "smithson", 100.0),
-    ("partial", "smithson", "smith", 100.0),
-    # given_name: equal, nickname, initial, else Jaro-Winkler
-    ("given_name", "robert", "robert", 100.0),
-    ("given_name", "bob", "robert", 95.0),
-    ("given_name", "robert", "bob", 95.0),
-    ("given_name", "bill", "william", 95.0),
-    ("given_name", "william", "bill", 95.0),
-    ("given_name", "liz", "elizabeth", 95.0),
-    ("given_name", "y", "yusuf", 90.0),
-    ("given_name", "yusuf", "y", 90.0),
-    ("given_name", "j", "yusuf", 0.0),
-    ("given_name", "bob", "william", 0.0),
-    ("given_name", "martha", "marhta", 96.11),
-    # person_name: swapped fields, or nickname/initial plus similar family name
-    ("person_name", ("rowan", "ashby"), ("ashby", "rowan"), 100.0),
-    ("person_name", ("bob", "smith"), ("robert", "smith"), 95.0),
-    ("person_name", ("y", "osei"), ("yusuf", "osei"), 90.0),
-    ("person_name", ("bill", "smyth"), ("william", "smith"), 89.33),
-    ("person_name", ("malik", "osei"), ("nadia", "osei"), 70.0),
-])
+@pytest.mark.parametrize(
+    ("scorer", "a", "b", "expected"),
+    [
+        # exact: equal or not, any value shape
+        ("exact", "imogenf@example.co.uk", "imogenf@example.co.uk", 100.0),
+        ("exact", "imogenf@example.co.uk", "imogen@example.co.uk", 0.0),
+        ("exact", "+441225000111", "+441225000111", 100.0),
+        ("exact", ("rowan", "ashby"), ("rowan", "ashby"), 100.0),
+        ("exact", ("rowan", "ashby"), ("ashby", "rowan"), 0.0),
+        # ratio: normalised Indel similarity, 2 * matches / total length
+        ("ratio", "abcd", "abce", 75.0),
+        ("ratio", "smith", "smyth", 80.0),
+        # jaro_winkler: Winkler's (1990) worked examples
+        ("jaro_winkler", "martha", "marhta", 96.11),
+        ("jaro_winkler", "dwayne", "duane", 84.0),
+        ("jaro_winkler", "dixon", "dicksonx", 81.33),
+        ("jaro_winkler", "smith", "jones", 0.0),
+        # token_sort: word order ignored (case 03)
+        ("token_sort", "rowan ashby", "ashby rowan", 100.0),
+        ("token_sort", "rowan ashby", "rowan ashley", 86.96),
+        # token_set: one name a subset of the other (case 02)
+        ("token_set", "salvatierra ruiz", "salvatierra", 100.0),
+        ("token_set", "ines salvatierra ruiz", "ines ruiz", 100.0),
+        ("token_set", "ines salvatierra", "ines ruiz", 61.54),
+        # partial: best matching substring, either way round
+        ("partial", "smith", "smithson", 100.0),
+        ("partial", "smithson", "smith", 100.0),
+        # given_name: equal, nickname, initial, else Jaro-Winkler
+        ("given_name", "robert", "robert", 100.0),
+        ("given_name", "bob", "robert", 95.0),
+        ("given_name", "robert", "bob", 95.0),
+        ("given_name", "bill", "william", 95.0),
+        ("given_name", "william", "bill", 95.0),
+        ("given_name", "liz", "elizabeth", 95.0),
+        ("given_name", "y", "yusuf", 90.0),
+        ("given_name", "yusuf", "y", 90.0),
+        ("given_name", "j", "yusuf", 0.0),
+        ("given_name", "bob", "william", 0.0),
+        ("given_name", "martha", "marhta", 96.11),
+        # person_name: swapped fields, or nickname/initial plus similar family name
+        ("person_name", ("rowan", "ashby"), ("ashby", "rowan"), 100.0),
+        ("person_name", ("bob", "smith"), ("robert", "smith"), 95.0),
+        ("person_name", ("y", "osei"), ("yusuf", "osei"), 90.0),
+        ("person_name", ("bill", "smyth"), ("william", "smith"), 89.33),
+        ("person_name", ("malik", "osei"), ("nadia", "osei"), 70.0),
+    ],
+)
 def test_scorer_gives_expected_score(scorer, a, b, expected):
     assert score(scorer, a, b) == expected
 
 
 # given_name and person_name fold their inputs themselves: case, accents and punctuation aside.
-@pytest.mark.parametrize(("scorer", "a", "b", "expected"), [
-    ("given_name", "Bob", "Robert", 95.0),
-    ("given_name", "Bob", "bob", 100.0),
-    ("given_name", "Zoë", "ZOE", 100.0),
-    ("given_name", "Y.", "Yusuf", 90.0),
-    ("given_name", " Bill ", "William", 95.0),
-    ("person_name", ("Bob", "Smith"), ("robert", "SMITH"), 95.0),
-    ("person_name", ("Rowan", "Ashby"), ("ashby", "rowan"), 100.0),
-    ("person_name", ("Anaïs", "Lefrançois"), ("anais", "lefrancois"), 100.0),
-    ("person_name", ("Ann", " "), ("ann", None), 100.0),
-])
+@pytest.mark.parametrize(
+    ("scorer", "a", "b", "expected"),
+    [
+        ("given_name", "Bob", "Robert", 95.0),
+        ("given_name", "Bob", "bob", 100.0),
+        ("given_name", "Zoë", "ZOE", 100.0),
+        ("given_name", "Y.", "Yusuf", 90.0),
+        ("given_name", " Bill ", "William", 95.0),
+        ("person_name", ("Bob", "Smith"), ("robert", "SMITH"), 95.0),
+        ("person_name", ("Rowan", "Ashby"), ("ashby", "rowan"), 100.0),
+        ("person_name", ("Anaïs", "Lefrançois"), ("anais", "lefrancois"), 100.0),
+        ("person_name", ("Ann", " "), ("ann", None), 100.0),
+    ],
+)
 def test_name_scorers_fold_their_inputs(scorer, a, b, expected):
     assert score(scorer, a, b) == expected
 
 
 # Thresholds as in default_rules.toml: what each rule is meant to let through, and not.
-@pytest.mark.parametrize(("scorer", "a", "b", "threshold", "passes"), [
-    # typos in family names pass phone_name's jaro_winkler at 88
-    ("jaro_winkler", "smith", "smyth", 88, True),
-    ("jaro_winkler", "fairweather", "fairwether", 88, True),
-    ("jaro_winkler", "lefrancois", "lefrancios", 88, True),
-    ("jaro_winkler", "johnson", "jonson", 88, True),
-    ("jaro_winkler", "lindqvist", "halvorsen", 88, False),
-    ("jaro_winkler", "dwayne", "duane", 88, False),
-    # nicknames and initials pass phone_name's given_name at 85
-    ("given_name", "bob", "robert", 85, True),
-    ("given_name", "bill", "william", 85, True),
-    ("given_name", "y", "yusuf", 85, True),
-    ("given_name", "priya", "owen", 85, False),
-    # swapped and nicknamed full names pass name_birth_date's person_name at 90 (case 03)
-    ("person_name", ("ashby", "rowan"), ("rowan", "ashby"), 90, True),
-    ("person_name", ("bob", "smith"), ("robert", "smith"), 90, True),
-    ("person_name", ("anais", "lefrancois"), ("anaelle", "lefrancois"), 90, False),  # case 01 F
-    ("person_name", ("priya", "lindqvist"), ("owen", "lindqvist"), 90, False),  # case 05
-    # compound surnames pass name_address's token_set at 90 (case 02)
-    ("token_set", "ines salvatierra ruiz", "ines salvatierra ruiz", 90, True),
-    ("token_set", "ines salvatierra ruiz", "ines salvatierra", 90, True),
-    ("token_set", "ines salvatierra", "ines ruiz", 90, False),
-])
+@pytest.mark.parametrize(
+    ("scorer", "a", "b", "threshold", "passes"),
+    [
+        # typos in family names pass phone_name's jaro_winkler at 88
+        ("jaro_winkler", "smith", "smyth", 88, True),
+        ("jaro_winkler", "fairweather", "fairwether", 88, True),
+        ("jaro_winkler", "lefrancois", "lefrancios", 88, True),
+        ("jaro_winkler", "johnson", "jonson", 88, True),
+        ("jaro_winkler", "lindqvist", "halvorsen", 88, False),
+        ("jaro_winkler", "dwayne", "duane", 88, False),
+        # nicknames and initials pass phone_name's given_name at 85
+        ("given_name", "bob", "robert", 85, True),
+        ("given_name", "bill", "william", 85, True),
+        ("given_name", "y", "yusuf", 85, True),
+        ("given_name", "priya", "owen", 85, False),
+        # swapped and nicknamed full names pass name_birth_date's person_name at 90 (case 03)
+        ("person_name", ("ashby", "rowan"), ("rowan", "ashby"), 90, True),
+        ("person_name", ("bob", "smith"), ("robert", "smith"), 90, True),
+        ("person_name", ("anais", "lefrancois"), ("anaelle", "lefrancois"), 90, False),  # case 01 F
+        ("person_name", ("priya", "lindqvist"), ("owen", "lindqvist"), 90, False),  # case 05
+        # compound surnames pass name_address's token_set at 90 (case 02)
+        ("token_set", "ines salvatierra ruiz", "ines salvatierra ruiz", 90, True),
+        ("token_set", "ines salvatierra ruiz", "ines salvatierra", 90, True),
+        ("token_set", "ines salvatierra", "ines ruiz", 90, False),
+    ],
+)
 def test_scorer_passes_rule_threshold_only_for_intended_pairs(scorer, a, b, threshold, passes):
     assert (score(scorer, a, b) >= threshold) is passes
 

@@ -23,7 +23,14 @@ PEOPLE = 600
 SEED = 7
 KINDS = {source.id: source.kind for source in DEMO_SOURCES}
 LOAD_ORDER = (
-    "products", "records", "orders", "order_lines", "carts", "cases", "engagement", "consents",
+    "products",
+    "records",
+    "orders",
+    "order_lines",
+    "carts",
+    "cases",
+    "engagement",
+    "consents",
 )
 PLACEHOLDER_PHONES = {"0000000000"}
 PLACEHOLDER_EMAILS = {"noemail@example.com", "none@none.com"}
@@ -160,15 +167,17 @@ def test_each_true_person_appears_in_one_to_three_sources(demo: Demo) -> None:
 
 
 def test_some_people_hold_two_accounts_in_one_source(demo: Demo) -> None:
-    doubled = [p for p, recs in records_by_person(demo).items()
-               if len(recs) > len({s for s, _ in recs})]
+    doubled = [
+        p for p, recs in records_by_person(demo).items() if len(recs) > len({s for s, _ in recs})
+    ]
     assert 0 < len(doubled) < 0.1 * PEOPLE
 
 
 def test_hard_cases_exist_placeholders_and_households(demo: Demo) -> None:
     store = [r for s, r in canonical_rows(demo, "records") if s == "store_db"]
-    placeholders = [r for r in store
-                    if r["phone"] in PLACEHOLDER_PHONES or r["email"] in PLACEHOLDER_EMAILS]
+    placeholders = [
+        r for r in store if r["phone"] in PLACEHOLDER_PHONES or r["email"] in PLACEHOLDER_EMAILS
+    ]
     assert 0 < len(placeholders) < 0.1 * len(store)
     homes: dict[tuple[str, str], set[str]] = defaultdict(set)
     for person, recs in records_by_person(demo).items():
@@ -187,8 +196,9 @@ def test_order_totals_equal_the_sum_of_their_lines(demo: Demo) -> None:
         key = (source, str(line["orderId"]))
         lines[key] += int(str(line["quantity"])) * Decimal(str(line["unitPrice"]))
         counts[key] += 1
-    orders = {(s, str(o["orderId"])): Decimal(str(o["total"]))
-              for s, o in canonical_rows(demo, "orders")}
+    orders = {
+        (s, str(o["orderId"])): Decimal(str(o["total"])) for s, o in canonical_rows(demo, "orders")
+    }
     assert orders.keys() == lines.keys()
     assert all(1 <= n <= 4 for n in counts.values())
     assert all(orders[key] == lines[key].quantize(Decimal("0.01")) for key in orders)
@@ -207,21 +217,24 @@ def test_event_ids_are_unique_per_source(demo: Demo) -> None:
     for file_type, key in (("orders", "orderId"), ("carts", "cartId"), ("cases", "caseId")):
         ids = [(s, e[key]) for s, e in canonical_rows(demo, file_type)]
         assert len(ids) == len(set(ids)), file_type
-    events = [(s, e["eventId"]) for t in ("engagement", "consents")
-              for s, e in canonical_rows(demo, t)]
+    events = [
+        (s, e["eventId"]) for t in ("engagement", "consents") for s, e in canonical_rows(demo, t)
+    ]
     assert len(events) == len(set(events))
 
 
 def test_phones_other_than_placeholders_are_valid(demo: Demo) -> None:
-    phones = [(r["phone"], r.get("country")) for _, r in canonical_rows(demo, "records")
-              if r.get("phone") and r["phone"] not in PLACEHOLDER_PHONES]
+    phones = [
+        (r["phone"], r.get("country"))
+        for _, r in canonical_rows(demo, "records")
+        if r.get("phone") and r["phone"] not in PLACEHOLDER_PHONES
+    ]
     assert phones
     invalid = [(phone, country) for phone, country in phones if e164(phone, country) is None]
     assert invalid == []
 
 
-def test_records_are_noisy_yet_most_multi_source_people_share_an_email_or_phone(
-        demo: Demo) -> None:
+def test_records_are_noisy_yet_most_multi_source_people_share_an_email_or_phone(demo: Demo) -> None:
     people = records_by_person(demo)
     multi = {p: recs for p, recs in people.items() if len({s for s, _ in recs}) > 1}
 
@@ -245,10 +258,15 @@ def test_records_are_noisy_yet_most_multi_source_people_share_an_email_or_phone(
     assert not all(linked(recs) for recs in multi.values())
 
 
-def test_times_are_utc_iso_in_2021_to_october_2026_and_births_in_1940_to_2007(
-        demo: Demo) -> None:
-    fields = {"records": ("updatedAt",), "orders": ("placedAt",), "carts": ("updatedAt",),
-              "cases": ("openedAt", "closedAt"), "engagement": ("at",), "consents": ("at",)}
+def test_times_are_utc_iso_in_2021_to_october_2026_and_births_in_1940_to_2007(demo: Demo) -> None:
+    fields = {
+        "records": ("updatedAt",),
+        "orders": ("placedAt",),
+        "carts": ("updatedAt",),
+        "cases": ("openedAt", "closedAt"),
+        "engagement": ("at",),
+        "consents": ("at",),
+    }
     for file_type, names in fields.items():
         for _, row in canonical_rows(demo, file_type):
             for name in names:
@@ -266,12 +284,17 @@ def test_times_are_utc_iso_in_2021_to_october_2026_and_births_in_1940_to_2007(
 
 
 def test_opens_follow_sends_clicks_follow_opens_and_unsubscribes_withdraw_consent(
-        demo: Demo) -> None:
+    demo: Demo,
+) -> None:
     seen: dict[tuple[str, str, str], list[str]] = defaultdict(list)
     unsubscribed: dict[str, str] = {}
     for _, e in sorted(canonical_rows(demo, "engagement"), key=lambda se: str(se[1]["at"])):
-        subscriber, campaign, at, kind = (str(e["sourceId"]), str(e["campaign"]), str(e["at"]),
-                                          str(e["type"]))
+        subscriber, campaign, at, kind = (
+            str(e["sourceId"]),
+            str(e["campaign"]),
+            str(e["at"]),
+            str(e["type"]),
+        )
         needs = {"OPENED": "SENT", "CLICKED": "OPENED", "UNSUBSCRIBED": "SENT"}.get(kind)
         if needs:
             assert seen[subscriber, campaign, needs], (kind, e)
@@ -283,7 +306,10 @@ def test_opens_follow_sends_clicks_follow_opens_and_unsubscribes_withdraw_consen
     withdrawn = defaultdict(list)
     for source, c in canonical_rows(demo, "consents"):
         if source == "marketing" and (c["channel"], c["purpose"], c["status"]) == (
-                "EMAIL", "MARKETING", "WITHDRAWN"):
+            "EMAIL",
+            "MARKETING",
+            "WITHDRAWN",
+        ):
             withdrawn[str(c["sourceId"])].append(str(c["at"]))
     for subscriber, at in unsubscribed.items():
         assert any(w >= at for w in withdrawn[subscriber]), subscriber

@@ -26,7 +26,9 @@ def test_api_is_built_from_dockerfile_and_waits_for_healthy_neo4j():
     assert (PROJECT_ROOT / api["build"]["dockerfile"]).exists()
     assert api["depends_on"]["neo4j"]["condition"] == "service_healthy"
     assert "NEO4J_URI" in str(api["environment"])
-    assert set(compose["volumes"]) >= {v.split(":")[0] for v in compose["services"]["neo4j"]["volumes"]}
+    assert set(compose["volumes"]) >= {
+        v.split(":")[0] for v in compose["services"]["neo4j"]["volumes"]
+    }
 
 
 def test_dockerfile_runs_migrations_before_serving():

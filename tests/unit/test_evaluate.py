@@ -26,20 +26,35 @@ def clusters(*groups: str) -> dict[str, str]:
 # --- hand-computed examples ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("predicted", "pairs", "measures"), [
-    pytest.param(clusters("a:1 a:2 a:3", "b:1 b:2", "c:1"), (4, 4), (1.0, 1.0, 1.0),
-                 id="perfect"),
-    pytest.param(clusters("a:1 a:2 a:3 b:1 b:2 c:1"), (15, 4), (4 / 15, 1.0, 8 / 19),
-                 id="all-merged"),
-    pytest.param(clusters("a:1", "a:2", "a:3", "b:1", "b:2", "c:1"), (0, 0), (1.0, 0.0, 0.0),
-                 id="all-split-precision-is-one-without-predicted-pairs"),
-    pytest.param(clusters("a:1 a:2 a:3", "b:1 b:2 c:1"), (6, 4), (2 / 3, 1.0, 0.8),
-                 id="one-wrong-merge"),
-    pytest.param(clusters("a:1 a:2", "a:3", "b:1 b:2", "c:1"), (2, 2), (1.0, 0.5, 2 / 3),
-                 id="one-missed-link"),
-    pytest.param(clusters("a:1 a:2 b:1", "a:3 b:2", "c:1"), (4, 1), (0.25, 0.25, 0.25),
-                 id="mixed-up"),
-])
+@pytest.mark.parametrize(
+    ("predicted", "pairs", "measures"),
+    [
+        pytest.param(
+            clusters("a:1 a:2 a:3", "b:1 b:2", "c:1"), (4, 4), (1.0, 1.0, 1.0), id="perfect"
+        ),
+        pytest.param(
+            clusters("a:1 a:2 a:3 b:1 b:2 c:1"), (15, 4), (4 / 15, 1.0, 8 / 19), id="all-merged"
+        ),
+        pytest.param(
+            clusters("a:1", "a:2", "a:3", "b:1", "b:2", "c:1"),
+            (0, 0),
+            (1.0, 0.0, 0.0),
+            id="all-split-precision-is-one-without-predicted-pairs",
+        ),
+        pytest.param(
+            clusters("a:1 a:2 a:3", "b:1 b:2 c:1"), (6, 4), (2 / 3, 1.0, 0.8), id="one-wrong-merge"
+        ),
+        pytest.param(
+            clusters("a:1 a:2", "a:3", "b:1 b:2", "c:1"),
+            (2, 2),
+            (1.0, 0.5, 2 / 3),
+            id="one-missed-link",
+        ),
+        pytest.param(
+            clusters("a:1 a:2 b:1", "a:3 b:2", "c:1"), (4, 1), (0.25, 0.25, 0.25), id="mixed-up"
+        ),
+    ],
+)
 def test_pairwise_measures_match_hand_computed_values(predicted, pairs, measures):
     result = evaluate(predicted, TRUTH)
     assert (result.predicted_pairs, result.correct_pairs) == pairs
@@ -90,8 +105,11 @@ def brute_force(predicted: dict[str, str], truth: dict[str, str]) -> tuple[int, 
 def assert_agrees_with_brute_force(predicted: dict[str, str], truth: dict[str, str]) -> None:
     result = evaluate(predicted, truth)
     true, found, correct = brute_force(predicted, truth)
-    assert (result.true_pairs, result.predicted_pairs, result.correct_pairs) == (true,
-                                                                                  found, correct)
+    assert (result.true_pairs, result.predicted_pairs, result.correct_pairs) == (
+        true,
+        found,
+        correct,
+    )
     assert result.precision == (correct / found if found else 1.0)
     assert result.recall == (correct / true if true else 1.0)
 
@@ -101,14 +119,14 @@ def test_agrees_with_brute_force_on_random_clusterings(seed):
     rng = random.Random(seed)
     keys = [f"s:{i}" for i in range(rng.randint(0, 120))]
     truth = {key: f"e{rng.randrange(1 + len(keys) // 3)}" for key in keys}
-    predicted = {key: f"c{rng.randrange(1 + len(keys) // 2)}" for key in keys
-                 if rng.random() < 0.9}
+    predicted = {key: f"c{rng.randrange(1 + len(keys) // 2)}" for key in keys if rng.random() < 0.9}
     predicted |= {f"extra:{i}": "c0" for i in range(rng.randint(0, 3))}
     assert_agrees_with_brute_force(predicted, truth)
 
 
-_labelling = st.dictionaries(st.sampled_from([f"s:{i}" for i in range(25)]),
-                             st.sampled_from("abcde"), max_size=25)
+_labelling = st.dictionaries(
+    st.sampled_from([f"s:{i}" for i in range(25)]), st.sampled_from("abcde"), max_size=25
+)
 
 
 @given(predicted=_labelling, truth=_labelling)
@@ -141,54 +159,121 @@ def write(tmp_path: Path, text: str, encoding: str = "utf-8") -> Path:
     return path
 
 
-@pytest.mark.parametrize(("text", "options", "expected"), [
-    pytest.param("key,personId\ncommerce:C1,P1\nmarketing:M1,P1\n", {},
-                 {"commerce:C1": "P1", "marketing:M1": "P1"}, id="key-column"),
-    pytest.param("source,sourceId,entityId\ncommerce,C1,P1\nstore_db,S:9,P2\n", {},
-                 {"commerce:C1": "P1", "store_db:S:9": "P2"}, id="source-and-source-id-columns"),
-    pytest.param("key,source,sourceId,truth\ncommerce:C1,x,y,P1\n", {}, {"commerce:C1": "P1"},
-                 id="key-column-wins-over-source-columns"),
-    pytest.param("key,cluster,entity_id,personId\ncommerce:C1,c,e,P1\n", {}, {"commerce:C1": "P1"},
-                 id="personId-is-the-first-entity-column-tried"),
-    pytest.param("key,entity_id,cluster\ncommerce:C1,E1,c\n", {}, {"commerce:C1": "E1"},
-                 id="then-entity_id-before-cluster"),
-    pytest.param("key,personId,gold\ncommerce:C1,P1,G1\n", {"entity_column": "gold"},
-                 {"commerce:C1": "G1"}, id="entity-column-given"),
-    pytest.param("system,id,personId\ncommerce,C1,P1\n", {"key_columns": ("system", "id")},
-                 {"commerce:C1": "P1"}, id="key-columns-given"),
-    pytest.param("\ufeff key , personId \n commerce:C1 , P1 \n\n\ncommerce:C2,P2\n", {},
-                 {"commerce:C1": "P1", "commerce:C2": "P2"},
-                 id="bom-spaces-and-blank-lines-ignored"),
-    pytest.param("key,personId\ncommerce:C1,P1\ncommerce:C1,P1\n", {}, {"commerce:C1": "P1"},
-                 id="a-key-repeated-with-the-same-entity"),
-    pytest.param("key,personId\n", {}, {}, id="header-only"),
-])
+@pytest.mark.parametrize(
+    ("text", "options", "expected"),
+    [
+        pytest.param(
+            "key,personId\ncommerce:C1,P1\nmarketing:M1,P1\n",
+            {},
+            {"commerce:C1": "P1", "marketing:M1": "P1"},
+            id="key-column",
+        ),
+        pytest.param(
+            "source,sourceId,entityId\ncommerce,C1,P1\nstore_db,S:9,P2\n",
+            {},
+            {"commerce:C1": "P1", "store_db:S:9": "P2"},
+            id="source-and-source-id-columns",
+        ),
+        pytest.param(
+            "key,source,sourceId,truth\ncommerce:C1,x,y,P1\n",
+            {},
+            {"commerce:C1": "P1"},
+            id="key-column-wins-over-source-columns",
+        ),
+        pytest.param(
+            "key,cluster,entity_id,personId\ncommerce:C1,c,e,P1\n",
+            {},
+            {"commerce:C1": "P1"},
+            id="personId-is-the-first-entity-column-tried",
+        ),
+        pytest.param(
+            "key,entity_id,cluster\ncommerce:C1,E1,c\n",
+            {},
+            {"commerce:C1": "E1"},
+            id="then-entity_id-before-cluster",
+        ),
+        pytest.param(
+            "key,personId,gold\ncommerce:C1,P1,G1\n",
+            {"entity_column": "gold"},
+            {"commerce:C1": "G1"},
+            id="entity-column-given",
+        ),
+        pytest.param(
+            "system,id,personId\ncommerce,C1,P1\n",
+            {"key_columns": ("system", "id")},
+            {"commerce:C1": "P1"},
+            id="key-columns-given",
+        ),
+        pytest.param(
+            "\ufeff key , personId \n commerce:C1 , P1 \n\n\ncommerce:C2,P2\n",
+            {},
+            {"commerce:C1": "P1", "commerce:C2": "P2"},
+            id="bom-spaces-and-blank-lines-ignored",
+        ),
+        pytest.param(
+            "key,personId\ncommerce:C1,P1\ncommerce:C1,P1\n",
+            {},
+            {"commerce:C1": "P1"},
+            id="a-key-repeated-with-the-same-entity",
+        ),
+        pytest.param("key,personId\n", {}, {}, id="header-only"),
+    ],
+)
 def test_read_truth_accepts_both_column_styles(tmp_path, text, options, expected):
     assert read_truth(write(tmp_path, text), **options) == expected
 
 
-@pytest.mark.parametrize(("text", "options", "errors"), [
-    pytest.param("", {}, {("header", 1)}, id="empty-file"),
-    pytest.param("key,name\ncommerce:C1,Ann\n", {}, {("personId", 1)},
-                 id="no-entity-column"),
-    pytest.param("key,personId\ncommerce:C1,P1\n", {"entity_column": "gold"}, {("gold", 1)},
-                 id="given-entity-column-absent"),
-    pytest.param("source,id,personId\ncommerce,C1,P1\n", {}, {("key", 1)},
-                 id="no-key-columns"),
-    pytest.param("source,name\ncommerce,Ann\n", {}, {("key", 1), ("personId", 1)},
-                 id="both-missing-reported-at-once"),
-    pytest.param("key,personId\ncommerce-C1,P1\n:C2,P2\ncommerce:,P3\n", {},
-                 {("key", 2), ("key", 3), ("key", 4)}, id="keys-not-source-colon-id"),
-    pytest.param("source,sourceId,personId\n,C1,P1\ncommerce, ,P2\n", {},
-                 {("source", 2), ("sourceId", 3)}, id="empty-key-parts"),
-    pytest.param("key,personId\ncommerce:C1,\ncommerce:C2\n", {},
-                 {("personId", 2), ("personId", 3)}, id="empty-or-absent-entity"),
-    pytest.param("key,personId\ncommerce:C1,P1,oops\n", {}, {("row", 2)}, id="extra-cells"),
-    pytest.param("key,personId\ncommerce:C1,P1\ncommerce:C2,P2\ncommerce:C1,P9\n", {},
-                 {("personId", 4)}, id="one-key-two-entities"),
-    pytest.param('key,note,personId\ncommerce:C1,"two\nlines",P1\n\ncommerce:C2,x,\n', {},
-                 {("personId", 5)}, id="line-numbers-count-quoted-newlines-and-blank-lines"),
-])
+@pytest.mark.parametrize(
+    ("text", "options", "errors"),
+    [
+        pytest.param("", {}, {("header", 1)}, id="empty-file"),
+        pytest.param("key,name\ncommerce:C1,Ann\n", {}, {("personId", 1)}, id="no-entity-column"),
+        pytest.param(
+            "key,personId\ncommerce:C1,P1\n",
+            {"entity_column": "gold"},
+            {("gold", 1)},
+            id="given-entity-column-absent",
+        ),
+        pytest.param("source,id,personId\ncommerce,C1,P1\n", {}, {("key", 1)}, id="no-key-columns"),
+        pytest.param(
+            "source,name\ncommerce,Ann\n",
+            {},
+            {("key", 1), ("personId", 1)},
+            id="both-missing-reported-at-once",
+        ),
+        pytest.param(
+            "key,personId\ncommerce-C1,P1\n:C2,P2\ncommerce:,P3\n",
+            {},
+            {("key", 2), ("key", 3), ("key", 4)},
+            id="keys-not-source-colon-id",
+        ),
+        pytest.param(
+            "source,sourceId,personId\n,C1,P1\ncommerce, ,P2\n",
+            {},
+            {("source", 2), ("sourceId", 3)},
+            id="empty-key-parts",
+        ),
+        pytest.param(
+            "key,personId\ncommerce:C1,\ncommerce:C2\n",
+            {},
+            {("personId", 2), ("personId", 3)},
+            id="empty-or-absent-entity",
+        ),
+        pytest.param("key,personId\ncommerce:C1,P1,oops\n", {}, {("row", 2)}, id="extra-cells"),
+        pytest.param(
+            "key,personId\ncommerce:C1,P1\ncommerce:C2,P2\ncommerce:C1,P9\n",
+            {},
+            {("personId", 4)},
+            id="one-key-two-entities",
+        ),
+        pytest.param(
+            'key,note,personId\ncommerce:C1,"two\nlines",P1\n\ncommerce:C2,x,\n',
+            {},
+            {("personId", 5)},
+            id="line-numbers-count-quoted-newlines-and-blank-lines",
+        ),
+    ],
+)
 def test_read_truth_names_missing_columns_and_bad_lines(tmp_path, text, options, errors):
     with pytest.raises(ValidationError) as info:
         read_truth(write(tmp_path, text), **options)
@@ -209,12 +294,16 @@ def test_read_truth_reports_the_first_twenty_bad_lines_and_counts_the_rest(tmp_p
     assert str(info.value.errors[-1]) == "file: 5 more bad lines not shown"
 
 
-@pytest.mark.parametrize("make", [
-    pytest.param(lambda tmp: tmp / "absent.csv", id="missing-file"),
-    pytest.param(lambda tmp: tmp, id="a-directory"),
-    pytest.param(lambda tmp: write(tmp, "key,personId\ncommerce:Zoë,P1\n", "latin-1"),
-                 id="not-utf8"),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda tmp: tmp / "absent.csv", id="missing-file"),
+        pytest.param(lambda tmp: tmp, id="a-directory"),
+        pytest.param(
+            lambda tmp: write(tmp, "key,personId\ncommerce:Zoë,P1\n", "latin-1"), id="not-utf8"
+        ),
+    ],
+)
 def test_read_truth_turns_unreadable_files_into_validation_errors(tmp_path, make):
     with pytest.raises(ValidationError) as info:
         read_truth(make(tmp_path))
@@ -225,14 +314,31 @@ def test_read_truth_turns_unreadable_files_into_validation_errors(tmp_path, make
 
 
 def test_format_evaluation_aligns_measures_to_four_decimals_and_counts():
-    result = Evaluation(records=12345, true_entities=4000, predicted_clusters=4100,
-                        true_pairs=9000, predicted_pairs=8000, correct_pairs=7000,
-                        precision=0.875, recall=7000 / 9000, f1=0.8235294, missing_in_prediction=2,
-                        missing_in_truth=0)
+    result = Evaluation(
+        records=12345,
+        true_entities=4000,
+        predicted_clusters=4100,
+        true_pairs=9000,
+        predicted_pairs=8000,
+        correct_pairs=7000,
+        precision=0.875,
+        recall=7000 / 9000,
+        f1=0.8235294,
+        missing_in_prediction=2,
+        missing_in_truth=0,
+    )
     lines = format_evaluation(result).splitlines()
     assert lines[:3] == ["precision  0.8750", "recall     0.7778", "F1         0.8235"]
     assert len({line.index(line.split()[1]) for line in lines}) == 1  # one value column
     text = "\n".join(lines)
-    for figure in ("12,345", "4,000", "4,100", "9,000", "8,000", "7,000", "2 in prediction",
-                   "0 in truth"):
+    for figure in (
+        "12,345",
+        "4,000",
+        "4,100",
+        "9,000",
+        "8,000",
+        "7,000",
+        "2 in prediction",
+        "0 in truth",
+    ):
         assert figure in text

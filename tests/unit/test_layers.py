@@ -177,6 +177,16 @@ def test_graph_knows_nothing_of_graphql(module: str) -> None:
 @pytest.mark.parametrize("module", [m for m in MODULES if m.startswith("api")])
 def test_api_reaches_neo4j_only_through_graph(module: str) -> None:
     source = MODULES[module].read_text(encoding="utf-8")
-    calls = [word for word in (".session(", "execute_query(", "tx.run(", "execute_read(",
-                               "execute_write(", "begin_transaction(") if word in source]
+    calls = [
+        word
+        for word in (
+            ".session(",
+            "execute_query(",
+            "tx.run(",
+            "execute_read(",
+            "execute_write(",
+            "begin_transaction(",
+        )
+        if word in source
+    ]
     assert calls == []

@@ -26,7 +26,9 @@ def test_checksum_is_unsigned_crc32_over_all_statement_bytes():
 
 
 def test_checksum_ignores_whitespace_around_statements_but_not_inside():
-    assert checksum(split_statements("RETURN 1;\n")) == checksum(split_statements("  RETURN 1 ;\n\n"))
+    assert checksum(split_statements("RETURN 1;\n")) == checksum(
+        split_statements("  RETURN 1 ;\n\n")
+    )
     assert checksum(split_statements("RETURN 1;\n")) != checksum(split_statements("RETURN  1;\n"))
 
 
@@ -43,8 +45,10 @@ def test_discover_orders_by_numeric_version_and_reads_description(tmp_path):
     assert found[0].description == "Patch of first"
 
 
-@pytest.mark.parametrize("name", ["v0001__lower.cypher", "V0001_one_underscore.cypher",
-                                  "V0001__.cypher", "Vx__Letters.cypher"])
+@pytest.mark.parametrize(
+    "name",
+    ["v0001__lower.cypher", "V0001_one_underscore.cypher", "V0001__.cypher", "Vx__Letters.cypher"],
+)
 def test_badly_named_file_is_refused_naming_it(tmp_path, name):
     _write(tmp_path, name)
     with pytest.raises(MigrationError, match=name.replace(".", r"\.")):

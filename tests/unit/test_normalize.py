@@ -35,9 +35,34 @@ from graph.normalize import (
 
 @pytest.mark.parametrize(
     "raw",
-    [None, "", " ", "\t\n ", "-", "--", ".", "?", "n/a", "N/A", " N/A ", "na", "NA", "none",
-     "None", "NULL", "nil", "Unknown", "UNKNOWN", "not provided", "Not   Provided", "x", "X",
-     "xx", "0", 0],
+    [
+        None,
+        "",
+        " ",
+        "\t\n ",
+        "-",
+        "--",
+        ".",
+        "?",
+        "n/a",
+        "N/A",
+        " N/A ",
+        "na",
+        "NA",
+        "none",
+        "None",
+        "NULL",
+        "nil",
+        "Unknown",
+        "UNKNOWN",
+        "not provided",
+        "Not   Provided",
+        "x",
+        "X",
+        "xx",
+        "0",
+        0,
+    ],
 )
 def test_blank_and_clerk_placeholders_count_as_blank(raw):
     assert is_blank(raw)
@@ -139,8 +164,16 @@ def test_name_value_keeps_the_written_form_and_key_folds_it(raw, value, key):
 
 @pytest.mark.parametrize(
     ("raw", "status"),
-    [(None, "empty"), ("", "empty"), ("   ", "empty"), ("n/a", "empty"), ("Unknown", "empty"),
-     ("N.A.", "placeholder"), ("...", "invalid"), ("#!", "invalid")],
+    [
+        (None, "empty"),
+        ("", "empty"),
+        ("   ", "empty"),
+        ("n/a", "empty"),
+        ("Unknown", "empty"),
+        ("N.A.", "placeholder"),
+        ("...", "invalid"),
+        ("#!", "invalid"),
+    ],
 )
 def test_blank_placeholder_and_punctuation_names_carry_no_key(raw, status):
     result = normalize_name(raw)
@@ -154,8 +187,16 @@ def test_name_raw_is_kept_exactly_as_received():
 
 @pytest.mark.parametrize(
     ("given", "expected_member"),
-    [("bob", "robert"), ("robert", "bob"), ("Bob", "robert"), ("liz", "elizabeth"),
-     ("elizabeth", "liz"), ("bill", "william"), ("william", "bill"), ("ines", "ines")],
+    [
+        ("bob", "robert"),
+        ("robert", "bob"),
+        ("Bob", "robert"),
+        ("liz", "elizabeth"),
+        ("elizabeth", "liz"),
+        ("bill", "william"),
+        ("william", "bill"),
+        ("ines", "ines"),
+    ],
 )
 def test_name_variants_link_nicknames_and_canonical_names(given, expected_member):
     variants = name_variants(given)
@@ -182,19 +223,34 @@ def test_unrelated_names_are_not_variants():
     ("raw", "value", "key"),
     [
         # case 08: one Gmail mailbox written four ways
-        ("Delphine.Arkwright+offers@gmail.com", "delphine.arkwright+offers@gmail.com",
-         "delphinearkwright@gmail.com"),
-        ("delphinearkwright@googlemail.com", "delphinearkwright@googlemail.com",
-         "delphinearkwright@gmail.com"),
-        ("DELPHINE.ARKWRIGHT@GMAIL.COM", "delphine.arkwright@gmail.com",
-         "delphinearkwright@gmail.com"),
-        ("d.e.l.p.h.i.n.e.arkwright@GoogleMail.com", "d.e.l.p.h.i.n.e.arkwright@googlemail.com",
-         "delphinearkwright@gmail.com"),
+        (
+            "Delphine.Arkwright+offers@gmail.com",
+            "delphine.arkwright+offers@gmail.com",
+            "delphinearkwright@gmail.com",
+        ),
+        (
+            "delphinearkwright@googlemail.com",
+            "delphinearkwright@googlemail.com",
+            "delphinearkwright@gmail.com",
+        ),
+        (
+            "DELPHINE.ARKWRIGHT@GMAIL.COM",
+            "delphine.arkwright@gmail.com",
+            "delphinearkwright@gmail.com",
+        ),
+        (
+            "d.e.l.p.h.i.n.e.arkwright@GoogleMail.com",
+            "d.e.l.p.h.i.n.e.arkwright@googlemail.com",
+            "delphinearkwright@gmail.com",
+        ),
         # outside Gmail the dots stay, a +tag still goes
         ("jon.pike@example-corp.com", "jon.pike@example-corp.com", "jon.pike@example-corp.com"),
         ("jonpike@example-corp.com", "jonpike@example-corp.com", "jonpike@example-corp.com"),
-        ("Jon.Pike+news@Example-Corp.com", "jon.pike+news@example-corp.com",
-         "jon.pike@example-corp.com"),
+        (
+            "Jon.Pike+news@Example-Corp.com",
+            "jon.pike+news@example-corp.com",
+            "jon.pike@example-corp.com",
+        ),
         # case 06: a real address on example.org is not junk
         ("kagiso.mbeki@example.org", "kagiso.mbeki@example.org", "kagiso.mbeki@example.org"),
         ("Kagiso.Mbeki@example.org", "kagiso.mbeki@example.org", "kagiso.mbeki@example.org"),
@@ -212,35 +268,61 @@ def test_email_value_is_lowercased_address_and_key_is_the_mailbox(raw, value, ke
 
 def test_gmail_dots_tags_case_and_googlemail_share_one_match_key():
     # case 08, records A, B, C
-    keys = {normalize_email(raw).key for raw in (
-        "Delphine.Arkwright+offers@gmail.com",
-        "delphinearkwright@googlemail.com",
-        "DELPHINE.ARKWRIGHT@GMAIL.COM",
-    )}
+    keys = {
+        normalize_email(raw).key
+        for raw in (
+            "Delphine.Arkwright+offers@gmail.com",
+            "delphinearkwright@googlemail.com",
+            "DELPHINE.ARKWRIGHT@GMAIL.COM",
+        )
+    }
     assert keys == {"delphinearkwright@gmail.com"}
 
 
 def test_dots_outside_gmail_keep_mailboxes_apart():
     # case 08, records D and E
-    assert normalize_email("jon.pike@example-corp.com").key != normalize_email(
-        "jonpike@example-corp.com").key
+    assert (
+        normalize_email("jon.pike@example-corp.com").key
+        != normalize_email("jonpike@example-corp.com").key
+    )
 
 
 def test_email_raw_is_kept_as_received():
     assert normalize_email("Delphine.Arkwright+offers@gmail.com").raw == (
-        "Delphine.Arkwright+offers@gmail.com")
+        "Delphine.Arkwright+offers@gmail.com"
+    )
 
 
 @pytest.mark.parametrize(
     "raw",
     [
-        "test@test.com", "TEST@TEST.COM", "none@none.com", "noemail@example.com",  # case 06
-        "noemail@gmail.com", "no-email@shop.co.uk", "no_email@x.de", "noreply@company.com",
-        "no-reply@company.com", "no.reply+x@company.com", "donotreply@bank.com",
-        "do-not-reply@bank.com", "unknown@unknown.com", "Unknown@gmail.com", "nobody@nowhere.com",
-        "na@na.com", "email@email.com", "a@a.com", "x@x.com", "X@X.COM", "x@example.com",
-        "info@example.net", "user@test.invalid", "noemail@localhost", "noemail",
-        "No Email", "declined",
+        "test@test.com",
+        "TEST@TEST.COM",
+        "none@none.com",
+        "noemail@example.com",  # case 06
+        "noemail@gmail.com",
+        "no-email@shop.co.uk",
+        "no_email@x.de",
+        "noreply@company.com",
+        "no-reply@company.com",
+        "no.reply+x@company.com",
+        "donotreply@bank.com",
+        "do-not-reply@bank.com",
+        "unknown@unknown.com",
+        "Unknown@gmail.com",
+        "nobody@nowhere.com",
+        "na@na.com",
+        "email@email.com",
+        "a@a.com",
+        "x@x.com",
+        "X@X.COM",
+        "x@example.com",
+        "info@example.net",
+        "user@test.invalid",
+        "noemail@localhost",
+        "noemail",
+        "No Email",
+        "declined",
     ],
 )
 def test_placeholder_emails_are_flagged_and_give_no_key(raw):
@@ -255,8 +337,18 @@ def test_blank_emails_are_empty(raw):
 
 @pytest.mark.parametrize(
     "raw",
-    ["bob@@x.com", "no at sign", "bob@", "@example.com", "bob@localhost", "bob@x", "a..b@x.com",
-     "bob smith@x.com", "bob@exa mple.com", "kagiso@example..org"],
+    [
+        "bob@@x.com",
+        "no at sign",
+        "bob@",
+        "@example.com",
+        "bob@localhost",
+        "bob@x",
+        "a..b@x.com",
+        "bob smith@x.com",
+        "bob@exa mple.com",
+        "kagiso@example..org",
+    ],
 )
 def test_malformed_emails_are_invalid_with_the_validator_reason(raw):
     result = normalize_email(raw)
@@ -344,8 +436,11 @@ def test_junk_phone_numbers_are_placeholders(raw, region, reason):
 
 @pytest.mark.parametrize(
     ("raw", "region", "e164"),
-    [("07700 900123", "GB", "+447700900123"), ("+44 20 7946 095", None, "+44207946095"),
-     ("(591) 341-7776", "US", "+15913417776")],
+    [
+        ("07700 900123", "GB", "+447700900123"),
+        ("+44 20 7946 095", None, "+44207946095"),
+        ("(591) 341-7776", "US", "+15913417776"),
+    ],
 )
 def test_possible_but_unassigned_numbers_are_kept_as_keys(raw, region, e164):
     # libphonenumber calls these possible (right length) but not valid (no assigned range)
@@ -388,13 +483,33 @@ def test_unreadable_phone_numbers_are_invalid(raw, region):
 @pytest.mark.parametrize(
     ("raw", "alpha2"),
     [
-        ("GB", "GB"), ("gb", "GB"), (" gb ", "GB"), ("GBR", "GB"), ("826", "GB"),
-        ("United Kingdom", "GB"), ("UK", "GB"), ("uk", "GB"), ("England", "GB"),
-        ("Deutschland", "DE"), ("Germany", "DE"), ("DEU", "DE"), ("Allemagne", "DE"),
-        ("Niemcy", "DE"), ("España", "ES"), ("Espana", "ES"), ("Polska", "PL"),
-        ("France", "FR"), ("fr", "FR"), ("USA", "US"), ("United States", "US"),
-        ("Österreich", "AT"), ("Czechia", "CZ"), ("South Korea", "KR"), ("Russia", "RU"),
-        ("NAM", "NA"), ("za", "ZA"),
+        ("GB", "GB"),
+        ("gb", "GB"),
+        (" gb ", "GB"),
+        ("GBR", "GB"),
+        ("826", "GB"),
+        ("United Kingdom", "GB"),
+        ("UK", "GB"),
+        ("uk", "GB"),
+        ("England", "GB"),
+        ("Deutschland", "DE"),
+        ("Germany", "DE"),
+        ("DEU", "DE"),
+        ("Allemagne", "DE"),
+        ("Niemcy", "DE"),
+        ("España", "ES"),
+        ("Espana", "ES"),
+        ("Polska", "PL"),
+        ("France", "FR"),
+        ("fr", "FR"),
+        ("USA", "US"),
+        ("United States", "US"),
+        ("Österreich", "AT"),
+        ("Czechia", "CZ"),
+        ("South Korea", "KR"),
+        ("Russia", "RU"),
+        ("NAM", "NA"),
+        ("za", "ZA"),
     ],
 )
 def test_countries_normalize_to_iso_alpha2(raw, alpha2):
@@ -435,8 +550,15 @@ def test_postcode_value_is_uppercase_and_key_drops_spaces_and_hyphens(raw, value
 
 @pytest.mark.parametrize(
     ("raw", "status"),
-    [(None, "empty"), ("", "empty"), ("n/a", "empty"), ("00000", "placeholder"),
-     ("000 00", "placeholder"), ("NR2#4AB", "invalid"), ("---", "invalid")],
+    [
+        (None, "empty"),
+        ("", "empty"),
+        ("n/a", "empty"),
+        ("00000", "placeholder"),
+        ("000 00", "placeholder"),
+        ("NR2#4AB", "invalid"),
+        ("---", "invalid"),
+    ],
 )
 def test_blank_junk_and_malformed_postcodes_carry_no_key(raw, status):
     result = normalize_postcode(raw)
@@ -500,11 +622,29 @@ AUG_30 = date(1986, 8, 30)
 
 @pytest.mark.parametrize(
     "raw",
-    ["1986-08-30", "1986/08/30", "1986.08.30", "30.08.1986", "30/08/1986", "30-08-1986",
-     "08/30/1986", "30 Aug 1986", "30 August 1986", "30. August 1986", "Aug 30 1986",
-     "August 30, 1986", "Sat, 30 Aug 1986", "19860830", "1986-08-30T10:00:00Z",
-     "1986-08-30T23:30:00-05:00", "1986-08-30 00:00:00", "  1986-08-30  ", "30/08/86",
-     datetime(1986, 8, 30, 12, 0), AUG_30],
+    [
+        "1986-08-30",
+        "1986/08/30",
+        "1986.08.30",
+        "30.08.1986",
+        "30/08/1986",
+        "30-08-1986",
+        "08/30/1986",
+        "30 Aug 1986",
+        "30 August 1986",
+        "30. August 1986",
+        "Aug 30 1986",
+        "August 30, 1986",
+        "Sat, 30 Aug 1986",
+        "19860830",
+        "1986-08-30T10:00:00Z",
+        "1986-08-30T23:30:00-05:00",
+        "1986-08-30 00:00:00",
+        "  1986-08-30  ",
+        "30/08/86",
+        datetime(1986, 8, 30, 12, 0),
+        AUG_30,
+    ],
 )
 def test_dates_in_common_formats_parse_to_the_same_day(raw):
     assert parse_date(raw) == AUG_30
@@ -563,11 +703,24 @@ UPDATED_AT = datetime(2025, 3, 2, 9, 15, tzinfo=UTC)
 
 @pytest.mark.parametrize(
     "raw",
-    ["2025-03-02T09:15:00Z", "2025-03-02T09:15:00+00:00", "2025-03-02T10:15:00+01:00",
-     "2025-03-02T04:15:00-05:00", "2025-03-02T09:15:00", "2025-03-02 09:15:00",
-     "2025-03-02T09:15:00.000Z", "20250302T091500Z", 1740906900, 1740906900.0,
-     1740906900000, "1740906900", "1740906900000", " 2025-03-02T09:15:00Z ",
-     datetime(2025, 3, 2, 9, 15), datetime(2025, 3, 2, 10, 15, tzinfo=timezone(timedelta(hours=1)))],
+    [
+        "2025-03-02T09:15:00Z",
+        "2025-03-02T09:15:00+00:00",
+        "2025-03-02T10:15:00+01:00",
+        "2025-03-02T04:15:00-05:00",
+        "2025-03-02T09:15:00",
+        "2025-03-02 09:15:00",
+        "2025-03-02T09:15:00.000Z",
+        "20250302T091500Z",
+        1740906900,
+        1740906900.0,
+        1740906900000,
+        "1740906900",
+        "1740906900000",
+        " 2025-03-02T09:15:00Z ",
+        datetime(2025, 3, 2, 9, 15),
+        datetime(2025, 3, 2, 10, 15, tzinfo=timezone(timedelta(hours=1))),
+    ],
 )
 def test_timestamps_become_aware_utc(raw):
     parsed = parse_datetime(raw)
@@ -590,8 +743,17 @@ def test_blank_timestamps_are_none(raw):
 
 @pytest.mark.parametrize(
     "raw",
-    ["yesterday", "02/03/2025 09:15", "2025-13-02T09:15:00Z", "1740906900.5.1", True,
-     float("nan"), float("inf"), 10**30, "9" * 40],
+    [
+        "yesterday",
+        "02/03/2025 09:15",
+        "2025-13-02T09:15:00Z",
+        "1740906900.5.1",
+        True,
+        float("nan"),
+        float("inf"),
+        10**30,
+        "9" * 40,
+    ],
 )
 def test_unreadable_timestamps_raise(raw):
     with pytest.raises(ValueError):
@@ -645,12 +807,15 @@ def test_normalize_phone_never_raises_on_digit_strings(text, region):
     assert normalize_phone(text, region).status in {"ok", "empty", "placeholder", "invalid"}
 
 
-@pytest.mark.parametrize(("raw", "region", "expected"), [
-    ("491751267623", "DE", "+491751267623"),   # country code without + in a German record
-    ("01751267623", "DE", "+491751267623"),
-    ("33612345678", "FR", "+33612345678"),
-    ("0612345678", "FR", "+33612345678"),
-])
+@pytest.mark.parametrize(
+    ("raw", "region", "expected"),
+    [
+        ("491751267623", "DE", "+491751267623"),  # country code without + in a German record
+        ("01751267623", "DE", "+491751267623"),
+        ("33612345678", "FR", "+33612345678"),
+        ("0612345678", "FR", "+33612345678"),
+    ],
+)
 def test_country_code_written_without_plus_is_not_doubled(raw, region, expected):
     assert normalize_phone(raw, region).key == expected
 

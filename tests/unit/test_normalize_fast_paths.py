@@ -17,7 +17,7 @@ from graph.normalize import text as text_module
 ASCII_TEXT = st.text(alphabet=st.characters(max_codepoint=127), max_size=30)
 ANY_TEXT = st.text(max_size=30)
 PADDED_PLACEHOLDERS = st.builds(
-    lambda pad, p, upper: (pad + (p.upper() if upper else p) + pad),
+    lambda pad, p, upper: pad + (p.upper() if upper else p) + pad,
     st.sampled_from(["", " ", "\t", "  \n ", " " * 12]),
     st.sampled_from(sorted(n.BLANK_PLACEHOLDERS)),
     st.booleans(),
@@ -30,7 +30,9 @@ class _Text(str):
 
 def _generic_fold_chars(text: str) -> str:
     folded = anyascii(unicodedata.normalize("NFC", text).casefold()).lower()
-    kept = "".join(c for c in folded.translate(text_module._FOLD_TABLE) if c.isalnum() or c.isspace())
+    kept = "".join(
+        c for c in folded.translate(text_module._FOLD_TABLE) if c.isalnum() or c.isspace()
+    )
     return " ".join(kept.split())
 
 

@@ -21,7 +21,9 @@ def _fields(row: dict) -> set[str]:
 
 def test_a_json_object_or_list_where_text_belongs_is_refused_not_stringified():
     assert _fields({"sourceId": "C1", "givenName": {"a": 1}, "familyName": ["x"]}) == {
-        "givenName", "familyName"}
+        "givenName",
+        "familyName",
+    }
     assert _fields({"customer_no": {"id": 1}}) == {"customer_no"}  # named as the source does
 
 

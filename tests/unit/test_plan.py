@@ -9,22 +9,42 @@ from graph.resolution.plan import RecordData, candidate_pairs, make_plan
 from graph.resolution.rules import load_rules
 
 RULES = load_rules()
-T0, T1, T2, T3 = ("2025-01-01T10:00:00Z", "2025-01-02T10:00:00Z", "2025-01-03T10:00:00Z",
-                  "2025-01-04T10:00:00Z")
+T0, T1, T2, T3 = (
+    "2025-01-01T10:00:00Z",
+    "2025-01-02T10:00:00Z",
+    "2025-01-03T10:00:00Z",
+    "2025-01-04T10:00:00Z",
+)
 
 
-def record(key: str, *, person: str | None = None, created: str = T0,
-           person_created: str | None = None, priority: int = 10, updated: str | None = None,
-           **props: object) -> RecordData:
+def record(
+    key: str,
+    *,
+    person: str | None = None,
+    created: str = T0,
+    person_created: str | None = None,
+    priority: int = 10,
+    updated: str | None = None,
+    **props: object,
+) -> RecordData:
     """A record as read from the graph; its email and phone become identifiers."""
-    identifiers = tuple((kind, str(props[name]).lower())
-                        for name, kind in (("email", "EMAIL"), ("phone", "PHONE"))
-                        if props.get(name))
+    identifiers = tuple(
+        (kind, str(props[name]).lower())
+        for name, kind in (("email", "EMAIL"), ("phone", "PHONE"))
+        if props.get(name)
+    )
     return RecordData(
-        key=key, source=key.split(":")[0], priority=priority, created_at=created,
-        updated_at=updated or created, props=props, identifiers=identifiers,
-        person=person, person_created=person_created or (T0 if person else None),
-        link_rule=None if person is None else "email")
+        key=key,
+        source=key.split(":")[0],
+        priority=priority,
+        created_at=created,
+        updated_at=updated or created,
+        props=props,
+        identifiers=identifiers,
+        person=person,
+        person_created=person_created or (T0 if person else None),
+        link_rule=None if person is None else "email",
+    )
 
 
 def new_ids():
@@ -41,50 +61,85 @@ def kinds(plan) -> list[str]:
 
 
 ANN = {"givenName": "Ann", "familyName": "Lee", "email": "ann.lee@example.org"}
-BOB = {"givenName": "Bob", "familyName": "Stone", "email": "bob@example.net",
-       "phone": "+447700900002"}
+BOB = {
+    "givenName": "Bob",
+    "familyName": "Stone",
+    "email": "bob@example.net",
+    "phone": "+447700900002",
+}
 
 
 def test_a_new_record_alone_creates_a_person():
     plan = plan_of([record("crm:1", **ANN)])
 
     assert [(a.person_id, a.keys, a.is_new) for a in plan.assignments] == [
-        ("p-new1", ("crm:1",), True)]
+        ("p-new1", ("crm:1",), True)
+    ]
     assert [(e.kind, e.person_id, e.record_keys) for e in plan.events] == [
-        ("CREATED", "p-new1", ("crm:1",))]
+        ("CREATED", "p-new1", ("crm:1",))
+    ]
     [link] = plan.links
     assert (link.key, link.person_id, link.rule, link.matched) == (
-        "crm:1", "p-new1", "first_record", None)
+        "crm:1",
+        "p-new1",
+        "first_record",
+        None,
+    )
     assert plan.golden["p-new1"]["givenName"] == "Ann"
     assert plan.golden["p-new1"]["recordCount"] == 1
     assert plan.absorbed == {}
 
 
 def test_a_new_record_matching_one_person_is_linked_to_it():
-    plan = plan_of([record("crm:1", person="p-1", **ANN),
-                    record("shop:9", created=T1, **{**ANN, "email": "ANN.LEE@example.org"})])
+    plan = plan_of(
+        [
+            record("crm:1", person="p-1", **ANN),
+            record("shop:9", created=T1, **{**ANN, "email": "ANN.LEE@example.org"}),
+        ]
+    )
 
     assert [(a.person_id, a.keys, a.is_new) for a in plan.assignments] == [
-        ("p-1", ("crm:1", "shop:9"), False)]
+        ("p-1", ("crm:1", "shop:9"), False)
+    ]
     [event] = plan.events
     assert (event.kind, event.person_id, event.record_keys, event.rule, event.score) == (
-        "LINKED", "p-1", ("shop:9",), "email", 100.0)
+        "LINKED",
+        "p-1",
+        ("shop:9",),
+        "email",
+        100.0,
+    )
     assert "shop:9 matches crm:1 by rule email" in event.explanation
     [link] = plan.links  # the record already linked is left alone
     assert (link.key, link.person_id, link.rule, link.matched) == (
-        "shop:9", "p-1", "email", "crm:1")
+        "shop:9",
+        "p-1",
+        "email",
+        "crm:1",
+    )
     assert json.loads(link.scores) == {"email": 100.0}
     assert list(plan.golden) == ["p-1"]
     assert plan.golden["p-1"]["sources"] == ["crm", "shop"]
 
 
 def test_a_record_bridging_two_people_merges_them_into_the_oldest():
-    bridge = {"givenName": "Ann", "familyName": "Lee", "email": "ann.lee@example.org",
-              "phone": "+447700900009"}
+    bridge = {
+        "givenName": "Ann",
+        "familyName": "Lee",
+        "email": "ann.lee@example.org",
+        "phone": "+447700900009",
+    }
     records = [
         record("crm:1", person="p-old", person_created=T0, **ANN),
-        record("shop:2", person="p-young", person_created=T1, created=T1, givenName="Anne",
-               familyName="Lee", phone="+447700900009"),
+        record(
+            "shop:2",
+            person="p-young",
+            person_created=T1,
+            created=T1,
+            givenName="Anne",
+            familyName="Lee",
+            phone="+447700900009",
+        ),
         record("web:3", created=T2, **bridge),
     ]
 
@@ -92,7 +147,10 @@ def test_a_record_bridging_two_people_merges_them_into_the_oldest():
 
     [assignment] = plan.assignments
     assert (assignment.person_id, assignment.absorbed, assignment.is_new) == (
-        "p-old", ("p-young",), False)
+        "p-old",
+        ("p-young",),
+        False,
+    )
     merged = [e for e in plan.events if e.kind == "MERGED"]
     assert len(merged) == 1
     assert merged[0].absorbed == ("p-young",) and merged[0].person_id == "p-old"
@@ -103,25 +161,33 @@ def test_a_record_bridging_two_people_merges_them_into_the_oldest():
     assert plan.golden["p-old"]["recordCount"] == 3
     assert plan.golden["p-old"]["phone"] == "+447700900009"
     assert {link.key: link.person_id for link in plan.links} == {
-        "shop:2": "p-old", "web:3": "p-old"}
+        "shop:2": "p-old",
+        "web:3": "p-old",
+    }
 
 
 def test_an_unchanged_component_gives_an_empty_plan():
-    records = [record("crm:1", person="p-1", **ANN),
-               record("shop:2", person="p-1", created=T1, **ANN),
-               record("web:3", person="p-2", created=T2, **BOB)]
+    records = [
+        record("crm:1", person="p-1", **ANN),
+        record("shop:2", person="p-1", created=T1, **ANN),
+        record("web:3", person="p-2", created=T2, **BOB),
+    ]
 
     plan = plan_of(records)
 
     assert plan.links == [] and plan.events == [] and plan.golden == {} and plan.absorbed == {}
     assert sorted((a.person_id, a.keys) for a in plan.assignments) == [
-        ("p-1", ("crm:1", "shop:2")), ("p-2", ("web:3",))]
+        ("p-1", ("crm:1", "shop:2")),
+        ("p-2", ("web:3",)),
+    ]
     assert plan.touched == []
 
 
 def test_a_cannot_link_splits_the_newer_record_into_a_new_person():
-    records = [record("crm:1", person="p-1", **ANN),
-               record("shop:2", person="p-1", created=T1, **ANN)]
+    records = [
+        record("crm:1", person="p-1", **ANN),
+        record("shop:2", person="p-1", created=T1, **ANN),
+    ]
 
     plan = plan_of(records, cannot_links=[("shop:2", "crm:1")])
 
@@ -135,8 +201,10 @@ def test_a_cannot_link_splits_the_newer_record_into_a_new_person():
 
 
 def test_a_must_link_merges_people_no_rule_links():
-    records = [record("crm:1", person="p-1", **ANN),
-               record("web:3", person="p-2", person_created=T1, created=T1, **BOB)]
+    records = [
+        record("crm:1", person="p-1", **ANN),
+        record("web:3", person="p-2", person_created=T1, created=T1, **BOB),
+    ]
 
     plan = plan_of(records, must_links=[("web:3", "crm:1")])
 
@@ -157,11 +225,29 @@ def test_pairs_limit_which_records_are_compared():
 
 
 def test_golden_attributes_come_from_every_record_of_the_person():
-    records = [record("crm:1", person="p-1", priority=90, updated=T0, givenName="Ann",
-                      familyName="Lee", email="ann.lee@example.org", city="Leeds"),
-               record("shop:2", priority=10, created=T1, updated=T3, givenName="Ann",
-                      familyName="Lee", email="ann.lee@example.org", city="",
-                      phone="+447700900001")]
+    records = [
+        record(
+            "crm:1",
+            person="p-1",
+            priority=90,
+            updated=T0,
+            givenName="Ann",
+            familyName="Lee",
+            email="ann.lee@example.org",
+            city="Leeds",
+        ),
+        record(
+            "shop:2",
+            priority=10,
+            created=T1,
+            updated=T3,
+            givenName="Ann",
+            familyName="Lee",
+            email="ann.lee@example.org",
+            city="",
+            phone="+447700900001",
+        ),
+    ]
 
     golden = plan_of(records).golden["p-1"]
 
@@ -173,11 +259,15 @@ def test_golden_attributes_come_from_every_record_of_the_person():
 
 # --- candidate pairs ----------------------------------------------------------------------------
 
+
 def test_candidate_pairs_come_from_shared_identifiers_and_blocking_keys():
-    records = [record("a:1", **ANN), record("a:2", **ANN),
-               record("a:3", givenName="Lee", familyName="Ann", birthDate="1990-04-01"),
-               record("a:4", givenName="Ann", familyName="Lee", birthDate="1990-04-01"),
-               record("a:5", **BOB)]
+    records = [
+        record("a:1", **ANN),
+        record("a:2", **ANN),
+        record("a:3", givenName="Lee", familyName="Ann", birthDate="1990-04-01"),
+        record("a:4", givenName="Ann", familyName="Lee", birthDate="1990-04-01"),
+        record("a:5", **BOB),
+    ]
     features = {r.key: r.features() for r in records}
 
     assert candidate_pairs(records, features, 200) == {("a:1", "a:2"), ("a:3", "a:4")}
@@ -194,10 +284,22 @@ def test_candidate_pairs_skip_groups_larger_than_the_limit():
 def test_an_email_left_out_of_the_identifiers_is_no_evidence():
     shared = "orders@shop-example.com"
     records = [
-        RecordData("shop:1", "shop", 10, T0, T0, {"givenName": "Alice", "familyName": "Smith",
-                                                  "email": shared, "postcode": "LS1 4AP"}),
-        RecordData("shop:2", "shop", 10, T1, T1, {"givenName": "Adam", "familyName": "Jones",
-                                                  "email": shared, "postcode": "LS1 4AP"}),
+        RecordData(
+            "shop:1",
+            "shop",
+            10,
+            T0,
+            T0,
+            {"givenName": "Alice", "familyName": "Smith", "email": shared, "postcode": "LS1 4AP"},
+        ),
+        RecordData(
+            "shop:2",
+            "shop",
+            10,
+            T1,
+            T1,
+            {"givenName": "Adam", "familyName": "Jones", "email": shared, "postcode": "LS1 4AP"},
+        ),
     ]  # identifiers empty: the resolver left the over-used EMAIL out
 
     plan = plan_of(records)

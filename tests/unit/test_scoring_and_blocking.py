@@ -22,27 +22,57 @@ def rec(key: str = "a", **props: object) -> Features:
     return features_of({"key": key, **props})
 
 
-ANN = {"givenName": "Ann", "familyName": "Lee", "birthDate": "1990-04-01",
-       "email": "ann.lee@example.org", "phone": "+447700900001", "loyaltyId": "LY-1",
-       "addressLine1": "12 High Street", "postcode": "LS1 4AP"}
+ANN = {
+    "givenName": "Ann",
+    "familyName": "Lee",
+    "birthDate": "1990-04-01",
+    "email": "ann.lee@example.org",
+    "phone": "+447700900001",
+    "loyaltyId": "LY-1",
+    "addressLine1": "12 High Street",
+    "postcode": "LS1 4AP",
+}
 
 
 # --- conflicts --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("a", "b", "reason"), [
-    pytest.param({"birthDate": "1990-04-01"}, {"birthDate": "1990-04-02"},
-                 "different birth dates", id="birth-dates-differ"),
-    pytest.param({"loyaltyId": "LY-1"}, {"loyaltyId": "LY-2"}, "different loyalty ids",
-                 id="loyalty-ids-differ"),
-    pytest.param({"birthDate": "1990-04-01", "loyaltyId": "LY-1"},
-                 {"birthDate": "1990-04-02", "loyaltyId": "LY-2"}, "different birth dates",
-                 id="first-conflict-in-file-order-is-reported"),
-    pytest.param({"birthDate": "1990-04-01"}, {"birthDate": None}, None,
-                 id="missing-value-is-no-conflict"),
-    pytest.param({"loyaltyId": "ly-1 "}, {"loyaltyId": "LY-1"}, None,
-                 id="normalised-equal-is-no-conflict"),
-    pytest.param({}, {}, None, id="nothing-known-no-conflict"),
-])
+
+@pytest.mark.parametrize(
+    ("a", "b", "reason"),
+    [
+        pytest.param(
+            {"birthDate": "1990-04-01"},
+            {"birthDate": "1990-04-02"},
+            "different birth dates",
+            id="birth-dates-differ",
+        ),
+        pytest.param(
+            {"loyaltyId": "LY-1"},
+            {"loyaltyId": "LY-2"},
+            "different loyalty ids",
+            id="loyalty-ids-differ",
+        ),
+        pytest.param(
+            {"birthDate": "1990-04-01", "loyaltyId": "LY-1"},
+            {"birthDate": "1990-04-02", "loyaltyId": "LY-2"},
+            "different birth dates",
+            id="first-conflict-in-file-order-is-reported",
+        ),
+        pytest.param(
+            {"birthDate": "1990-04-01"},
+            {"birthDate": None},
+            None,
+            id="missing-value-is-no-conflict",
+        ),
+        pytest.param(
+            {"loyaltyId": "ly-1 "},
+            {"loyaltyId": "LY-1"},
+            None,
+            id="normalised-equal-is-no-conflict",
+        ),
+        pytest.param({}, {}, None, id="nothing-known-no-conflict"),
+    ],
+)
 def test_conflict_of_reports_two_different_present_values(a, b, reason):
     assert conflict_of(rec("a", **a), rec("b", **b), RULES) == reason
 
@@ -71,22 +101,52 @@ def test_a_conflict_still_vetoes_when_explained_though_the_rule_is_shown():
 
 # --- rules in order ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("a", "b", "rule", "score"), [
-    pytest.param(ANN, {**ANN}, "email", 100.0, id="everything-equal-first-rule-email"),
-    pytest.param(ANN, {**ANN, "email": None}, "loyalty_id", 100.0,
-                 id="no-email-loyalty-id-next"),
-    pytest.param(ANN, {**ANN, "email": None, "loyaltyId": None, "givenName": "Anne"},
-                 "phone_name", None, id="then-phone-and-name"),
-    pytest.param(ANN, {"givenName": "Lee", "familyName": "Ann", "birthDate": "1990-04-01"},
-                 "name_birth_date", 100.0, id="swapped-names-and-birth-date"),
-    pytest.param(ANN, {"givenName": "Ann", "familyName": "Lee", "addressLine1": "12 High St",
-                       "postcode": "ls14ap"}, "name_address", 100.0,
-                 id="name-and-address-last"),
-    pytest.param(ANN, {"givenName": "Bob", "familyName": "Stone", "phone": "+447700900001"},
-                 None, None, id="shared-phone-different-name-no-rule"),
-    pytest.param({"givenName": "Ann"}, {"givenName": "Ann"}, None, None,
-                 id="a-name-alone-is-no-evidence"),
-])
+
+@pytest.mark.parametrize(
+    ("a", "b", "rule", "score"),
+    [
+        pytest.param(ANN, {**ANN}, "email", 100.0, id="everything-equal-first-rule-email"),
+        pytest.param(
+            ANN, {**ANN, "email": None}, "loyalty_id", 100.0, id="no-email-loyalty-id-next"
+        ),
+        pytest.param(
+            ANN,
+            {**ANN, "email": None, "loyaltyId": None, "givenName": "Anne"},
+            "phone_name",
+            None,
+            id="then-phone-and-name",
+        ),
+        pytest.param(
+            ANN,
+            {"givenName": "Lee", "familyName": "Ann", "birthDate": "1990-04-01"},
+            "name_birth_date",
+            100.0,
+            id="swapped-names-and-birth-date",
+        ),
+        pytest.param(
+            ANN,
+            {
+                "givenName": "Ann",
+                "familyName": "Lee",
+                "addressLine1": "12 High St",
+                "postcode": "ls14ap",
+            },
+            "name_address",
+            100.0,
+            id="name-and-address-last",
+        ),
+        pytest.param(
+            ANN,
+            {"givenName": "Bob", "familyName": "Stone", "phone": "+447700900001"},
+            None,
+            None,
+            id="shared-phone-different-name-no-rule",
+        ),
+        pytest.param(
+            {"givenName": "Ann"}, {"givenName": "Ann"}, None, None, id="a-name-alone-is-no-evidence"
+        ),
+    ],
+)
 def test_the_first_passing_rule_wins(a, b, rule, score):
     verdict = compare(rec("a", **a), rec("b", **b), RULES)
 
@@ -132,8 +192,7 @@ def test_explain_reports_every_rule_with_missing_values_as_none():
     assert outcome["email"].passed and outcome["email"].scores == {"email": 100.0}
     assert not outcome["phone_name"].passed
     # every comparison is scored when explaining, even after one failed
-    assert outcome["phone_name"].scores == {"phone": None, "familyName": 100.0,
-                                            "givenName": 100.0}
+    assert outcome["phone_name"].scores == {"phone": None, "familyName": 100.0, "givenName": 100.0}
     assert outcome["name_birth_date"].scores == {"fullName": 100.0, "birthDate": None}
     assert verdict.evidence.rule == "email"
 
@@ -147,9 +206,19 @@ def test_explain_of_records_that_match_nothing_has_no_evidence_and_every_rule():
 
 
 def test_a_rule_needs_every_comparison_to_pass():
-    rules = parse_rules({"rules": [{"name": "both", "comparisons": [
-        {"field": "email", "scorer": "exact"},
-        {"field": "familyName", "scorer": "exact"}]}]})
+    rules = parse_rules(
+        {
+            "rules": [
+                {
+                    "name": "both",
+                    "comparisons": [
+                        {"field": "email", "scorer": "exact"},
+                        {"field": "familyName", "scorer": "exact"},
+                    ],
+                }
+            ]
+        }
+    )
     a = rec("a", email="ann@example.org", familyName="Lee")
 
     assert compare(a, rec("b", email="ann@example.org", familyName="Lee"), rules).match
@@ -159,31 +228,57 @@ def test_a_rule_needs_every_comparison_to_pass():
 
 # --- blocking keys ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("props", "keys"), [
-    pytest.param({"givenName": "Ann", "familyName": "Lee", "birthDate": "1990-04-01",
-                  "postcode": "ls1 4ap"},
-                 ["dob:1990-04-01:a", "dob:1990-04-01:l", "pc:LS14AP:a", "pc:LS14AP:l"],
-                 id="birth-date-and-postcode-with-both-initials"),
-    pytest.param({"givenName": "Ann", "familyName": "Adams", "birthDate": "1990-04-01"},
-                 ["dob:1990-04-01:a"], id="same-initials-give-one-key"),
-    pytest.param({"givenName": "Émile", "familyName": "Zola", "postcode": "75001"},
-                 ["pc:75001:e", "pc:75001:z"], id="initials-are-folded"),
-    pytest.param({"givenName": "Ann", "familyName": "Lee"}, [], id="no-birth-date-no-postcode"),
-    pytest.param({"birthDate": "1990-04-01", "postcode": "LS1 4AP"}, [], id="no-name"),
-    pytest.param({"givenName": "", "familyName": "Lee", "birthDate": "1990-04-01"},
-                 ["dob:1990-04-01:l"], id="blank-given-name-gives-no-key"),
-    pytest.param({"givenName": "Ann", "familyName": "Lee", "postcode": "00000"}, [],
-                 id="placeholder-postcode-gives-no-key"),
-])
+
+@pytest.mark.parametrize(
+    ("props", "keys"),
+    [
+        pytest.param(
+            {
+                "givenName": "Ann",
+                "familyName": "Lee",
+                "birthDate": "1990-04-01",
+                "postcode": "ls1 4ap",
+            },
+            ["dob:1990-04-01:a", "dob:1990-04-01:l", "pc:LS14AP:a", "pc:LS14AP:l"],
+            id="birth-date-and-postcode-with-both-initials",
+        ),
+        pytest.param(
+            {"givenName": "Ann", "familyName": "Adams", "birthDate": "1990-04-01"},
+            ["dob:1990-04-01:a"],
+            id="same-initials-give-one-key",
+        ),
+        pytest.param(
+            {"givenName": "Émile", "familyName": "Zola", "postcode": "75001"},
+            ["pc:75001:e", "pc:75001:z"],
+            id="initials-are-folded",
+        ),
+        pytest.param({"givenName": "Ann", "familyName": "Lee"}, [], id="no-birth-date-no-postcode"),
+        pytest.param({"birthDate": "1990-04-01", "postcode": "LS1 4AP"}, [], id="no-name"),
+        pytest.param(
+            {"givenName": "", "familyName": "Lee", "birthDate": "1990-04-01"},
+            ["dob:1990-04-01:l"],
+            id="blank-given-name-gives-no-key",
+        ),
+        pytest.param(
+            {"givenName": "Ann", "familyName": "Lee", "postcode": "00000"},
+            [],
+            id="placeholder-postcode-gives-no-key",
+        ),
+    ],
+)
 def test_blocking_keys_come_from_birth_date_and_postcode_with_each_initial(props, keys):
     assert blocking_keys(rec(**props)) == keys
 
 
-@given(st.text("abcdefghij", min_size=1, max_size=6), st.text("klmnopqrst", min_size=1,
-                                                             max_size=6))
+@given(st.text("abcdefghij", min_size=1, max_size=6), st.text("klmnopqrst", min_size=1, max_size=6))
 def test_swapped_given_and_family_names_share_every_key(given_name, family_name):
-    a = Features(key="a", givenName=given_name, familyName=family_name, birthDate="1990-04-01",
-                 postcode="LS14AP")
+    a = Features(
+        key="a",
+        givenName=given_name,
+        familyName=family_name,
+        birthDate="1990-04-01",
+        postcode="LS14AP",
+    )
     b = replace(a, key="b", givenName=family_name, familyName=given_name)
 
     assert blocking_keys(a) == blocking_keys(b) != []
@@ -200,4 +295,7 @@ def test_evidence_keys_are_identifiers_then_blocking_keys():
     f = rec(givenName="Ann", familyName="Lee", birthDate="1990-04-01")
 
     assert evidence_keys(f, [("EMAIL", "ann@example.org")]) == [
-        "EMAIL:ann@example.org", "dob:1990-04-01:a", "dob:1990-04-01:l"]
+        "EMAIL:ann@example.org",
+        "dob:1990-04-01:a",
+        "dob:1990-04-01:l",
+    ]

@@ -14,34 +14,57 @@ from graph.store.sources import validate_source
 
 def test_valid_source_is_normalised():
     source = validate_source("eu-shop", "commerce", "  EU shop ", 40)
-    assert (source.id, source.kind, source.name, source.priority) == ("eu-shop", SourceKind.COMMERCE, "EU shop", 40)
+    assert (source.id, source.kind, source.name, source.priority) == (
+        "eu-shop",
+        SourceKind.COMMERCE,
+        "EU shop",
+        40,
+    )
 
 
 def test_invalid_source_names_every_bad_field_at_once():
     with pytest.raises(ValidationError) as info:
         validate_source("Bad Id!", "CRM", "", 5000, {"records": {"X": "shoeSize"}, "nope": {}})
-    assert {e.field for e in info.value.errors} == {"id", "kind", "name", "priority",
-                                                    "mapping.records.X", "mapping.nope"}
+    assert {e.field for e in info.value.errors} == {
+        "id",
+        "kind",
+        "name",
+        "priority",
+        "mapping.records.X",
+        "mapping.nope",
+    }
 
 
-@pytest.mark.parametrize(("kind", "native", "canonical"), [
-    (SourceKind.SERVICE, "PersonEmail", "email"),
-    (SourceKind.SERVICE, "PersonMobilePhone", "phone"),
-    (SourceKind.SERVICE, "FirstName", "givenName"),
-    (SourceKind.MARKETING, "SubscriberKey", "sourceId"),
-    (SourceKind.MARKETING, "EmailAddress", "email"),
-    (SourceKind.COMMERCE, "customer_no", "sourceId"),
-    (SourceKind.COMMERCE, "phone_home", "phone"),
-    (SourceKind.STORE, "loyalty_card", "loyaltyId"),
-])
+@pytest.mark.parametrize(
+    ("kind", "native", "canonical"),
+    [
+        (SourceKind.SERVICE, "PersonEmail", "email"),
+        (SourceKind.SERVICE, "PersonMobilePhone", "phone"),
+        (SourceKind.SERVICE, "FirstName", "givenName"),
+        (SourceKind.MARKETING, "SubscriberKey", "sourceId"),
+        (SourceKind.MARKETING, "EmailAddress", "email"),
+        (SourceKind.COMMERCE, "customer_no", "sourceId"),
+        (SourceKind.COMMERCE, "phone_home", "phone"),
+        (SourceKind.STORE, "loyalty_card", "loyaltyId"),
+    ],
+)
 def test_default_mappings_know_each_systems_native_names(kind, native, canonical):
     assert mapping_for(kind, "records")[native] == canonical
 
 
 def test_rename_keeps_unmapped_fields_and_takes_first_non_empty_of_two_natives():
     mapping = mapping_for(SourceKind.COMMERCE, "records")
-    canonical, extras = rename({"customer_no": "C1", "phone_home": "", "phone_mobile": "0770",
-                                "email": "a@b.c", "shoe_size": 42}, mapping, "records")
+    canonical, extras = rename(
+        {
+            "customer_no": "C1",
+            "phone_home": "",
+            "phone_mobile": "0770",
+            "email": "a@b.c",
+            "shoe_size": 42,
+        },
+        mapping,
+        "records",
+    )
     assert canonical == {"sourceId": "C1", "phone": "0770", "email": "a@b.c"}
     assert extras == {"shoe_size": 42}
 
@@ -61,10 +84,17 @@ def test_mapping_file_errors_name_the_bad_entries(tmp_path: Path):
     assert load_mapping_file(path) == {"records": {"Mail": "email"}}
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("orders.csv", "orders"), ("eu_order_lines.jsonl", "order_lines"), ("contacts.csv", "records"),
-    ("shop-carts.jsonl", "carts"), ("consents.csv", "consents"), ("engagement.jsonl", "engagement"),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("orders.csv", "orders"),
+        ("eu_order_lines.jsonl", "order_lines"),
+        ("contacts.csv", "records"),
+        ("shop-carts.jsonl", "carts"),
+        ("consents.csv", "consents"),
+        ("engagement.jsonl", "engagement"),
+    ],
+)
 def test_file_type_is_guessed_from_the_name(name, expected):
     assert guess_file_type(Path(name)) == expected
 
