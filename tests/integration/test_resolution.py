@@ -151,7 +151,7 @@ def test_records_link_create_and_merge_into_the_oldest_id_which_old_ids_still_fi
         phone="+44 7700 900009",
     )  # bridges A (email) and C (phone and name)
 
-    assert graph.store.components() == {p1: {"crm:A", "shop:B", "web:C", "store:D"}}
+    assert graph.people() == {p1: {"crm:A", "shop:B", "web:C", "store:D"}}
     assert graph.resolver.person_id(p2) == p1
     assert graph.resolver.person_id(p1) == p1
     assert (
@@ -187,7 +187,7 @@ def test_the_person_created_first_survives_a_merge_even_within_one_second(graph,
 
     graph.ingest("store:D", **ANN, phone="+447700900009")
 
-    assert graph.store.components() == {p1: {"crm:A", "web:C", "store:D"}}
+    assert graph.people() == {p1: {"crm:A", "web:C", "store:D"}}
 
 
 @pytest.mark.parametrize(("older", "younger"), CREATED_AT)
@@ -220,7 +220,7 @@ def _three_records_of_ann(graph) -> str:
     graph.ingest("shop:B", **{**ANN, "givenName": "Annie"})
     graph.ingest("web:C", **ANN)
     person = graph.person_of("crm:A")
-    assert graph.store.components() == {person: {"crm:A", "shop:B", "web:C"}}
+    assert graph.people() == {person: {"crm:A", "shop:B", "web:C"}}
     return person
 
 
@@ -232,7 +232,7 @@ def test_a_split_record_moves_out_and_nothing_merges_it_back(graph):
     )
 
     moved_to = graph.person_of("shop:B")
-    assert graph.store.components() == {person: {"crm:A", "web:C"}, moved_to: {"shop:B"}}
+    assert graph.people() == {person: {"crm:A", "web:C"}, moved_to: {"shop:B"}}
     assert result.of("shop:B").decision == "moved" and result.split == 1
     cannot = graph.run(
         "MATCH (:SourceRecord {key: 'shop:B'})-[l:CANNOT_LINK]-(o) "
@@ -252,20 +252,20 @@ def test_a_split_record_moves_out_and_nothing_merges_it_back(graph):
     )
 
     assert graph.ingest("shop:B", **{**ANN, "givenName": "Annie"}) == "unchanged"
-    assert graph.store.components() == {person: {"crm:A", "web:C"}, moved_to: {"shop:B"}}
+    assert graph.people() == {person: {"crm:A", "web:C"}, moved_to: {"shop:B"}}
 
     assert (
         graph.ingest("shop:B", **{**ANN, "givenName": "Annie", "updatedAt": "2025-03-01T10:00:00Z"})
         == "updated"
     )
-    assert graph.store.components() == {person: {"crm:A", "web:C"}, moved_to: {"shop:B"}}
+    assert graph.people() == {person: {"crm:A", "web:C"}, moved_to: {"shop:B"}}
 
     graph.resolver.resolve_all(show_progress=False)
-    assert graph.store.components() == {person: {"crm:A", "web:C"}, moved_to: {"shop:B"}}
+    assert graph.people() == {person: {"crm:A", "web:C"}, moved_to: {"shop:B"}}
 
     with pytest.raises(Conflict):
         graph.resolver.merge_people(person, moved_to)
-    assert graph.store.components() == {person: {"crm:A", "web:C"}, moved_to: {"shop:B"}}
+    assert graph.people() == {person: {"crm:A", "web:C"}, moved_to: {"shop:B"}}
 
 
 def test_splitting_the_oldest_record_leaves_it_the_id_and_moves_the_rest(graph):
@@ -274,7 +274,7 @@ def test_splitting_the_oldest_record_leaves_it_the_id_and_moves_the_rest(graph):
     graph.resolver.split_record("crm:A")
 
     rest = graph.person_of("shop:B")
-    assert graph.store.components() == {person: {"crm:A"}, rest: {"shop:B", "web:C"}}
+    assert graph.people() == {person: {"crm:A"}, rest: {"shop:B", "web:C"}}
 
 
 @pytest.mark.parametrize(
@@ -304,7 +304,7 @@ def test_a_steward_merge_persists_keeps_the_oldest_id_and_survives_resolve_all(g
         p2, p1, actor="steward@example.com", reason="same customer, married name"
     )
 
-    assert graph.store.components() == {p1: {"crm:A", "shop:B"}}
+    assert graph.people() == {p1: {"crm:A", "shop:B"}}
     assert result.merged == 1
     must = graph.run(
         "MATCH (:SourceRecord {key: 'crm:A'})-[l:MUST_LINK]-(:SourceRecord "
@@ -319,7 +319,7 @@ def test_a_steward_merge_persists_keeps_the_oldest_id_and_survives_resolve_all(g
 
     graph.resolver.resolve_all(show_progress=False)
 
-    assert graph.store.components() == {p1: {"crm:A", "shop:B"}}
+    assert graph.people() == {p1: {"crm:A", "shop:B"}}
     assert graph.resolver.person_id(p2) == p1
     with pytest.raises(Conflict):
         graph.resolver.merge_people(p1, p2)  # the alias names the same person now
@@ -333,7 +333,7 @@ def test_merging_a_person_with_itself_or_an_unknown_id_raises(graph):
         graph.resolver.merge_people(person, person)
     with pytest.raises(NotFound):
         graph.resolver.merge_people(person, "p-0000000000000000")
-    assert graph.store.components() == {person: {"crm:A"}}
+    assert graph.people() == {person: {"crm:A"}}
 
 
 def test_a_steward_merge_of_people_with_different_birth_dates_keeps_all_their_records(graph):
@@ -345,7 +345,7 @@ def test_a_steward_merge_of_people_with_different_birth_dates_keeps_all_their_re
 
     graph.resolver.merge_people(p1, p2, actor="steward@example.com", reason="typo in date")
 
-    assert graph.store.components() == {p1: {"crm:A1", "shop:A2", "web:B1"}}
+    assert graph.people() == {p1: {"crm:A1", "shop:A2", "web:B1"}}
 
 
 # --- conflicts and placeholders ------------------------------------------------------------------
@@ -356,7 +356,7 @@ def test_the_same_email_with_different_birth_dates_stays_two_people(graph):
     graph.ingest("shop:B", **ANN, birthDate="2001-09-09")
 
     assert graph.person_of("crm:A") != graph.person_of("shop:B")
-    assert len(graph.store.components()) == 2
+    assert len(graph.people()) == 2
     explanation = graph.resolver.explain_pair("crm:A", "shop:B")
     assert not explanation.same_person
     assert explanation.verdict.conflict == "different birth dates"
@@ -393,7 +393,7 @@ def test_an_email_on_more_records_than_the_limit_links_nobody_while_a_real_one_l
 
     graph.ingest_together("shop", rows)
 
-    people = graph.store.components()
+    people = graph.people()
     assert len(people) == limit + 5 + 1
     assert frozenset({"shop:J1", "shop:J2"}) in people.values()
 
@@ -403,7 +403,7 @@ def test_an_email_on_more_records_than_the_limit_links_nobody_when_they_arrive_o
     for row in rows:
         graph.ingest(f"shop:{row['sourceId']}", **{k: v for k, v in row.items() if k != "sourceId"})
 
-    assert len(graph.store.components()) == len(rows)
+    assert len(graph.people()) == len(rows)
 
 
 def test_an_over_used_email_is_no_evidence_between_records_meeting_through_a_blocking_key(graph):
@@ -434,7 +434,7 @@ def test_an_update_removing_the_only_evidence_moves_the_record_out(graph):
     )
 
     other = graph.person_of("shop:B")
-    assert graph.store.components() == {person: {"crm:A"}, other: {"shop:B"}}
+    assert graph.people() == {person: {"crm:A"}, other: {"shop:B"}}
     moves = [
         e
         for e in graph.events()
@@ -458,7 +458,7 @@ def test_only_the_touched_component_is_re_resolved(graph):
     )
     graph.ingest("store:Y1", givenName="Victor", familyName="Lemaire", email="v@lemaire.example")
     before = graph.links()
-    people_before = {pid: graph.person(pid)["updatedAt"] for pid in graph.store.components()}
+    people_before = {pid: graph.person(pid)["updatedAt"] for pid in graph.people()}
 
     graph.ingest("shop:B", **ANN, birthDate="1990-04-01")
 
@@ -690,7 +690,7 @@ def test_batch_resolution_gives_the_same_people_as_real_time_resolution(
     graph = Graph(neo4j_driver, settings)
     for key, fields in NOISY:
         graph.ingest(key, resolve=False, **fields)
-    assert graph.store.components() == {}
+    assert graph.people() == {}
     report = graph.resolver.resolve_all(show_progress=False)
 
     assert graph.partition() == real_time
@@ -699,7 +699,7 @@ def test_batch_resolution_gives_the_same_people_as_real_time_resolution(
 
 
 def _state(graph) -> tuple:
-    return graph.store.components(), graph.links(), len(graph.events())
+    return graph.people(), graph.links(), len(graph.events())
 
 
 def test_resolve_all_twice_in_a_row_changes_nothing(graph):
@@ -817,7 +817,7 @@ def test_the_golden_record_follows_each_attributes_strategy_and_ignores_empty_va
         updatedAt="2025-06-01T10:00:00Z",
     )  # newest, but no given name, email, city
     person = graph.person_of("crm:K1")
-    assert graph.store.components() == {person: {"crm:K1", "shop:K2", "web:K3", "shop:K4"}}
+    assert graph.people() == {person: {"crm:K1", "shop:K2", "web:K3", "shop:K4"}}
 
     golden = graph.person(person)
 
