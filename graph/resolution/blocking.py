@@ -14,9 +14,20 @@ seeks and relationship expansions, independent of the size of the database.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import combinations
+
 from graph.resolution.features import Features
 
-__all__ = ["blocking_keys", "evidence_keys", "keys_for"]
+__all__ = [
+    "blocking_keys",
+    "evidence_keys",
+    "keys_for",
+    "pairs_sharing_keys",
+    "probabilistic_keys",
+    "soundex",
+]
 
 
 def keys_for(given: str, family: str, birth_date: str | None, postcode: str | None) -> list[str]:
@@ -44,3 +55,80 @@ def evidence_keys(f: Features, identifiers: list[tuple[str, str]]) -> list[str]:
     """All keys a record shares with its candidates: its identifiers (``EMAIL:a@b.c``) and
     blocking keys. Used by batch resolution to build candidate pairs in memory."""
     return [f"{t}:{v}" for t, v in identifiers] + blocking_keys(f)
+
+
+_SOUNDEX = {
+    c: d
+    for letters, d in (
+        ("bfpv", "1"),
+        ("cgjkqsxz", "2"),
+        ("dt", "3"),
+        ("l", "4"),
+        ("mn", "5"),
+        ("r", "6"),
+    )
+    for c in letters
+}
+
+
+def soundex(name: str) -> str:
+    """American Soundex (Knuth, TAOCP vol. 3) of a folded name: a letter and three digits
+    (``"robert"`` and ``"rupert"`` -> ``"r163"``); "" without a leading letter."""
+    letters = [c for c in name if "a" <= c <= "z"]
+    if not letters:
+        return ""
+    code, last = [letters[0]], _SOUNDEX.get(letters[0], "")
+    for c in letters[1:]:
+        digit = _SOUNDEX.get(c, "")
+        if digit and digit != last:
+            code.append(digit)
+        if c not in "hw":  # h and w do not separate equal codes; vowels do
+            last = digit
+    return "".join(code)[:4].ljust(4, "0")
+
+
+def probabilistic_keys(f: Features) -> list[str]:
+    """Blocking keys for Fellegi-Sunter resolution, a handful per record, sorted.
+
+    :func:`blocking_keys` (birth date or postcode with a name initial) plus ``nid:<national
+    id>``, ``nm:<soundex>:<soundex>`` of the two names in sorted order (so swapped names
+    share it), ``dp:<birth date>:<postcode>`` (for names that changed or were mistyped
+    beyond their initials) and ``ad:<house number or postcode>:<soundex of the street>``
+    (for a person whose name, date and postcode were all mistyped, at the same address).
+    """
+    keys = blocking_keys(f)
+    if (address := _address_key(f)) is not None:
+        keys.append(address)
+    if f.birthDate and f.postcode:
+        keys.append(f"dp:{f.birthDate}:{f.postcode}")
+    if f.nationalId:
+        keys.append(f"nid:{f.nationalId}")
+    given, family = soundex(f.givenName), soundex(f.familyName)
+    if given and family:
+        keys.append("nm:" + ":".join(sorted((given, family))))
+    return sorted(keys)
+
+
+def _address_key(f: Features) -> str | None:
+    words = f.address.split()
+    number = next((w for w in words if w.isdigit()), None) or f.postcode
+    street = next((soundex(w) for w in words if w.isalpha() and len(w) > 2), "")
+    return f"ad:{number}:{street}" if number and street else None
+
+
+def pairs_sharing_keys(
+    keys: Mapping[str, Iterable[str]], max_block: int, prefix: str = ""
+) -> set[tuple[str, str]]:
+    """Record pairs ``(a, b)``, ``a < b``, sharing a key that starts with ``prefix``; blocks
+    of more than ``max_block`` records (generic keys) give none. ``keys``: record -> keys."""
+    blocks: dict[str, list[str]] = defaultdict(list)
+    for record, record_keys in keys.items():
+        for key in record_keys:
+            if key.startswith(prefix):
+                blocks[key].append(record)
+    pairs: set[tuple[str, str]] = set()
+    for members in blocks.values():
+        if 1 < len(members) <= max_block:
+            ordered: Sequence[str] = sorted(members)
+            pairs.update(combinations(ordered, 2))
+    return pairs

@@ -40,6 +40,8 @@ Scorer = Callable[[Any, Any], float]
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:
+        return value
     if isinstance(value, tuple):
         return " ".join(str(v) for v in value if not _empty(v))
     return str(value)

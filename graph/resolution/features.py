@@ -12,7 +12,7 @@ from typing import Any
 
 from graph.normalize import fold, fold_address, normalize_email, postcode_key
 
-__all__ = ["Features", "features_of", "record_features"]
+__all__ = ["Features", "features_of", "national_id_key", "record_features"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +36,7 @@ class Features:
     postcode: str | None = None
     city: str = ""
     country: str | None = None
+    nationalId: str | None = None
 
     @property
     def fullName(self) -> tuple[str, str]:
@@ -93,4 +94,14 @@ def record_features(
         postcode=postcode_key(get("postcode")),
         city=fold(get("city")),
         country=get("country") or None,
+        nationalId=national_id_key(get("nationalId")),
     )
+
+
+def national_id_key(raw: object) -> str | None:
+    """A national id (SSN-like) in comparison form: its letters and digits, upper case, so
+    ``"123-45 678"`` == ``"12345678"``; None when it has none."""
+    if raw is None:
+        return None
+    key = "".join(c for c in str(raw) if c.isalnum()).upper()
+    return key or None

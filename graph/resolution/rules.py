@@ -48,6 +48,7 @@ FEATURE_FIELDS = frozenset(
         "postcode",
         "city",
         "country",
+        "nationalId",
     }
 )
 

@@ -1,0 +1,144 @@
+"""Unit tests for graph.resolution.model and fs_score: levels per comparison, weights, TF."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from graph.errors import ValidationError
+from graph.resolution.features import Features
+from graph.resolution.fs_score import compile_model, match_probability, score_pair, term_frequencies
+from graph.resolution.model import load_model, model_from_json, model_to_json, parse_model
+
+MODEL = load_model()
+
+
+def level(comparison: str, a: object, b: object) -> str:
+    """The level of comparison ``comparison`` for two records differing only in its field."""
+    field = MODEL.comparison(comparison).field
+    ra, rb = Features(key="a", **{field: a}), Features(key="b", **{field: b})
+    result = score_pair(ra, rb, MODEL)
+    return result.levels[result.comparisons.index(comparison)]
+
+
+@pytest.mark.parametrize(
+    ("comparison", "a", "b", "expected"),
+    [
+        ("givenName", "", "john", "null"),
+        ("givenName", "john", "john", "exact"),
+        ("givenName", "jonathan", "jonathon", "jaro_winkler_92"),
+        ("givenName", "bob", "robert", "nickname"),
+        ("givenName", "katherine", "kathleen", "jaro_winkler_80"),
+        ("givenName", "j", "john", "initial"),
+        ("givenName", "john", "mary", "else"),
+        ("familyName", "smith", "smith", "exact"),
+        ("familyName", "zabrocki", "zabrocky", "jaro_winkler_92"),
+        ("familyName", "smith jones", "jones", "one_name_of_two"),
+        ("familyName", "smith", "miller", "else"),
+        ("birthDate", None, "1980-01-02", "null"),
+        ("birthDate", "1980-01-02", "1980-01-02", "exact"),
+        ("birthDate", "1980-01-02", "1980-01-03", "one_typo"),
+        ("birthDate", "1980-01-02", "1908-01-02", "one_typo"),
+        ("birthDate", "1980-03-04", "1980-04-03", "day_month_swapped"),
+        ("birthDate", "1980-03-04", "1980-03-28", "year_month"),
+        ("birthDate", "1980-03-04", "1975-11-28", "else"),
+        ("email", "ann@example.com", "ann@example.com", "exact"),
+        ("email", "annsmith@example.com", "annsmith@example.co", "jaro_winkler_92"),
+        ("email", "ann@example.com", "zed@other.org", "else"),
+        ("phone", "+441234567890", "+441234567890", "exact"),
+        ("phone", "+441234567890", "+441234567809", "one_typo"),
+        ("phone", "+441234567890", "+449999999999", "else"),
+        ("loyaltyId", "L1", "L1", "exact"),
+        ("loyaltyId", "L1", "L2", "else"),
+        ("nationalId", "1234567", "1234567", "exact"),
+        ("nationalId", "1234567", "1234577", "one_typo"),
+        ("nationalId", "1234567", "123467", "one_typo"),
+        ("nationalId", "1234567", "7654321", "else"),
+        ("address", "12 miller pl", "12 miller pl", "exact"),
+        ("address", "12 miller pl", "12 miler pl", "jaro_winkler_92"),
+        ("address", "12 miller pl kooralbyn", "kooralbyn 12 miller pl", "token_set_80"),
+        ("address", "12 miller pl", "4 oak st", "else"),
+        ("postcode", "4011", "4011", "exact"),
+        ("postcode", "4011", "4012", "one_typo"),
+        ("postcode", "4011", "2600", "else"),
+        ("city", "bundaberg", "bundaberg", "exact"),
+        ("city", "bundaberg", "bundaebrg", "jaro_winkler_90"),
+        ("city", "bundaberg", "canberra", "else"),
+    ],
+)
+def test_each_comparison_level_is_the_first_that_holds(comparison, a, b, expected):
+    assert level(comparison, a, b) == expected
+
+
+def test_swapped_given_and_family_names_compare_exchanged():
+    a = Features(key="a", givenName="zabrocki", familyName="anna")
+    b = Features(key="b", givenName="anna", familyName="zabrocki")
+    result = score_pair(a, b, MODEL)
+    assert result.swapped
+    assert result.levels[:2] == ("exact", "exact")
+
+
+def test_swap_with_a_typo_still_compares_exchanged():
+    a = Features(key="a", givenName="zabrocky", familyName="anna")
+    b = Features(key="b", givenName="anne", familyName="zabrocki")
+    assert score_pair(a, b, MODEL).swapped
+
+
+def test_match_weight_is_prior_plus_level_weights_in_bits():
+    a = Features(key="a", givenName="anna", familyName="zabrocki", birthDate="1980-01-02")
+    b = Features(key="b", givenName="anna", familyName="zabrocki", birthDate="1980-01-02")
+    result = score_pair(a, b, MODEL)
+    expected = MODEL.prior_weight + sum(
+        math.log2(c.levels[1].m / c.levels[1].u) for c in MODEL.comparisons[:3]
+    )
+    assert result.weight == pytest.approx(expected)
+    assert sum(result.weights[3:]) == 0.0  # null levels: no evidence
+    assert result.probability == pytest.approx(match_probability(expected))
+    assert compile_model(MODEL).weight(a, b) == pytest.approx(expected)
+
+
+def test_shared_common_name_weighs_less_than_shared_rare_name():
+    people = (
+        [Features(key=f"s{i}", familyName="smith") for i in range(50)]
+        + [Features(key="z", familyName="zabrocki")]
+        + [Features(key=f"o{i}", familyName=f"other{i}") for i in range(949)]
+    )
+    tf = term_frequencies(people, ["familyName"])
+    smith = score_pair(people[0], people[1], MODEL, tf)
+    zabrocki = score_pair(people[50], Features(key="z2", familyName="zabrocki"), MODEL, tf)
+    assert zabrocki.weight - smith.weight == pytest.approx(math.log2(50), rel=1e-6)
+
+
+def test_model_survives_a_json_round_trip_with_its_version():
+    text = model_to_json(MODEL)
+    again = model_from_json(text)
+    assert again == MODEL
+    assert again.version == MODEL.version
+    trained = MODEL.with_parameters(prior=0.001)
+    assert trained.version != MODEL.version
+
+
+def test_bad_model_reports_every_problem_by_place():
+    with pytest.raises(ValidationError) as caught:
+        parse_model(
+            {
+                "model": {"prior": 2},
+                "thresholds": {"link": "high"},
+                "comparisons": [
+                    {
+                        "name": "x",
+                        "field": "shoeSize",
+                        "levels": [{"name": "exact", "kind": "exact", "m": 0, "u": 0.1}],
+                    }
+                ],
+            }
+        )
+    fields = {e.field for e in caught.value.errors}
+    assert {
+        "model.prior",
+        "thresholds.link",
+        "comparisons[0].field",
+        "comparisons[0].levels[0].m",
+        "comparisons[0].levels",
+    } <= fields
