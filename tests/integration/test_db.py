@@ -47,7 +47,7 @@ def _cli_env(monkeypatch, tmp_path, settings):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("NEO4J_URI", settings.uri)
     monkeypatch.setenv("NEO4J_USERNAME", settings.neo4j_username)
-    monkeypatch.setenv("NEO4J_PASSWORD", settings.password)
+    monkeypatch.setenv("NEO4J_PASSWORD", settings.password())
     monkeypatch.setenv("NEO4J_DATABASE", settings.neo4j_database)
 
 
