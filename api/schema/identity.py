@@ -29,6 +29,7 @@ __all__ = [
     "FieldScore",
     "KnownAddress",
     "KnownValue",
+    "NEVER_FOR_MARKETERS",
     "LinkExplanation",
     "PersonIdentity",
     "WhyLinked",
@@ -44,13 +45,16 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: the person's GRANTED MARKETING consent for its channel, and one of another type (a loyalty
 #: id) only with some GRANTED MARKETING consent.
 CHANNEL_OF = {"EMAIL": "EMAIL", "PHONE": "SMS", "DEVICE_ID": "PUSH", "COOKIE_ID": "WEB"}
+#: Identifier types a marketer never sees, whatever the consent: government ids.
+NEVER_FOR_MARKETERS = frozenset({"NATIONAL_ID"})
 
 
 async def visible_identifiers(
     info: Info, person_id: str | None, identifiers: Iterable[tuple[str, str]]
 ) -> list[tuple[str, str]]:
     """The ``(type, value)`` identifiers of a person the caller may see: all, except for a
-    marketer (see :data:`CHANNEL_OF`; none of a record without a person)."""
+    marketer (see :data:`CHANNEL_OF`; none of a record without a person, never one of
+    :data:`NEVER_FOR_MARKETERS`)."""
     identifiers = list(identifiers)
     if info.context.principal.role != Role.MARKETER:
         return identifiers
@@ -64,7 +68,8 @@ async def visible_identifiers(
     return [
         (t, v)
         for t, v in identifiers
-        if (CHANNEL_OF[t] in granted if t in CHANNEL_OF else bool(granted))
+        if t not in NEVER_FOR_MARKETERS
+        and (CHANNEL_OF[t] in granted if t in CHANNEL_OF else bool(granted))
     ]
 
 

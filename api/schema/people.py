@@ -6,11 +6,14 @@ from typing import Annotated
 
 import anyio
 import strawberry
+from graphql import GraphQLError
 from strawberry import relay
 from strawberry.types import Info
 
+from api.auth import Role
 from api.errors import graph_errors
 from api.permissions import CanReadPeople
+from api.schema.identity import NEVER_FOR_MARKETERS
 from api.schema.lookahead import person_parts
 from api.schema.pagination import Connection, paginate
 from api.schema.types import Person, SourceType
@@ -89,16 +92,19 @@ class PeopleQuery:
     @strawberry.field(
         permission_classes=[CanReadPeople],
         description="The person with a normalised identifier (type EMAIL, "
-        "PHONE, LOYALTY_ID, DEVICE_ID, COOKIE_ID). Errors with "
-        "CONFLICT when several people share it.",
+        "PHONE, LOYALTY_ID, DEVICE_ID, COOKIE_ID, or NATIONAL_ID: not for marketers). "
+        "Errors with CONFLICT when several people share it.",
     )
     @graph_errors
     async def person_by_identifier(self, info: Info, type: str, value: str) -> Person | None:
         ctx = info.context
         kind = type.strip().upper()
-        if kind not in {"EMAIL", "PHONE", "LOYALTY_ID", "DEVICE_ID", "COOKIE_ID"}:
-            raise ValidationError(
-                FieldError("type", "must be EMAIL, PHONE, LOYALTY_ID, DEVICE_ID or COOKIE_ID")
+        if kind not in _IDENTIFIER_TYPES:
+            raise ValidationError(FieldError("type", f"must be {', '.join(_IDENTIFIER_TYPES)}"))
+        if kind in NEVER_FOR_MARKETERS and ctx.principal.role == Role.MARKETER:
+            # a look-up would confirm a government id the role may never see
+            raise GraphQLError(
+                f"your role may not look people up by {kind}", extensions={"code": "FORBIDDEN"}
             )
         normalised = _normalise_identifier(kind, value)
         ids = await anyio.to_thread.run_sync(
@@ -157,9 +163,12 @@ class PeopleQuery:
         return [SourceType.of(s) for s in found]
 
 
+_IDENTIFIER_TYPES = ("EMAIL", "PHONE", "LOYALTY_ID", "DEVICE_ID", "COOKIE_ID", "NATIONAL_ID")
+
+
 def _normalise_identifier(kind: str, value: str, field: str = "value") -> str:
     """The normalised identifier; errors name ``field`` (the argument that carried it)."""
-    from graph.normalize import normalize_email, normalize_phone
+    from graph.normalize import normalize_email, normalize_national_id, normalize_phone
 
     if kind == "EMAIL":
         result = normalize_email(value)
@@ -173,6 +182,11 @@ def _normalise_identifier(kind: str, value: str, field: str = "value") -> str:
                 FieldError(field, f"{result.reason or 'is not a phone number'} (use +country code)")
             )
         return result.key
+    if kind == "NATIONAL_ID":
+        national = normalize_national_id(value)
+        if national.status != "ok" or national.key is None:
+            raise ValidationError(FieldError(field, national.reason or "is not a national id"))
+        return national.key
     text = value.strip()
     if not text:
         raise ValidationError(FieldError(field, "must not be empty"))

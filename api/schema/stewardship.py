@@ -12,9 +12,10 @@ from strawberry.types import Info
 from api.errors import graph_errors
 from api.permissions import CanIngest, CanReadPeople, IsAdmin
 from api.schema.identity import LinkExplanation, explain_link
-from api.schema.types import Person, SourceKind, SourceType
+from api.schema.types import Person, SourceKind, SourceRecord, SourceType
 from graph.errors import Conflict
 from graph.services.resolver import Resolver
+from graph.store import people
 from graph.store import sources as graph_sources
 from graph.store.privacy import forget_person
 
@@ -35,10 +36,23 @@ class RecordIngestInput:
     record: JSON
 
 
+@strawberry.type(
+    description="A malformed value of an ingested record: the record was stored without it "
+    "(kept as received in the record's invalidFields, not used to match)."
+)
+class FieldWarning:
+    field: str = strawberry.field(description="The field as the caller named it.")
+    reason: str
+
+
 @strawberry.type(description="What ingesting a record did.")
 class RecordIngestResult:
     record_key: str
     outcome: str = strawberry.field(description="created, updated, unchanged or stale.")
+    warnings: list[FieldWarning] = strawberry.field(
+        description="Malformed values kept as invalid; empty when every value was good. Only "
+        "a record without a usable sourceId is rejected (BAD_USER_INPUT)."
+    )
     decision: str = strawberry.field(
         description="created (a new person), linked, merged "
         "(it bridged people), moved or unchanged."
@@ -58,6 +72,19 @@ class RecordIngestResult:
     )
     def person(self) -> Person | None:
         return self.resolved
+
+    @strawberry.field(
+        permission_classes=[CanReadPeople],
+        description="The stored record, with its invalidFields and qualityFlags "
+        "(roles that read people).",
+    )
+    async def record(self, info: Info) -> SourceRecord | None:
+        ctx = info.context
+        found = await anyio.to_thread.run_sync(
+            people.records_by_keys, ctx.driver, ctx.settings, [self.record_key]
+        )
+        view = found.get(self.record_key)
+        return SourceRecord.of(view) if view is not None else None
 
     @strawberry.field(
         permission_classes=[CanReadPeople],
@@ -141,7 +168,10 @@ class StewardshipMutation:
         return SourceType.of(stored)
 
     @strawberry.mutation(
-        permission_classes=[CanIngest], description="Ingest one record and resolve it to a person."
+        permission_classes=[CanIngest],
+        description="Ingest one record and resolve it to a person. A malformed value "
+        "(a bad birth date, email ...) does not reject the record: it is stored without it "
+        "and the value is listed in warnings.",
     )
     @graph_errors
     async def ingest_record(self, info: Info, input: RecordIngestInput) -> RecordIngestResult:
@@ -163,6 +193,7 @@ class StewardshipMutation:
         return RecordIngestResult(
             record_key=outcome.key,
             outcome=outcome.outcome,
+            warnings=[FieldWarning(field=w.field, reason=w.reason) for w in outcome.warnings],
             decision=resolution.decision,
             rule=resolution.rule,
             score=resolution.score,

@@ -30,7 +30,7 @@ from graph.models import Source
 from graph.store import people
 from graph.store import sources as graph_sources
 
-__all__ = ["ConsentType", "Person", "SourceRecord", "SourceType"]
+__all__ = ["ConsentType", "InvalidValue", "Person", "SourceRecord", "SourceType"]
 
 
 @strawberry.enum(description="What kind of system a source is.")
@@ -75,6 +75,19 @@ async def source_of(info: Info, source_id: str) -> SourceType:
 class Identifier:
     type: str
     value: str
+
+
+@strawberry.type(
+    description="A value of a record's field that was malformed (a birth date 1955-11-92, an "
+    "invalid email, a placeholder national id): kept as received, not stored as the field's "
+    "value and not used to match."
+)
+class InvalidValue:
+    field: str = strawberry.field(description="The canonical field (birthDate, email ...).")
+    reason: str
+    value: str | None = strawberry.field(
+        description="The value as received; null for marketers (it is part of the raw row)."
+    )
 
 
 @strawberry.type(
@@ -142,6 +155,8 @@ class SourceRecord(PersonHistory, NameAndAddress, ConsentedIdentifiers, relay.No
     raw_identifiers: strawberry.Private[list[tuple[str, str]]]
     raw_row: strawberry.Private[str | None]
     extra: strawberry.Private[str | None]
+    raw_national_id: strawberry.Private[str | None]
+    invalid: strawberry.Private[str | None]
 
     @strawberry.field(name="recordKey", description="source:id, unique across sources.")
     def record_key(self) -> str:
@@ -163,6 +178,25 @@ class SourceRecord(PersonHistory, NameAndAddress, ConsentedIdentifiers, relay.No
     @strawberry.field(description="The row as the source sent it (JSON); null for marketers.")
     def raw(self, info: Info) -> str | None:
         return None if info.context.principal.role == Role.MARKETER else self.raw_row
+
+    @strawberry.field(
+        description="The government id (SSN and the like), normalised; never shown to "
+        "marketers (null for them, and left out of their identifiers)."
+    )
+    def national_id(self, info: Info) -> str | None:
+        return None if info.context.principal.role == Role.MARKETER else self.raw_national_id
+
+    @strawberry.field(
+        description="Malformed values of this record, kept as received and not used to "
+        "match (qualityFlags says the same in words)."
+    )
+    def invalid_fields(self, info: Info) -> list[InvalidValue]:
+        marketer = info.context.principal.role == Role.MARKETER
+        found = json.loads(self.invalid) if self.invalid else {}
+        return [
+            InvalidValue(field=name, reason=v["reason"], value=None if marketer else v.get("value"))
+            for name, v in sorted(found.items())
+        ]
 
     @strawberry.field(
         description="Fields of the row outside the canonical record (a JSON "
@@ -208,6 +242,8 @@ class SourceRecord(PersonHistory, NameAndAddress, ConsentedIdentifiers, relay.No
             raw_identifiers=list(r.identifiers),
             raw_row=r.raw,
             extra=a.get("attributes"),
+            raw_national_id=a.get("nationalId"),
+            invalid=a.get("invalidFields"),
         )
 
     @classmethod

@@ -92,7 +92,7 @@ def sources_list(ctx: click.Context) -> None:
     "--errors",
     "errors_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write rejected rows (default FILE.errors.csv).",
+    help="Where to write rejected rows and invalid values (default FILE.errors.csv).",
 )
 @click.option("--batch-size", type=click.IntRange(1, 50_000), default=5000, show_default=True)
 @click.option(
@@ -112,8 +112,8 @@ def ingest_cmd(
 ) -> None:
     """Ingest CSV or JSON Lines FILES of one source; records are resolved as they arrive.
 
-    Exit status 3 when rows were rejected (they are listed in the errors file); the good rows
-    are stored."""
+    Exit status 3 when rows were rejected (listed as ERROR in the errors file); the good rows
+    are stored. A record stored with a malformed value (a WARNING there) leaves it at 0."""
     settings = settings_of(ctx)
     driver = db.connect(settings)
     hook = (

@@ -112,7 +112,11 @@ def resolve_cmd(
 )
 @click.pass_context
 def evaluate_cmd(ctx: click.Context, truth_file: Path) -> None:
-    """Compare the current people with a ground truth: pairwise precision, recall, F1."""
+    """Compare the current people with a ground truth: pairwise precision, recall, F1.
+
+    Every truth record is scored; one missing from the database counts as unresolved (alone,
+    lowering recall). Refused (exit status 1) when the database holds no records or shares
+    none with the truth."""
     truth = read_truth(truth_file)
     settings = settings_of(ctx)
     driver = db.connect(settings)
@@ -125,6 +129,14 @@ def evaluate_cmd(ctx: click.Context, truth_file: Path) -> None:
                 predicted[row["key"]] = row["cluster"]
     finally:
         driver.close()
+    if not predicted:
+        raise ValidationError(
+            FieldError(
+                "database",
+                f"database {settings.neo4j_database!r} holds no source records: ingest the "
+                "data the truth describes first; an empty database scores nothing",
+            )
+        )
     click.echo(format_evaluation(evaluate(predicted, truth)))
 
 

@@ -11,7 +11,9 @@ type; a source may override or extend them in a TOML file (see :func:`load_mappi
     OrderRef = "orderId"
 
 Canonical names are always accepted as they are, so a file already in canonical form needs no
-mapping. Unmapped native fields are kept in the record's ``raw`` attributes, never dropped.
+mapping. A government id column is mapped by its common names for every kind
+(:data:`NATIONAL_ID_NAMES`). Unmapped native fields are kept in the record's ``raw``
+attributes, never dropped.
 """
 
 from __future__ import annotations
@@ -23,7 +25,14 @@ from pathlib import Path
 from graph.errors import FieldError, ValidationError
 from graph.models import CANONICAL_NAMES, EVENT_TYPES, SourceKind
 
-__all__ = ["CANONICAL_NAMES", "DEFAULT_MAPPINGS", "load_mapping_file", "mapping_for", "rename"]
+__all__ = [
+    "CANONICAL_NAMES",
+    "DEFAULT_MAPPINGS",
+    "NATIONAL_ID_NAMES",
+    "load_mapping_file",
+    "mapping_for",
+    "rename",
+]
 
 _SERVICE = {
     "records": {
@@ -44,6 +53,7 @@ _SERVICE = {
         "MailingCountry": "country",
         "MailingCountryCode": "country",
         "LoyaltyNumber__c": "loyaltyId",
+        "SSN__c": "nationalId",
         "LastModifiedDate": "updatedAt",
         "SystemModstamp": "updatedAt",
     },
@@ -192,6 +202,10 @@ _STORE = {
     },
 }
 
+#: Names a government id column goes by in any system: mapped for every source kind (OTHER
+#: too), because an unmapped column would land in ``attributes``, which every role may read.
+NATIONAL_ID_NAMES = ("ssn", "SSN", "soc_sec_id", "national_id", "nationalId", "NationalId__c")
+
 #: Default native -> canonical names, per source kind and file type.
 DEFAULT_MAPPINGS: dict[SourceKind, dict[str, dict[str, str]]] = {
     SourceKind.SERVICE: _SERVICE,
@@ -206,7 +220,8 @@ def mapping_for(
     kind: SourceKind, file_type: str, overrides: Mapping[str, Mapping[str, str]] | None = None
 ) -> dict[str, str]:
     """Native -> canonical names for one source kind and file type, overrides applied last."""
-    mapping = dict(DEFAULT_MAPPINGS[kind].get(file_type, {}))
+    mapping = dict.fromkeys(NATIONAL_ID_NAMES, "nationalId") if file_type == "records" else {}
+    mapping.update(DEFAULT_MAPPINGS[kind].get(file_type, {}))
     mapping.update((overrides or {}).get(file_type, {}))
     return mapping
 

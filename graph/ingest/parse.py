@@ -2,8 +2,10 @@
 
 Each ``parse_*`` function takes the row's canonical fields (see :mod:`graph.ingest.mappings`) and
 returns a plain dict of Cypher parameters, or raises :class:`ValidationError` listing every bad
-field at once. Values are normalised with :mod:`graph.normalize`; the raw row is
-kept on the source record as JSON, so nothing a source sent is lost.
+field at once. A source record is the exception: only a missing key rejects it, and its other
+malformed values are kept as received, marked invalid (see :func:`parse_record`). Values are
+normalised with :mod:`graph.normalize`; the raw row is kept on the source record as JSON, so
+nothing a source sent is lost.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from typing import Any
 from graph.errors import FieldError, ValidationError
 from graph.models import Source, event_key, record_key
 from graph.normalize import (
+    Normalized,
     clean_text,
     fold,
     is_blank,
     normalize_country,
     normalize_email,
+    normalize_national_id,
     normalize_phone,
     normalize_postcode,
     parse_date,
@@ -172,80 +176,142 @@ _TEXT_FIELDS = (
     "postcode",
     "country",
     "loyaltyId",
+    "nationalId",
 )
 #: How far ahead of this machine's clock an ``updatedAt`` may be (clock skew between systems).
 FUTURE_TOLERANCE = timedelta(days=1)
 
 
+def _as_received(raw: Any) -> str:
+    """A value as the source sent it, as text (JSON for an object or a list)."""
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, Mapping | list | tuple):
+        return _RAW_JSON.encode(raw)
+    return str(raw)
+
+
+class _Invalid:
+    """Malformed values of a record: kept as received with the reason, never used."""
+
+    def __init__(self, row: Mapping[str, Any]) -> None:
+        self.row = row
+        self.fields: dict[str, dict[str, str]] = {}
+
+    def add(self, field: str, reason: str) -> None:
+        self.fields[field] = {"value": _as_received(self.row.get(field)), "reason": reason}
+
+    def convert(self, field: str, fn: Callable[[Any], Any]) -> Any:
+        """``fn(value)``, or None (the value kept as invalid) when it raises a ValueError."""
+        raw = self.row.get(field)
+        if field in self.fields or is_blank(raw):
+            return None
+        try:
+            return fn(raw)
+        except (ValueError, TypeError) as exc:
+            self.add(field, str(exc) or "cannot be read")
+            return None
+
+    def identifier(self, field: str, result: Normalized, flags: list[str]) -> str | None:
+        """The key of a normalised identifier; an invalid one is kept as invalid, a
+        placeholder only flagged."""
+        if result.status == "ok":
+            return result.key
+        if result.status == "invalid" and field not in self.fields:
+            self.add(field, result.reason or "is not valid")
+        elif result.status == "placeholder":
+            flags.append(f"{field}: placeholder ({result.reason}), not used as an identifier")
+        return None
+
+
 def parse_record(
     source: Source, row: Mapping[str, Any], extras: Mapping[str, Any], raw: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """A source record: ``{key, sourceId, props: {...}, identifiers: [{type, value}], flags}``.
+    """A source record::
 
-    Rejected (``ValidationError``): missing ``sourceId``, an invalid email, an unparseable
-    ``birthDate`` or ``updatedAt``. Placeholder or invalid phones, placeholder emails and
-    unknown countries are kept out of the identifiers and reported in ``flags`` instead: the
-    record itself is still worth keeping.
+        {key, sourceId, updatedAt, props: {...}, identifiers: [{type, value}], blocks: [key],
+         warnings: [FieldError]}
+
+    Rejected (``ValidationError``) only without a usable key: a missing or non-text
+    ``sourceId``. Any other malformed value of a canonical field (a birth date ``1955-11-92``,
+    an invalid email, phone, postcode, country or national id, a placeholder national id, an
+    unreadable or future ``updatedAt``, a JSON object where text belongs, an unreadable id
+    list) is not stored as the field's value and not used as evidence (no identifier, no
+    blocking key): it is kept as received in ``props.invalidFields``, JSON text of
+    ``{field: {"value", "reason"}}`` (None when every value was good), flagged in
+    ``props.qualityFlags`` and reported in ``warnings`` (canonical field names), and the record
+    is kept on its other fields. An unreadable ``updatedAt`` counts as none: an undated row is
+    stored when new but never overrides a dated one (see :mod:`graph.store.records`), so a bad
+    timestamp cannot win newer-wins. Placeholder emails and phones are only flagged.
     """
     c = _Collector()
+    bad = _Invalid(row)
     for name in _TEXT_FIELDS:
         if isinstance(row.get(name), Mapping | list | tuple):
-            c.fail(name, "must be text, not a JSON object or list")
-    row = {
+            if name == "sourceId":
+                c.fail(name, "must be text, not a JSON object or list")
+            else:
+                bad.add(name, "must be text, not a JSON object or list")
+    text_row = {
         k: v
         for k, v in row.items()
         if not (k in _TEXT_FIELDS and isinstance(v, Mapping | list | tuple))
     }
-    source_record_id = c.required(row, "sourceId")
+    source_record_id = c.required(text_row, "sourceId")
+    c.done()
+    assert source_record_id is not None
     flags: list[str] = []
-    country = None
-    if not is_blank(row.get("country")):
-        try:
-            country = normalize_country(row.get("country"))
-        except ValueError as exc:
-            flags.append(f"country: {exc}")
-    birth_date = c.convert(row, "birthDate", lambda v: parse_date(v, dayfirst=country != "US"))
-    updated_at = c.convert(row, "updatedAt", parse_datetime)
+    country = bad.convert("country", normalize_country)
+    birth_date = bad.convert("birthDate", lambda v: parse_date(v, dayfirst=country != "US"))
+    updated_at = bad.convert("updatedAt", parse_datetime)
     if updated_at is not None and updated_at > datetime.now(UTC) + FUTURE_TOLERANCE:
         # a record stamped in the future would win newer-wins against every real update
-        c.fail("updatedAt", f"is in the future ({updated_at.isoformat()})")
-    given, family = clean_text(row.get("givenName")), clean_text(row.get("familyName"))
-    email = normalize_email(row.get("email"))
-    if email.status == "invalid":
-        c.fail("email", email.reason or "is not a valid email address")
-    phone = normalize_phone(row.get("phone"), default_region=country)
-    postcode = normalize_postcode(row.get("postcode"))
-    device_ids = c.convert(row, "deviceIds", _id_list) or []
-    cookie_ids = c.convert(row, "cookieIds", _id_list) or []
-    c.done()
+        bad.add("updatedAt", f"is in the future ({updated_at.isoformat()})")
+        updated_at = None
+    given, family = clean_text(text_row.get("givenName")), clean_text(text_row.get("familyName"))
+    email = normalize_email(text_row.get("email"))
+    phone = normalize_phone(text_row.get("phone"), default_region=country)
+    postcode = normalize_postcode(text_row.get("postcode"))
+    national = normalize_national_id(text_row.get("nationalId"))
+    if national.status == "placeholder":  # a made-up government id is no id at all
+        national = Normalized(national.raw, None, None, "invalid", national.reason)
+    device_ids = bad.convert("deviceIds", _id_list) or []
+    cookie_ids = bad.convert("cookieIds", _id_list) or []
     identifiers: list[dict[str, str]] = []
-    for name, result, kind in (("email", email, "EMAIL"), ("phone", phone, "PHONE")):
-        if result.status == "ok" and result.key:
-            identifiers.append({"type": kind, "value": result.key})
-        elif result.status in ("placeholder", "invalid"):
-            flags.append(f"{name}: {result.status} ({result.reason}), not used as an identifier")
-    loyalty = clean_text(row.get("loyaltyId"))
+    for name, result, kind in (
+        ("email", email, "EMAIL"),
+        ("phone", phone, "PHONE"),
+        ("nationalId", national, "NATIONAL_ID"),
+    ):
+        key = bad.identifier(name, result, flags)
+        if key:
+            identifiers.append({"type": kind, "value": key})
+    bad.identifier("postcode", postcode, [])
+    loyalty = clean_text(text_row.get("loyaltyId"))
     if loyalty:
         identifiers.append({"type": "LOYALTY_ID", "value": loyalty.upper()})
     identifiers += [{"type": "DEVICE_ID", "value": v} for v in device_ids]
     identifiers += [{"type": "COOKIE_ID", "value": v} for v in cookie_ids]
-    assert source_record_id is not None
+    invalid = dict(sorted(bad.fields.items()))
+    flags += [f"{name}: invalid ({v['reason']}), not used" for name, v in invalid.items()]
     props: dict[str, Any] = {
         "givenName": given,
         "familyName": family,
         "birthDate": birth_date,
         "email": email.value,
         "phone": phone.value,
-        "addressLine1": clean_text(row.get("addressLine1")),
-        "addressLine2": clean_text(row.get("addressLine2")),
-        "city": clean_text(row.get("city")),
+        "addressLine1": clean_text(text_row.get("addressLine1")),
+        "addressLine2": clean_text(text_row.get("addressLine2")),
+        "city": clean_text(text_row.get("city")),
         "postcode": postcode.value,
         "country": country,
         "loyaltyId": loyalty,
+        "nationalId": national.value,
         "deviceIds": device_ids,
         "cookieIds": cookie_ids,
         "attributes": _SORTED_JSON.encode(dict(extras)) if extras else None,
-        "qualityFlags": flags,
+        "qualityFlags": sorted(flags),
+        "invalidFields": _SORTED_JSON.encode(invalid) if invalid else None,
     }
     props["contentHash"] = hashlib.sha1(_SORTED_JSON.encode(props).encode()).hexdigest()
     props["raw"] = _RAW_JSON.encode(dict(raw))
@@ -259,6 +325,7 @@ def parse_record(
         "props": props,
         "identifiers": sorted(identifiers, key=lambda i: (i["type"], i["value"])),
         "blocks": blocks,
+        "warnings": [FieldError(name, v["reason"]) for name, v in invalid.items()],
     }
 
 

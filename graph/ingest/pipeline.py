@@ -3,9 +3,10 @@
 A file is read as a stream, each row is renamed to canonical fields (the source's mapping),
 parsed and normalised in Python, and written in batches with one ``UNWIND`` statement per
 batch while the next batch is being parsed (one writer thread: Neo4j and Python work at the
-same time on two cores). Bad rows go to an errors CSV with line, field and reason; good rows of
-the same file are stored. Every write is an idempotent managed transaction, so the driver's
-retries of transient errors (deadlocks included) never double anything.
+same time on two cores). Rejected rows (and a record's malformed values, kept as invalid) go to
+an errors CSV with line, severity, field and reason; good rows of the same file are stored.
+Every write is an idempotent managed transaction, so the driver's retries of transient errors
+(deadlocks included) never double anything.
 """
 
 from __future__ import annotations
@@ -82,7 +83,12 @@ _FILE_NAMES = {
 
 @dataclass
 class IngestSummary:
-    """Counts of one ingest run. ``seconds`` is wall time; ``rate`` rows/s."""
+    """Counts of one ingest run. ``seconds`` is wall time; ``rate`` rows/s.
+
+    ``rejected`` rows were not stored (``errors``: line, field, reason); ``warned`` records
+    were stored with one or more malformed values kept as invalid (``warnings``, one per
+    value).
+    """
 
     source: str
     file_type: str
@@ -92,9 +98,11 @@ class IngestSummary:
     unchanged: int = 0
     stale: int = 0
     rejected: int = 0
+    warned: int = 0
     seconds: float = 0.0
     errors_file: Path | None = None
     errors: list[FieldError] = field(default_factory=list)
+    warnings: list[FieldError] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
@@ -109,19 +117,22 @@ class IngestSummary:
             f"{self.file_type} of {self.source}: {self.rows} rows in {self.seconds:.1f} s "
             f"({self.rate:,.0f} rows/s): {self.created} created, {self.updated} updated, "
             f"{self.unchanged} unchanged, {self.stale} stale (older, ignored), "
-            f"{self.rejected} rejected"
+            f"{self.rejected} rejected, {self.warned} stored with invalid values "
+            f"({len(self.warnings)} warnings)"
         )
         if self.errors_file is not None:
-            text += f"; rejected rows are listed in {self.errors_file}"
+            text += f"; rejected rows and invalid values are listed in {self.errors_file}"
         return text
 
 
 @dataclass(frozen=True, slots=True)
 class RecordOutcome:
-    """Result of :func:`ingest_record`: the record key and created/updated/unchanged/stale."""
+    """Result of :func:`ingest_record`: the record key, created/updated/unchanged/stale, and
+    the record's malformed values kept as invalid (field named as the caller sent it)."""
 
     key: str
     outcome: str
+    warnings: tuple[FieldError, ...] = ()
 
 
 def guess_file_type(path: Path) -> str:
@@ -162,7 +173,9 @@ def parse_row(
     """One native row of ``file_type`` renamed (the source's mapping) and parsed, ready to
     write. For records, ``salt`` (see :func:`graph.store.privacy.forget_salt`) adds the hashes that
     flag identifiers of forgotten people. Raises :class:`ValidationError` listing every bad
-    field under the source's own column name (``PersonEmail``), with ``line``."""
+    field under the source's own column name (``PersonEmail``), with ``line``; a record's
+    ``warnings`` (values kept as invalid, see :func:`graph.ingest.parse.parse_record`) are
+    named and numbered the same way."""
     if mapping is None:
         mapping = mapping_for(source.kind, file_type, source.mapping)
     canonical, extras = rename(row, mapping, file_type)
@@ -173,6 +186,9 @@ def parse_row(
             [FieldError(_native(e.field, row, mapping), e.reason, line) for e in exc.errors]
         ) from None
     if file_type == "records":
+        parsed["warnings"] = [
+            FieldError(_native(w.field, row, mapping), w.reason, line) for w in parsed["warnings"]
+        ]
         parsed["forgotten"] = (
             [identifier_hash(salt, i["type"], i["value"]) for i in parsed["identifiers"]]
             if salt
@@ -304,6 +320,10 @@ def ingest_rows(
                 summary.rejected += 1
                 summary.errors.extend(exc.errors)
                 continue
+            warnings = parsed.pop("warnings", None)  # reported here, not written
+            if warnings:
+                summary.warned += 1
+                summary.warnings.extend(warnings)
             key = str(parsed.get("key") or parsed.get("sku") or "")
             if key and key in batch_keys:
                 flush()  # a key twice in one UNWIND would race itself: keep file order
@@ -334,8 +354,10 @@ def ingest_file(
 ) -> IngestSummary:
     """Ingest a CSV or JSON Lines file of one type (guessed from the name when not given).
 
-    Bad rows are written to ``errors_path`` (default ``<file>.errors.csv`` beside the input)
-    as CSV ``line,field,reason``; the file is only written when a row was rejected. A progress
+    Problems are written to ``errors_path`` (default ``<file>.errors.csv`` beside the input)
+    as CSV ``line,severity,field,reason``, by line: ``ERROR`` for a rejected row (not stored),
+    ``WARNING`` for a malformed value of a stored record (kept as invalid, not used); the
+    file is only written when there was one. A progress
     bar on stderr shows rows and rows/s. Raises :class:`graph.errors.NotFound` for an
     unregistered source and :class:`ValidationError` for an unknown file type or format.
     """
@@ -362,18 +384,19 @@ def ingest_file(
             progress=bar,
             after_batch=after_batch,
         )
-    if summary.errors:
+    if summary.errors or summary.warnings:
         summary.errors_file = errors_path or path.with_name(path.name + ".errors.csv")
-        _write_errors(summary.errors_file, summary.errors)
+        _write_errors(summary.errors_file, summary.errors, summary.warnings)
     return summary
 
 
-def _write_errors(path: Path, errors: list[FieldError]) -> None:
+def _write_errors(path: Path, errors: list[FieldError], warnings: list[FieldError]) -> None:
+    rows = [(e, "ERROR") for e in errors] + [(w, "WARNING") for w in warnings]
     with path.open("w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh)
-        out.writerow(["line", "field", "reason"])
-        for err in sorted(errors, key=lambda e: (e.line or 0, e.field)):
-            out.writerow([err.line, err.field, err.reason])
+        out.writerow(["line", "severity", "field", "reason"])
+        for err, severity in sorted(rows, key=lambda r: (r[0].line or 0, r[1], r[0].field)):
+            out.writerow([err.line, severity, err.field, err.reason])
 
 
 def ingest_record(
@@ -388,16 +411,19 @@ def ingest_record(
     """Ingest one native or canonical row (the API's path) and return its key and outcome.
 
     Raises :class:`ValidationError` listing every bad field (nothing is written then),
-    :class:`graph.errors.NotFound` for an unregistered source.
+    :class:`graph.errors.NotFound` for an unregistered source. A record with malformed values
+    other than its key is stored, those values kept as invalid and listed in ``warnings``.
     """
-    source, parsed, product_field = _prepare_one(driver, settings, source_id, record, file_type)
+    source, parsed, warnings, product_field = _prepare_one(
+        driver, settings, source_id, record, file_type
+    )
     outcomes, refused = _write(driver, settings, source.id, file_type, [(1, parsed)], product_field)
     if refused:
         raise ValidationError([FieldError(e.field, e.reason) for _, e in refused])
     if after_batch is not None and outcomes:
         after_batch(file_type, outcomes)
     key, outcome = outcomes[0]
-    return RecordOutcome(key, outcome)
+    return RecordOutcome(key, outcome, warnings)
 
 
 def ingest_and_resolve(
@@ -415,11 +441,11 @@ def ingest_and_resolve(
     Raises like :func:`ingest_record`; a failure writes nothing (one transaction, retried by
     the driver on transient errors).
     """
-    source, parsed, _ = _prepare_one(driver, settings, source_id, record, "records")
+    source, parsed, warnings, _ = _prepare_one(driver, settings, source_id, record, "records")
 
     def work(tx: neo4j.ManagedTransaction) -> tuple[RecordOutcome, T]:
         [(key, outcome)] = records.upsert_records(tx, source.id, [parsed])
-        return RecordOutcome(key, outcome), resolve(tx, [key])
+        return RecordOutcome(key, outcome, warnings), resolve(tx, [key])
 
     with translate_errors(settings), driver.session(database=settings.neo4j_database) as s:
         return s.execute_write(work)
@@ -431,7 +457,8 @@ def _prepare_one(
     source_id: str,
     record: Mapping[str, Any],
     file_type: str,
-) -> tuple[Source, dict[str, Any], str]:
+) -> tuple[Source, dict[str, Any], tuple[FieldError, ...], str]:
+    """The source, the parsed row (without its warnings), the warnings, the product column."""
     if file_type not in PARSERS:
         raise ValidationError(FieldError("type", f"must be one of {', '.join(EVENT_TYPES)}"))
     source = require_source(driver, settings, source_id)
@@ -441,7 +468,8 @@ def _prepare_one(
         parsed = parse_row(source, file_type, dict(record), mapping=mapping, salt=salt)
     except ValidationError as exc:
         raise ValidationError([FieldError(e.field, e.reason) for e in exc.errors]) from None
-    return source, parsed, _product_field(mapping, file_type)
+    warnings = tuple(parsed.pop("warnings", ()))
+    return source, parsed, warnings, _product_field(mapping, file_type)
 
 
 def _product_field(mapping: Mapping[str, str], file_type: str) -> str:

@@ -13,7 +13,8 @@ numbers to ``phonenumbers`` (Google's libphonenumber metadata), email syntax to
 ``dateutil`` and nicknames to ``nicknames`` (Old Dominion University's name groups).
 
 One module per kind of value: :mod:`~graph.normalize.text`, :mod:`~graph.normalize.names`,
-:mod:`~graph.normalize.email`, :mod:`~graph.normalize.phone`, :mod:`~graph.normalize.places`
+:mod:`~graph.normalize.email`, :mod:`~graph.normalize.phone`,
+:mod:`~graph.normalize.national_id`, :mod:`~graph.normalize.places`
 (countries, postcodes, addresses) and :mod:`~graph.normalize.dates`; this package re-exports
 their public names.
 """
@@ -29,6 +30,7 @@ from graph.normalize.email import (
     normalize_email,
 )
 from graph.normalize.names import name_variants, normalize_name
+from graph.normalize.national_id import normalize_national_id
 from graph.normalize.phone import normalize_phone
 from graph.normalize.places import (
     STREET_WORDS,
@@ -57,6 +59,7 @@ __all__ = [
     "normalize_country",
     "normalize_email",
     "normalize_name",
+    "normalize_national_id",
     "normalize_phone",
     "normalize_postcode",
     "parse_date",

@@ -7,6 +7,11 @@ correct / predicted, recall = correct / true, F1 their harmonic mean. Pairs are 
 enumerated: a group of n records holds C(n, 2) = n(n-1)/2 pairs, so the counts are sums over
 clusters, entities and the (cluster, entity) intersection table, in O(n) time and memory.
 
+Every truth record is scored: one the prediction lacks (never ingested, rejected, still a
+placeholder) counts as unresolved, alone in a cluster of its own, so it lowers recall instead
+of vanishing from the figures. A comparison with nothing to compare (no predicted record, no
+truth record, or none in common) is refused rather than scored 1.0.
+
 :func:`read_truth` reads the true entities from a CSV file and :func:`format_evaluation` prints
 a result for the command line.
 """
@@ -32,13 +37,15 @@ _MAX_REPORTED_ERRORS = 20
 
 @dataclass(frozen=True, slots=True)
 class Evaluation:
-    """Pairwise clustering quality over the records present in both prediction and truth.
+    """Pairwise clustering quality over every record of the truth.
 
-    ``records`` is that number; ``true_entities`` and ``predicted_clusters`` count their
-    distinct ids over those records; ``*_pairs`` count record pairs sharing an entity, a
-    cluster, and both; ``precision``, ``recall`` and ``f1`` lie in [0, 1].
-    ``missing_in_prediction`` counts truth records the prediction lacks, ``missing_in_truth``
-    predicted records the truth lacks.
+    ``records`` is the number of truth records scored (all of them); ``true_entities`` and
+    ``predicted_clusters`` count distinct ids over those records, each record missing from the
+    prediction counting as a cluster of its own; ``*_pairs`` count record pairs sharing an
+    entity, a cluster, and both; ``precision``, ``recall`` and ``f1`` lie in [0, 1].
+    ``missing_in_prediction`` counts truth records the prediction lacks (scored as unresolved),
+    ``missing_in_truth`` predicted records the truth lacks (not scored: nothing says who they
+    are).
     """
 
     records: int
@@ -62,18 +69,47 @@ def _ratio(part: int, whole: int) -> float:
     return part / whole if whole else 1.0
 
 
+class _Unresolved:
+    """The cluster of a truth record missing from the prediction: equal to nothing else."""
+
+    __slots__ = ()
+
+
 def evaluate(predicted: Mapping[str, Hashable], truth: Mapping[str, Hashable]) -> Evaluation:
     """Pairwise precision, recall and F1 of ``predicted`` against ``truth``.
 
     ``predicted`` maps a record key (``"source:id"``) to its cluster id, ``truth`` a record key
-    to its true entity id. Only records in both are scored; the others are counted in
-    ``missing_in_prediction`` / ``missing_in_truth``. With no predicted pairs (every record
-    alone) nothing wrong was merged, so precision is 1.0; with no true pairs nothing was there
-    to find, so recall is 1.0; F1 is 0.0 only when precision or recall is. O(n) in records.
+    to its true entity id. Every truth record is scored; one missing from ``predicted`` is
+    alone in a cluster of its own (unresolved: it lowers recall) and is counted in
+    ``missing_in_prediction``; predicted records the truth lacks are left out and counted in
+    ``missing_in_truth``. With no predicted pairs (every record alone) nothing wrong was
+    merged, so precision is 1.0; with no true pairs nothing was there to find, so recall is
+    1.0; F1 is 0.0 only when precision or recall is. O(n) in records.
+
+    Raises :class:`~graph.errors.ValidationError` when there is nothing to compare: field
+    ``prediction`` when ``predicted`` is empty (an empty database), ``truth`` when ``truth``
+    is empty or shares no record key with ``predicted`` (another data set, or keys spelled
+    differently); the reason says which.
     """
-    common = [key for key in truth if key in predicted]
-    cluster_ids = list(map(predicted.__getitem__, common))
-    entity_ids = list(map(truth.__getitem__, common))
+    problems = []
+    if not predicted:
+        problems.append(FieldError("prediction", "has no records (is the database empty?)"))
+    if not truth:
+        problems.append(FieldError("truth", "has no records"))
+    if problems:
+        raise ValidationError(problems)
+    missing = sum(1 for key in truth if key not in predicted)
+    if missing == len(truth):
+        raise ValidationError(
+            FieldError(
+                "truth",
+                f"shares no record with the prediction ({len(truth):,} truth records, "
+                f"{len(predicted):,} predicted, none in common; e.g. truth key "
+                f"{next(iter(truth))!r}, predicted key {next(iter(predicted))!r})",
+            )
+        )
+    cluster_ids = [predicted[key] if key in predicted else _Unresolved() for key in truth]
+    entity_ids = list(truth.values())
     clusters, entities = Counter(cluster_ids), Counter(entity_ids)
     both = Counter(zip(cluster_ids, entity_ids, strict=True))
     predicted_pairs = _pairs(clusters.values())
@@ -83,7 +119,7 @@ def evaluate(predicted: Mapping[str, Hashable], truth: Mapping[str, Hashable]) -
     recall = _ratio(correct_pairs, true_pairs)
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return Evaluation(
-        records=len(common),
+        records=len(truth),
         true_entities=len(entities),
         predicted_clusters=len(clusters),
         true_pairs=true_pairs,
@@ -92,8 +128,8 @@ def evaluate(predicted: Mapping[str, Hashable], truth: Mapping[str, Hashable]) -
         precision=precision,
         recall=recall,
         f1=f1,
-        missing_in_prediction=len(truth) - len(common),
-        missing_in_truth=len(predicted) - len(common),
+        missing_in_prediction=missing,
+        missing_in_truth=len(predicted) - (len(truth) - missing),
     )
 
 
@@ -240,11 +276,12 @@ def format_evaluation(e: Evaluation) -> str:
             f"precision  {e.precision:.4f}",
             f"recall     {e.recall:.4f}",
             f"F1         {e.f1:.4f}",
-            f"records    {e.records:,} ({e.true_entities:,} true entities, "
-            f"{e.predicted_clusters:,} predicted clusters)",
+            f"records    {e.records:,} in the truth: {e.true_entities:,} true entities, "
+            f"{e.predicted_clusters:,} predicted clusters",
             f"pairs      {e.correct_pairs:,} correct of {e.predicted_pairs:,} predicted, "
             f"{e.true_pairs:,} true",
-            f"missing    {e.missing_in_prediction:,} in prediction, "
-            f"{e.missing_in_truth:,} in truth",
+            f"missing    {e.missing_in_prediction:,} truth records not in the database "
+            f"(scored as unresolved), {e.missing_in_truth:,} records not in the truth "
+            "(not scored)",
         ]
     )

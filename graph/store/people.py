@@ -77,7 +77,9 @@ class PersonView:
 class RecordView:
     """A source record with its source and identifiers, and why it belongs to its person.
     ``attributes``: the canonical fields (normalised) plus ``attributes``, the row's other
-    fields as a JSON object text (None when there were none)."""
+    fields as a JSON object text (None when there were none), and ``invalidFields``, JSON
+    text of ``{field: {"value", "reason"}}``: malformed values kept as received (None when
+    there were none). ``nationalId`` is there too: callers decide who may see it."""
 
     key: str
     source_id: str
@@ -119,7 +121,8 @@ class PersonData:
 _RECORD: LiteralString = """{
   key: r.key, sourceId: s.id, sourceKind: s.kind, recordId: r.sourceId,
   attributes: r {.givenName, .familyName, .email, .phone, .addressLine1, .addressLine2, .city,
-                 .postcode, .country, .loyaltyId, .attributes, birthDate: toString(r.birthDate)},
+                 .postcode, .country, .loyaltyId, .nationalId, .attributes, .invalidFields,
+                 birthDate: toString(r.birthDate)},
   identifiers: [(r)-[:HAS_IDENTIFIER]->(i:Identifier) | [i.type, i.value]],
   qualityFlags: coalesce(r.qualityFlags, []), updatedAt: toString(r.updatedAt),
   createdAt: toString(r.createdAt), raw: r.raw, personId: p.id,

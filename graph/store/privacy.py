@@ -70,6 +70,7 @@ _HIDDEN = {
     "createdAt",
     "ingestedAt",
     "qualityFlags",
+    "invalidFields",
     "deviceIds",
     "cookieIds",
 }
@@ -79,9 +80,10 @@ def export_person(driver: neo4j.Driver, settings: Settings, person_id: str) -> d
     """All data held about a person (by 360 ID or alias) as a JSON-ready dict::
 
         {"personId", "aliases", "golden": {attribute: {"value", "source"}},
-         "records": [{"key", "source": {...}, "received": raw row, "normalised": {...},
-                      "identifiers", "link", "orders", "carts", "cases", "engagements",
-                      "consents"}],
+         "records": [{"key", "source": {...}, "received": raw row, "normalised": {...}
+                      (nationalId included), "invalidFields": {field: {"value", "reason"}},
+                      "qualityFlags", "identifiers", "link", "orders", "carts", "cases",
+                      "engagements", "consents"}],
          "consentsGivenThroughApi", "resolutionEvents"}
 
     Raises :class:`NotFound` for an unknown person.
@@ -105,6 +107,8 @@ def export_person(driver: neo4j.Driver, settings: Settings, person_id: str) -> d
                 "received": json.loads(props.get("raw") or "{}"),
                 "normalised": normalised,
                 "extraAttributes": json.loads(props.get("attributes") or "{}"),
+                "invalidFields": json.loads(props.get("invalidFields") or "{}"),
+                "qualityFlags": props.get("qualityFlags") or [],
                 "deviceIds": props.get("deviceIds") or [],
                 "cookieIds": props.get("cookieIds") or [],
                 "updatedAt": row["updatedAt"],
@@ -248,6 +252,8 @@ def forget_person(
     """Erase a person (by 360 ID or alias): its records, their history and identifiers, its
     consents, aliases and resolution events, in one transaction (all or nothing).
 
+    Every identifier type is erased and remembered, ``NATIONAL_ID`` included, and the records'
+    own properties (``nationalId``, ``raw``, ``invalidFields`` ...) go with the records.
     Kept: one ``FORGOTTEN`` ResolutionEvent without personal data (actor, time, reason,
     record count, source ids) and a salted SHA-256 hash of each erased identifier, so a
     source sending the same person again is flagged (``forgottenMatch``) and not resolved

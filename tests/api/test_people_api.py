@@ -249,10 +249,10 @@ def test_marketer_sees_identifiers_only_with_marketing_consent(
     [
         pytest.param(
             INGEST,
-            {"source": "shop", "record": {"customer_no": "C1", "email": "x@@y"}},
+            {"source": "shop", "record": {"customer_no": " ", "email": "x@@y"}},
             "BAD_USER_INPUT",
-            "email",
-            id="invalid-email",
+            "customer_no",
+            id="no-source-id",
         ),
         pytest.param(
             INGEST,

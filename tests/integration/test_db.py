@@ -41,3 +41,45 @@ def test_wipe_keeps_the_migration_chain(neo4j_driver, settings):
         "MATCH (m:__Neo4jMigration) RETURN count(m) AS c", database_=settings.neo4j_database
     )
     assert records[0]["c"] >= 2
+
+
+def _cli_env(monkeypatch, tmp_path, settings):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NEO4J_URI", settings.uri)
+    monkeypatch.setenv("NEO4J_USERNAME", settings.neo4j_username)
+    monkeypatch.setenv("NEO4J_PASSWORD", settings.password())
+    monkeypatch.setenv("NEO4J_DATABASE", settings.neo4j_database)
+
+
+def test_evaluate_on_an_empty_database_is_refused_naming_the_reason(
+    neo4j_driver, settings, monkeypatch, capsys, tmp_path
+):
+    truth = tmp_path / "truth.csv"
+    truth.write_text("key,personId\nshop:C1,P1\nshop:C2,P1\n")
+    _cli_env(monkeypatch, tmp_path, settings)
+    assert main(["evaluate", "--truth", str(truth)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: database: ") and "holds no source records" in err
+    assert "1.0000" not in err
+
+
+def test_evaluate_counts_missing_truth_records_and_refuses_a_disjoint_truth(
+    neo4j_driver, settings, monkeypatch, capsys, tmp_path
+):
+    from graph.ingest import ingest_record
+    from graph.store import sources
+    from graph.store.sources import validate_source
+
+    sources.register_source(neo4j_driver, settings, validate_source("shop", "COMMERCE", "S", 1))
+    ingest_record(neo4j_driver, settings, "shop", {"customer_no": "C1", "email": "a@example.com"})
+    _cli_env(monkeypatch, tmp_path, settings)
+    truth = tmp_path / "truth.csv"
+    truth.write_text("key,personId\nshop:C1,P1\nshop:C2,P1\n")  # C2 never ingested
+    assert main(["evaluate", "--truth", str(truth)]) == 0
+    out = capsys.readouterr().out
+    assert "recall     0.0000" in out and "1 truth records not in the database" in out
+    assert "2 in the truth: 1 true entities, 2 predicted clusters" in out
+    other = tmp_path / "other.csv"
+    other.write_text("key,personId\nstore:S1,P1\n")
+    assert main(["evaluate", "--truth", str(other)]) == 1
+    assert "shares no record" in capsys.readouterr().err

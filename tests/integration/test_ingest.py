@@ -129,34 +129,110 @@ def test_newer_update_wins_and_older_is_ignored(neo4j_driver, settings, shop):
     assert row["emails"] == ["ann.lee@example.com"]  # the superseded email is no longer linked
 
 
-def test_bad_rows_are_reported_and_good_rows_kept(neo4j_driver, settings, shop, tmp_path):
+def test_a_bad_value_loses_no_record_and_only_a_row_without_a_key_is_rejected(
+    neo4j_driver, settings, shop, tmp_path
+):
     path = _csv(
         tmp_path / "records.csv",
         SHOP_HEADER,
         [
             ["C1", "Ann", "Lee", "ann@example.com", "", "1980-02-03", "GB", ""],
             ["", "No", "Id", "noid@example.com", "", "", "GB", ""],
-            ["C3", "Bad", "Date", "bd@example.com", "", "31/02/1990", "GB", ""],
+            ["C3", "Bad", "Date", "bd@example.com", "", "1955-11-92", "GB", ""],
             ["C4", "Bad", "Mail", "bad@@example", "", "", "GB", ""],
             ["C5", "Eve", "Ok", "eve@example.com", "", "", "FR", "yesterday-ish"],
-            ["C6", "Bo", "Ek", "bo@example.com", "", "", "SE", ""],
+            ["C6", "Bo", "Ek", "bo@example.com", "", "31/02/1990", "Narnia", ""],
         ],
     )
     summary = ingest_file(neo4j_driver, settings, path, shop, show_progress=False)
-    assert (summary.rows, summary.created, summary.rejected) == (6, 2, 4)
+    assert (summary.rows, summary.created, summary.rejected, summary.warned) == (6, 5, 1, 4)
+    assert len(summary.warnings) == 5 and "4 stored with invalid values (5 warnings)" in str(
+        summary
+    )
     with summary.errors_file.open() as fh:
+        assert fh.readline().strip() == "line,severity,field,reason"
+        fh.seek(0)
         errors = list(csv.DictReader(fh))
-    assert [(e["line"], e["field"]) for e in errors] == [
-        ("3", "customer_no"),
-        ("4", "birthday"),
-        ("5", "email"),
-        ("6", "last_modified"),
+    assert [(e["line"], e["severity"], e["field"]) for e in errors] == [
+        ("3", "ERROR", "customer_no"),
+        ("4", "WARNING", "birthday"),
+        ("5", "WARNING", "email"),
+        ("6", "WARNING", "last_modified"),
+        ("7", "WARNING", "birthday"),
+        ("7", "WARNING", "country_code"),
     ]
     assert all(e["reason"] for e in errors)
-    keys = {
-        r["k"] for r in _run(neo4j_driver, settings, "MATCH (r:SourceRecord) RETURN r.key AS k")
+    rows = _run(
+        neo4j_driver,
+        settings,
+        """
+        MATCH (r:SourceRecord)
+        RETURN r.key AS k, r.birthDate AS b, r.email AS e, r.invalidFields AS invalid,
+               [(r)-[:HAS_IDENTIFIER]->(i) | i.type + ':' + i.value] AS ids
+        ORDER BY k""",
+    )
+    by_key = {r["k"]: r for r in rows}
+    assert set(by_key) == {"shop:C1", "shop:C3", "shop:C4", "shop:C5", "shop:C6"}
+    assert by_key["shop:C1"]["invalid"] is None
+    c3 = json.loads(by_key["shop:C3"]["invalid"])
+    assert by_key["shop:C3"]["b"] is None
+    assert c3["birthDate"]["value"] == "1955-11-92" and c3["birthDate"]["reason"]
+    c4 = by_key["shop:C4"]
+    assert c4["e"] is None and c4["ids"] == []  # an invalid email is no identifier
+    assert json.loads(c4["invalid"])["email"]["value"] == "bad@@example"
+    assert set(json.loads(by_key["shop:C6"]["invalid"])) == {"birthDate", "country"}
+
+
+def test_a_bad_value_in_an_update_does_not_erase_the_stored_good_value_of_other_fields(
+    neo4j_driver, settings, shop
+):
+    first = {
+        "customer_no": "C1",
+        "first_name": "Ann",
+        "email": "ann@example.com",
+        "last_modified": "2025-01-01T00:00:00Z",
     }
-    assert keys == {"shop:C1", "shop:C6"}
+    ingest_record(neo4j_driver, settings, shop, first)
+    outcome = ingest_record(
+        neo4j_driver,
+        settings,
+        shop,
+        {**first, "birthday": "1955-11-92", "last_modified": "2025-02-01T00:00:00Z"},
+    )
+    assert outcome.outcome == "updated" and [w.field for w in outcome.warnings] == ["birthday"]
+    row = _run(
+        neo4j_driver,
+        settings,
+        "MATCH (r:SourceRecord {key: 'shop:C1'}) RETURN r.email AS e, r.givenName AS g, "
+        "r.invalidFields AS invalid",
+    )[0]
+    assert (row["e"], row["g"]) == ("ann@example.com", "Ann")
+    assert "1955-11-92" in row["invalid"]
+    again = ingest_record(
+        neo4j_driver,
+        settings,
+        shop,
+        {**first, "birthday": "1955-11-12", "last_modified": "2025-03-01T00:00:00Z"},
+    )
+    assert again.warnings == ()
+    fixed = _run(
+        neo4j_driver,
+        settings,
+        "MATCH (r:SourceRecord {key: 'shop:C1'}) RETURN r.invalidFields AS invalid, "
+        "toString(r.birthDate) AS b",
+    )[0]
+    assert (fixed["invalid"], fixed["b"]) == (None, "1955-11-12")
+
+
+def test_an_unreadable_updated_at_never_overrides_a_dated_record(neo4j_driver, settings, shop):
+    dated = {"customer_no": "C1", "first_name": "Ann", "last_modified": "2025-01-01T00:00:00Z"}
+    ingest_record(neo4j_driver, settings, shop, dated)
+    outcome = ingest_record(
+        neo4j_driver, settings, shop, {**dated, "first_name": "Zed", "last_modified": "soon"}
+    )
+    assert outcome.outcome == "stale" and [w.field for w in outcome.warnings] == ["last_modified"]
+    name = _run(neo4j_driver, settings, "MATCH (r:SourceRecord) RETURN r.givenName AS g")[0]["g"]
+    assert name == "Ann"
 
 
 def test_malformed_json_line_is_reported_and_the_rest_stored(
@@ -172,16 +248,26 @@ def test_malformed_json_line_is_reported_and_the_rest_stored(
     assert sorted(e.line for e in summary.errors) == [2, 3]
 
 
-def test_single_record_with_errors_names_every_field_and_writes_nothing(
+def test_single_record_without_a_key_names_the_field_and_writes_nothing(
     neo4j_driver, settings, shop
 ):
     with pytest.raises(ValidationError) as info:
         ingest_record(
             neo4j_driver, settings, shop, {"customer_no": " ", "email": "x@", "birthday": "soon"}
         )
-    fields = {e.field for e in info.value.errors}
-    assert fields == {"customer_no", "email", "birthday"}  # named as the caller sent them
+    assert {e.field for e in info.value.errors} == {"customer_no"}  # named as the caller sent it
     assert _run(neo4j_driver, settings, "MATCH (r:SourceRecord) RETURN count(r) AS c")[0]["c"] == 0
+
+
+def test_single_record_with_bad_values_is_stored_and_returns_every_warning(
+    neo4j_driver, settings, shop
+):
+    outcome = ingest_record(
+        neo4j_driver, settings, shop, {"customer_no": "C1", "email": "x@", "birthday": "soon"}
+    )
+    assert outcome.outcome == "created"
+    assert {w.field for w in outcome.warnings} == {"email", "birthday"}
+    assert all(w.reason for w in outcome.warnings)
 
 
 def test_identifiers_are_normalised_shared_and_placeholders_skipped(neo4j_driver, settings, shop):

@@ -932,18 +932,36 @@ def test_ingest_record_writes_and_resolves_one_record_in_one_transaction(graph):
     )
 
 
-def test_ingest_record_with_bad_input_writes_nothing(graph):
+def test_ingest_record_without_a_key_or_source_writes_nothing(graph):
     from graph.errors import ValidationError
 
     with pytest.raises(ValidationError) as caught:
-        graph.resolver.ingest_record(
-            "crm", {"sourceId": "T3", "email": "not-an-email", "birthDate": "31/31/1990"}
-        )
-    assert {e.field for e in caught.value.errors} == {"email", "birthDate"}
+        graph.resolver.ingest_record("crm", {"sourceId": " ", "email": "not-an-email"})
+    assert {e.field for e in caught.value.errors} == {"sourceId"}
     with pytest.raises(NotFound, match="nope"):
         graph.resolver.ingest_record("nope", {"sourceId": "T4"})
     assert graph.run("MATCH (r:SourceRecord) RETURN count(r) AS n")[0]["n"] == 0
     assert graph.run("MATCH (p:Person) RETURN count(p) AS n")[0]["n"] == 0
+
+
+def test_a_record_with_bad_values_is_resolved_on_its_good_ones(graph):
+    graph.ingest("crm:C1", givenName="Ann", familyName="Lee", email="ann@example.org")
+    outcome, resolution = graph.resolver.ingest_record(
+        "shop",
+        {
+            "sourceId": "S1",
+            "givenName": "Ann",
+            "email": "ANN@example.org",
+            "birthDate": "31/31/1990",
+            "phone": "not a phone",
+        },
+    )
+    assert {w.field for w in outcome.warnings} == {"birthDate", "phone"}
+    assert resolution.decision == "linked" and resolution.rule == "email"
+    row = graph.run(
+        "MATCH (r:SourceRecord {key: 'shop:S1'}) RETURN r.birthDate AS b, r.invalidFields AS i"
+    )[0]
+    assert row["b"] is None and "31/31/1990" in row["i"]
 
 
 def test_a_wipe_forgets_cached_sources(graph):

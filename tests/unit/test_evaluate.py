@@ -69,8 +69,23 @@ def test_recall_is_one_when_there_are_no_true_pairs():
     assert (merged.precision, merged.recall, merged.f1) == (0.0, 1.0, 0.0)
 
 
-def test_nothing_to_evaluate_scores_one():
-    assert evaluate({}, {}) == Evaluation(0, 0, 0, 0, 0, 0, 1.0, 1.0, 1.0, 0, 0)
+@pytest.mark.parametrize(
+    ("predicted", "truth", "field"),
+    [
+        pytest.param({}, TRUTH, "prediction", id="empty-database"),
+        pytest.param(clusters("a:1 a:2"), {}, "truth", id="empty-truth"),
+        pytest.param(clusters("x:1 x:2", "y:1"), TRUTH, "truth", id="disjoint"),
+    ],
+)
+def test_nothing_to_compare_is_refused_not_scored_one(predicted, truth, field):
+    with pytest.raises(ValidationError) as info:
+        evaluate(predicted, truth)
+    assert [e.field for e in info.value.errors] == [field]
+
+
+def test_the_disjoint_refusal_shows_a_key_of_each_side():
+    with pytest.raises(ValidationError, match="'a:1'.*'x:1'"):
+        evaluate(clusters("x:1"), TRUTH)
 
 
 def test_cluster_ids_are_labels_not_entity_ids():
@@ -79,11 +94,27 @@ def test_cluster_ids_are_labels_not_entity_ids():
     assert evaluate(predicted, TRUTH).f1 == 1.0
 
 
-def test_records_missing_on_either_side_are_counted_and_left_out():
-    predicted = clusters("a:1 a:2 a:3 x:1", "b:1 b:2")  # c:1 missing, x:1 unknown to the truth
+def test_truth_records_missing_from_the_prediction_count_as_unresolved():
+    predicted = clusters("a:1 a:2", "b:1 b:2", "c:1")  # a:3 never made it into the database
     result = evaluate(predicted, TRUTH)
-    assert (result.missing_in_prediction, result.missing_in_truth) == (1, 1)
-    assert (result.records, result.true_entities, result.predicted_clusters) == (5, 2, 2)
+    assert result.missing_in_prediction == 1
+    assert (result.records, result.true_entities, result.predicted_clusters) == (6, 3, 4)
+    assert (result.true_pairs, result.predicted_pairs, result.correct_pairs) == (4, 2, 2)
+    assert (result.precision, result.recall) == (1.0, 0.5)
+
+
+def test_missing_records_are_each_alone_never_together():
+    # a:1..a:3 all missing: they must not form a cluster of "missing" records
+    result = evaluate(clusters("b:1 b:2", "c:1"), TRUTH)
+    assert result.predicted_clusters == 5 and result.correct_pairs == 1
+    assert result.recall == pytest.approx(1 / 4)
+
+
+def test_predicted_records_unknown_to_the_truth_are_counted_and_left_out():
+    predicted = clusters("a:1 a:2 a:3 x:1", "b:1 b:2", "c:1")
+    result = evaluate(predicted, TRUTH)
+    assert (result.missing_in_prediction, result.missing_in_truth) == (0, 1)
+    assert (result.records, result.predicted_clusters) == (6, 3)
     assert result.f1 == 1.0
 
 
@@ -91,11 +122,12 @@ def test_records_missing_on_either_side_are_counted_and_left_out():
 
 
 def brute_force(predicted: dict[str, str], truth: dict[str, str]) -> tuple[int, int, int]:
-    """(true, predicted, correct) pairs by enumerating every pair: the O(n^2) definition."""
-    common = sorted(predicted.keys() & truth.keys())
+    """(true, predicted, correct) pairs by enumerating every pair of truth records: the O(n^2)
+    definition, a record missing from the prediction being in no cluster with anyone."""
     true = found = correct = 0
-    for x, y in itertools.combinations(common, 2):
-        same_entity, same_cluster = truth[x] == truth[y], predicted[x] == predicted[y]
+    for x, y in itertools.combinations(sorted(truth), 2):
+        same_entity = truth[x] == truth[y]
+        same_cluster = x in predicted and y in predicted and predicted[x] == predicted[y]
         true += same_entity
         found += same_cluster
         correct += same_entity and same_cluster
@@ -103,6 +135,10 @@ def brute_force(predicted: dict[str, str], truth: dict[str, str]) -> tuple[int, 
 
 
 def assert_agrees_with_brute_force(predicted: dict[str, str], truth: dict[str, str]) -> None:
+    if not predicted.keys() & truth.keys():
+        with pytest.raises(ValidationError):
+            evaluate(predicted, truth)
+        return
     result = evaluate(predicted, truth)
     true, found, correct = brute_force(predicted, truth)
     assert (result.true_pairs, result.predicted_pairs, result.correct_pairs) == (
@@ -112,12 +148,14 @@ def assert_agrees_with_brute_force(predicted: dict[str, str], truth: dict[str, s
     )
     assert result.precision == (correct / found if found else 1.0)
     assert result.recall == (correct / true if true else 1.0)
+    assert result.records == len(truth)
+    assert result.missing_in_prediction == len(truth.keys() - predicted.keys())
 
 
 @pytest.mark.parametrize("seed", range(20))
 def test_agrees_with_brute_force_on_random_clusterings(seed):
     rng = random.Random(seed)
-    keys = [f"s:{i}" for i in range(rng.randint(0, 120))]
+    keys = [f"s:{i}" for i in range(rng.randint(1, 120))]
     truth = {key: f"e{rng.randrange(1 + len(keys) // 3)}" for key in keys}
     predicted = {key: f"c{rng.randrange(1 + len(keys) // 2)}" for key in keys if rng.random() < 0.9}
     predicted |= {f"extra:{i}": "c0" for i in range(rng.randint(0, 3))}
@@ -132,6 +170,8 @@ _labelling = st.dictionaries(
 @given(predicted=_labelling, truth=_labelling)
 def test_agrees_with_brute_force_on_any_clustering(predicted, truth):
     assert_agrees_with_brute_force(predicted, truth)
+    if not predicted.keys() & truth.keys():
+        return
     result = evaluate(predicted, truth)
     assert 0.0 <= min(result.precision, result.recall, result.f1) <= 1.0
     assert result.correct_pairs <= min(result.true_pairs, result.predicted_pairs)
@@ -333,12 +373,12 @@ def test_format_evaluation_aligns_measures_to_four_decimals_and_counts():
     text = "\n".join(lines)
     for figure in (
         "12,345",
-        "4,000",
-        "4,100",
+        "4,000 true entities",
+        "4,100 predicted clusters",
         "9,000",
         "8,000",
         "7,000",
-        "2 in prediction",
-        "0 in truth",
+        "2 truth records not in the database (scored as unresolved)",
+        "0 records not in the truth",
     ):
         assert figure in text
