@@ -23,7 +23,6 @@ from graph.models import Source, event_key, record_key
 from graph.normalize import (
     Normalized,
     clean_text,
-    fold,
     is_blank,
     normalize_country,
     normalize_email,
@@ -33,7 +32,8 @@ from graph.normalize import (
     parse_date,
     parse_datetime,
 )
-from graph.resolution.blocking import keys_for
+from graph.resolution.blocking import probabilistic_keys
+from graph.resolution.features import record_features
 
 __all__ = ["PARSERS", "event_key", "record_key"]
 
@@ -315,11 +315,12 @@ def parse_record(
     }
     props["contentHash"] = hashlib.sha1(_SORTED_JSON.encode(props).encode()).hexdigest()
     props["raw"] = _RAW_JSON.encode(dict(raw))
-    blocks = keys_for(
-        fold(given), fold(family), birth_date.isoformat() if birth_date else None, postcode.key
+    key = record_key(source.id, source_record_id)
+    blocks = probabilistic_keys(
+        record_features(key, source.id, props, email.key, phone.value, loyalty)
     )
     return {
-        "key": record_key(source.id, source_record_id),
+        "key": key,
         "sourceId": source_record_id,
         "updatedAt": updated_at,
         "props": props,

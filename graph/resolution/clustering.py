@@ -22,11 +22,24 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from graph.resolution.features import Features
+from graph.resolution.linkage import may_join
 from graph.resolution.scoring import Evidence
 
-__all__ = ["Assignment", "Clustering", "Edge", "assign_ids", "cluster"]
+__all__ = [
+    "MODEL_RANK",
+    "MODEL_RULE",
+    "Assignment",
+    "Clustering",
+    "Edge",
+    "assign_ids",
+    "cluster",
+]
 
 MUST_LINK = "must_link"
+#: The rule name of a link the Fellegi-Sunter model made (its score is the match weight).
+MODEL_RULE = "match_model"
+#: The rank of model edges: after every rule, so deterministic rules join first.
+MODEL_RANK = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +51,19 @@ class Edge:
     evidence: Evidence
     rank: int = 0
 
+    @property
+    def is_model(self) -> bool:
+        """A link of the match model (its score is a match weight in bits), not of a rule."""
+        return self.rank == MODEL_RANK
+
     def sort_key(self) -> tuple:
-        return (-self.evidence.score, self.rank, min(self.a, self.b), max(self.a, self.b))
+        return (
+            self.is_model,
+            -self.evidence.score,
+            self.rank,
+            min(self.a, self.b),
+            max(self.a, self.b),
+        )
 
 
 @dataclass(slots=True)
@@ -70,11 +94,26 @@ def cluster(
     must_links: Iterable[tuple[str, str]] = (),
     cannot_links: Iterable[tuple[str, str]] = (),
     conflict_fields: Sequence[str] = (),
+    hard_fields: Sequence[str] | None = None,
+    weights: Mapping[tuple[str, str], float] | None = None,
+    threshold: float = 0.0,
+    margin: float = 0.0,
 ) -> Clustering:
     """Cluster ``records`` (key -> features) by ``edges`` under the constraints above.
 
-    Edges or links naming records not in ``records`` are ignored.
+    Rule edges join first, then model edges (:data:`MODEL_RULE`) strongest first. A rule edge
+    never joins groups holding different values of a ``conflict_fields`` field; a model edge
+    only checks ``hard_fields`` (default: all conflict fields), since the model weighed the
+    differences already, and must pass :func:`graph.resolution.linkage.may_join` over
+    ``weights`` (every scored pair -> match weight, bits) with ``threshold`` and ``margin``:
+    one weak link never glues two groups of several records. Edges or links naming records
+    not in ``records`` are ignored.
     """
+    hard = list(conflict_fields if hard_fields is None else hard_fields)
+    neighbours: dict[str, dict[str, float]] = {}
+    for (a, b), w in (weights or {}).items():
+        neighbours.setdefault(a, {})[b] = w
+        neighbours.setdefault(b, {})[a] = w
     forbidden: dict[str, set[str]] = {}
     for a, b in cannot_links:
         if a in records and b in records:
@@ -103,6 +142,23 @@ def cluster(
             )
         return g
 
+    def supported(edge: Edge, ga: _Group, gb: _Group) -> bool:
+        small, large = (ga, gb) if len(ga.members) <= len(gb.members) else (gb, ga)
+        cross = [
+            w
+            for k in small.members
+            for other, w in neighbours.get(k, {}).items()
+            if other in large.members
+        ]
+        return may_join(
+            edge.evidence.score,
+            cross,
+            len(small.members),
+            len(large.members),
+            threshold=threshold,
+            margin=margin,
+        )
+
     def join(edge: Edge, *, check_values: bool) -> None:
         ra, rb = find(edge.a), find(edge.b)
         if ra == rb:
@@ -110,7 +166,10 @@ def cluster(
         ga, gb = group(ra), group(rb)
         if ga.forbidden & gb.members:
             return
-        if check_values and any(_clash(ga.values[f], gb.values[f]) for f in conflict_fields):
+        checked = hard if edge.is_model else conflict_fields
+        if check_values and any(_clash(ga.values[f], gb.values[f]) for f in checked):
+            return
+        if edge.is_model and not supported(edge, ga, gb):
             return
         if len(ga.members) < len(gb.members):
             ra, rb, ga, gb = rb, ra, gb, ga

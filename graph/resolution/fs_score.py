@@ -13,6 +13,7 @@ less than a shared "zabrocki". Frequencies come from a :class:`TermFrequencies` 
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -32,6 +33,8 @@ __all__ = [
     "match_probability",
     "score_pair",
     "term_frequencies",
+    "tf_from_json",
+    "tf_to_json",
 ]
 
 
@@ -43,11 +46,12 @@ class TermFrequencies:
     totals: dict[str, int] = field(default_factory=dict)
 
     def frequency(self, field_name: str, value: str) -> float | None:
-        """The share of records holding ``value`` (0-1), None when the field is not counted."""
+        """The share of records holding ``value`` (0-1), None when the field is not counted; a
+        value not in the table counts once (tables may keep only values seen twice or more)."""
         counts = self.counts.get(field_name)
         if counts is None:
             return None
-        return counts.get(value, 0) / (self.totals[field_name] or 1)
+        return counts.get(value, 1) / (self.totals[field_name] or 1)
 
 
 def term_frequencies(records: Iterable[Features], fields: Iterable[str]) -> TermFrequencies:
@@ -282,3 +286,23 @@ def score_pair(
             _CACHE.clear()
         compiled = _CACHE[key] = CompiledModel(model, tf)
     return compiled.score(a, b)
+
+
+def tf_to_json(tf: TermFrequencies, *, min_count: int = 2) -> str:
+    """Term frequencies as JSON ``{counts: {field: {value: n}}, totals: {field: n}}``, keeping
+    only values seen at least ``min_count`` times (the others count once, see
+    :meth:`TermFrequencies.frequency`), so the table stays small on a large store."""
+    counts = {
+        f: {v: n for v, n in sorted(values.items()) if n >= min_count}
+        for f, values in sorted(tf.counts.items())
+    }
+    return json.dumps({"counts": counts, "totals": dict(sorted(tf.totals.items()))})
+
+
+def tf_from_json(text: str) -> TermFrequencies:
+    """The inverse of :func:`tf_to_json`; raises ``ValueError`` on malformed JSON."""
+    data = json.loads(text)
+    return TermFrequencies(
+        {f: {str(v): int(n) for v, n in values.items()} for f, values in data["counts"].items()},
+        {f: int(n) for f, n in data["totals"].items()},
+    )

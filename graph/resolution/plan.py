@@ -16,12 +16,20 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
-from graph.resolution.blocking import blocking_keys
-from graph.resolution.clustering import Assignment, Edge, assign_ids, cluster
+from graph.resolution.blocking import probabilistic_keys
+from graph.resolution.clustering import (
+    MODEL_RANK,
+    MODEL_RULE,
+    Assignment,
+    Edge,
+    assign_ids,
+    cluster,
+)
 from graph.resolution.features import Features, record_features
+from graph.resolution.fs_score import CompiledModel, PairScore
 from graph.resolution.reconcile import RecordValues, reconcile_all
 from graph.resolution.rules import RECONCILED_ATTRIBUTES, RuleSet
-from graph.resolution.scoring import match_evidence
+from graph.resolution.scoring import Evidence, match_evidence
 
 __all__ = ["EventSpec", "LinkSpec", "Plan", "RecordData", "candidate_pairs", "make_plan"]
 
@@ -45,6 +53,7 @@ class RecordData:
     person: str | None = None
     person_created: str | None = None
     link_rule: str | None = None
+    possible: tuple[str, ...] = ()  # keys of the possible matches it is part of now
 
     def features(self) -> Features:
         """Comparison features; email, phone and loyalty id only when their identifier is
@@ -73,6 +82,18 @@ class LinkSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class PossibleSpec:
+    """A possible match for a steward: records ``a`` < ``b`` (in different people), their
+    match weight (bits) and each comparison's ``{level, weight}`` as JSON."""
+
+    key: str
+    a: str
+    b: str
+    weight: float
+    comparisons: str
+
+
+@dataclass(frozen=True, slots=True)
 class EventSpec:
     """A ``ResolutionEvent`` to write: CREATED, LINKED, MERGED or SPLIT."""
 
@@ -95,6 +116,8 @@ class Plan:
     golden: dict[str, dict[str, Any]]
     events: list[EventSpec]
     absorbed: dict[str, str] = field(default_factory=dict)  # absorbed id -> survivor id
+    possible: list[PossibleSpec] = field(default_factory=list)  # the review queue's pairs
+    cleared: list[str] = field(default_factory=list)  # possible-match keys no longer possible
 
     @property
     def touched(self) -> list[str]:
@@ -110,7 +133,7 @@ def candidate_pairs(
     for r in records:
         for t, v in r.identifiers:
             groups[f"{t}:{v}"].append(r.key)
-        for key in blocking_keys(features[r.key]):
+        for key in probabilistic_keys(features[r.key]):
             groups[key].append(r.key)
     pairs: set[tuple[str, str]] = set()
     for keys in groups.values():
@@ -120,15 +143,106 @@ def candidate_pairs(
 
 
 def _edges(
-    pairs: Iterable[tuple[str, str]], features: Mapping[str, Features], rules: RuleSet
-) -> list[Edge]:
+    pairs: Iterable[tuple[str, str]],
+    features: Mapping[str, Features],
+    rules: RuleSet,
+    model: CompiledModel | None,
+) -> tuple[list[Edge], dict[tuple[str, str], float]]:
+    """Rule edges, model edges (weight at the link threshold, no hard conflict) and the match
+    weight of every pair the model scored (the pairs no rule matched)."""
     rank = {rule.name: n for n, rule in enumerate(rules.rules)}
+    hard = [c.field for c in rules.conflicts if c.hard]
+    penalties = [(c.field, c.penalty) for c in rules.conflicts if c.penalty and not c.hard]
     edges = []
+    weights: dict[tuple[str, str], float] = {}
     for a, b in pairs:
-        evidence = match_evidence(features[a], features[b], rules)
+        fa, fb = features[a], features[b]
+        evidence = match_evidence(fa, fb, rules)
         if evidence is not None:
             edges.append(Edge(a, b, evidence, rank[evidence.rule]))
-    return edges
+            continue
+        if model is None:
+            continue
+        weight = model.weight(fa, fb)
+        if weight >= model.model.review and penalties:
+            weight += _penalty(model.score(fa, fb), model.fields, fa, fb, penalties)
+        weights[(a, b)] = weight
+        if weight >= model.model.link and not any(
+            (va := getattr(fa, f)) and (vb := getattr(fb, f)) and va != vb for f in hard
+        ):
+            edges.append(Edge(a, b, _model_evidence(model.score(fa, fb), weight), MODEL_RANK))
+    return edges, weights
+
+
+def _penalty(
+    score: PairScore,
+    fields: Sequence[str],
+    fa: Features,
+    fb: Features,
+    penalties: Sequence[tuple[str, float]],
+) -> float:
+    """The soft conflicts' penalties (bits) for fields whose values differ and that the model
+    put at its ``else`` level (unlike beyond a typo)."""
+    level = dict(zip(fields, score.levels, strict=True))
+    total = 0.0
+    for field_name, penalty in penalties:
+        va, vb = getattr(fa, field_name), getattr(fb, field_name)
+        if va and vb and va != vb and level.get(field_name) == "else":
+            total += penalty
+    return total
+
+
+def _model_evidence(score: PairScore, weight: float) -> Evidence:
+    """A model link's evidence: the match weight (penalties included) as its score, each
+    comparison's weight."""
+    return Evidence(
+        MODEL_RULE,
+        round(weight, 2),
+        {
+            f"{name}:{level}": round(w, 2)
+            for name, level, w in zip(score.comparisons, score.levels, score.weights, strict=True)
+            if level != "null"
+        },
+    )
+
+
+def _comparisons_json(score: PairScore) -> str:
+    return _SORTED_JSON.encode(
+        {
+            name: {"level": level, "weight": round(w, 2)}
+            for name, level, w in zip(score.comparisons, score.levels, score.weights, strict=True)
+        }
+    )
+
+
+def _possible(
+    records: Sequence[RecordData],
+    features: Mapping[str, Features],
+    weights: Mapping[tuple[str, str], float],
+    clusters: Sequence[Sequence[str]],
+    model: CompiledModel | None,
+    cannot_links: Iterable[tuple[str, str]],
+) -> tuple[list[PossibleSpec], list[str]]:
+    """The review queue of a component: pairs weighing at least the review threshold whose
+    records ended in different people (links the no-chaining guard refused included), except
+    cannot-linked ones; and the keys of stored possible matches among these records that no
+    longer are."""
+    fresh: list[PossibleSpec] = []
+    if model is not None:
+        cluster_of = {k: n for n, keys in enumerate(clusters) for k in keys}
+        refused = {(min(a, b), max(a, b)) for a, b in cannot_links}
+        for (a, b), w in sorted(weights.items()):
+            if w < model.model.review or cluster_of.get(a) == cluster_of.get(b):
+                continue
+            if (a, b) in refused:
+                continue
+            score = model.score(features[a], features[b])
+            fresh.append(PossibleSpec(f"{a}|{b}", a, b, round(w, 2), _comparisons_json(score)))
+    inside = {r.key for r in records}
+    keep = {p.key for p in fresh}
+    stored = {key for r in records for key in r.possible}
+    cleared = sorted(key for key in stored if key not in keep and set(key.split("|", 1)) <= inside)
+    return fresh, cleared
 
 
 #: Attributes that describe one postal address: taken together from one record.
@@ -199,6 +313,7 @@ def make_plan(
     features: Mapping[str, Features] | None = None,
     refresh: Iterable[str] = (),
     stored_golden: Mapping[str, Mapping[str, Any]] | None = None,
+    model: CompiledModel | None = None,
 ) -> Plan:
     """Re-cluster ``records`` (a whole component: every record of every person involved) and
     return the changes. ``pairs`` limits which pairs are compared (default: every pair sharing
@@ -207,19 +322,29 @@ def make_plan(
     Golden attributes are recomputed for every person whose records change, for the people of
     the ``refresh`` record keys (records whose values changed), and, when ``stored_golden``
     (person id -> stored golden attributes) is given, for every person whose stored golden
-    record differs from the one its records give now."""
+    record differs from the one its records give now.
+
+    With a ``model`` (:mod:`graph.resolution.fs_score`), pairs no rule matches are scored:
+    those at its link threshold link (:func:`graph.resolution.clustering.cluster` keeps weak
+    links from chaining groups), those from its review threshold up that end in different
+    people become possible matches (``Plan.possible``)."""
     by_key = {r.key: r for r in records}
     if features is None:
         features = {r.key: r.features() for r in records}
     if pairs is None:
         pairs = candidate_pairs(records, features, rules.limits.max_block_records)
-    edges = _edges(pairs, features, rules)
+    cannot_links = list(cannot_links)
+    edges, weights = _edges(pairs, features, rules, model)
     clustering = cluster(
         features,
         edges,
         must_links=must_links,
         cannot_links=cannot_links,
         conflict_fields=[c.field for c in rules.conflicts],
+        hard_fields=[c.field for c in rules.conflicts if c.hard],
+        weights=weights,
+        threshold=model.model.link if model else 0.0,
+        margin=model.model.join_margin if model else 0.0,
     )
     current = {r.key: r.person for r in records}
     created = {r.person: r.person_created or "" for r in records if r.person}
@@ -264,7 +389,10 @@ def make_plan(
             fresh = _golden([by_key[k] for k in a.keys], rules)
             if not _same_golden(fresh, stored_golden.get(a.person_id, {})):
                 golden[a.person_id] = fresh
-    return Plan(assignments, links, golden, events, absorbed)
+    possible, cleared = _possible(
+        records, features, weights, clustering.clusters, model, cannot_links
+    )
+    return Plan(assignments, links, golden, events, absorbed, possible, cleared)
 
 
 def _events(

@@ -89,10 +89,16 @@ class Rule:
 
 @dataclass(frozen=True, slots=True)
 class Conflict:
-    """Negative evidence: both values present and different vetoes a link."""
+    """Negative evidence: both values present and different vetoes a rule's link. A ``hard``
+    conflict vetoes the match model's links too; a soft one is left to the model, whose
+    levels weigh the difference (a one-digit typo in a birth date is weak evidence against,
+    a different date strong evidence), plus ``penalty`` bits (negative) when the model finds
+    the values unlike beyond its typo levels (its ``else`` level)."""
 
     field: str
     reason: str
+    hard: bool = False
+    penalty: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +155,7 @@ def load_rules(path: Path | None = None) -> RuleSet:
 
 _RULE_KEYS = ("name", "description", "comparisons")
 _COMPARISON_KEYS = ("field", "scorer", "threshold")
-_CONFLICT_KEYS = ("field", "reason")
+_CONFLICT_KEYS = ("field", "reason", "hard", "penalty")
 _LIMIT_KEYS = tuple(f.name for f in fields(Limits))
 _RECONCILIATION_KEYS = ("default", "attributes")
 _LIMIT_RANGE = (2, 1_000_000)
@@ -294,7 +300,17 @@ def _conflicts(errors: list[FieldError], raw: Any) -> list[Conflict]:
             )
             continue
         reason = _text(errors, f"{where}.reason", item.get("reason"), "")
-        conflicts.append(Conflict(str(field_name), reason or f"different {field_name}"))
+        hard = item.get("hard", False)
+        if not isinstance(hard, bool):
+            errors.append(FieldError(f"{where}.hard", "must be true or false"))
+            hard = False
+        penalty = item.get("penalty", 0)
+        if isinstance(penalty, bool) or not isinstance(penalty, int | float) or penalty > 0:
+            errors.append(FieldError(f"{where}.penalty", "must be a number of bits, 0 or less"))
+            penalty = 0
+        conflicts.append(
+            Conflict(str(field_name), reason or f"different {field_name}", hard, float(penalty))
+        )
     return conflicts
 
 

@@ -282,6 +282,8 @@ def train(
         pairs = _sample(
             pairs_sharing_keys(keys, max_block, training_pass.block), max_pairs_per_pass, rng
         )
+        if not pairs:
+            continue  # nothing shares this pass's keys: its comparisons keep their m
         patterns = comparison_patterns(
             pairs,
             features,

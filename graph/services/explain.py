@@ -12,6 +12,7 @@ import neo4j
 from graph.db import translate_errors
 from graph.errors import NotFound
 from graph.resolution.features import features_of
+from graph.resolution.fs_score import CompiledModel, PairScore
 from graph.resolution.rules import RuleSet
 from graph.resolution.scoring import Verdict, compare
 from graph.settings import Settings
@@ -53,7 +54,9 @@ class PairExplanation:
     """Why records ``a`` and ``b`` are or are not the same person.
 
     ``verdict`` has every rule's scores (``None`` where a value is missing), the matching rule
-    and any conflict; ``steward`` the must-link / cannot-link between them, if any.
+    and any conflict; ``steward`` the must-link / cannot-link between them, if any;
+    ``model`` the match model's score (each comparison's level and weight in bits, the total)
+    with its ``link`` and ``review`` thresholds and ``model_version``.
     """
 
     a: str
@@ -62,6 +65,10 @@ class PairExplanation:
     person_b: str | None
     verdict: Verdict
     steward: dict | None
+    model: PairScore | None = None
+    link: float | None = None
+    review: float | None = None
+    model_version: str | None = None
 
     @property
     def same_person(self) -> bool:
@@ -80,6 +87,18 @@ class PairExplanation:
         elif self.verdict.evidence:
             ev = self.verdict.evidence
             decision = f"rule {ev.rule} matches with score {ev.score:g}"
+        elif self.model is not None and self.link is not None:
+            verdict = (
+                "links"
+                if self.model.weight >= self.link
+                else "a possible match"
+                if self.review is not None and self.model.weight >= self.review
+                else "no match"
+            )
+            decision = (
+                f"no rule matches; match weight {self.model.weight:+.2f} bits (link >= "
+                f"{self.link:g}) by model {self.model_version}: {verdict}"
+            )
         else:
             decision = "no rule matches"
         same = "the same person" if self.same_person else "different people"
@@ -111,9 +130,15 @@ class PersonExplanation:
 
 
 def explain_pair(
-    driver: neo4j.Driver, settings: Settings, rules: RuleSet, a: str, b: str
+    driver: neo4j.Driver,
+    settings: Settings,
+    rules: RuleSet,
+    a: str,
+    b: str,
+    model: CompiledModel | None = None,
 ) -> PairExplanation:
-    """Compare two records with every rule; raises :class:`NotFound` for an unknown key."""
+    """Compare two records with every rule and, when given, the match ``model``; raises
+    :class:`NotFound` for an unknown key."""
     with translate_errors(settings):
         rows, _, _ = driver.execute_query(
             _RECORDS,
@@ -130,7 +155,16 @@ def explain_pair(
     )
     steward = found[a]["steward"][0] if found[a]["steward"] else None
     return PairExplanation(
-        a, b, found[a]["person"], found[b]["person"], compare(fa, fb, rules, explain=True), steward
+        a,
+        b,
+        found[a]["person"],
+        found[b]["person"],
+        compare(fa, fb, rules, explain=True),
+        steward,
+        model.score(fa, fb) if model else None,
+        model.model.link if model else None,
+        model.model.review if model else None,
+        model.model.version if model else None,
     )
 
 

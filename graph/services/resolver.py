@@ -24,12 +24,14 @@ from tqdm import tqdm
 from graph.db import read, translate_errors
 from graph.errors import Conflict, FieldError, NotFound, ValidationError
 from graph.ingest.pipeline import RecordOutcome, ingest_and_resolve
-from graph.resolution.blocking import blocking_keys
+from graph.resolution.blocking import probabilistic_keys
+from graph.resolution.fs_score import CompiledModel, compile_model, tf_from_json
+from graph.resolution.model import load_model, model_from_json
 from graph.resolution.plan import Plan, RecordData, candidate_pairs, make_plan
 from graph.resolution.rules import RuleSet, load_rules
 from graph.services import explain
 from graph.settings import Settings
-from graph.store import components
+from graph.store import components, match_models, review
 
 __all__ = [
     "BatchReport",
@@ -153,6 +155,24 @@ class Resolver:
         self.settings = settings
         self.rules = rules or load_rules(settings.rules_file)
         self.actor = actor
+        self._model_key: str | None = None
+        self._model: CompiledModel | None = None
+
+    @property
+    def model(self) -> CompiledModel:
+        """The match model resolution scores with: the active stored model (``c360 model
+        train``), else the packaged default; re-read when another process activates one (see
+        :data:`graph.store.match_models.CACHE_TTL_S`)."""
+        stored = match_models.active_model(self.driver, self.settings)
+        key = stored.version if stored else None
+        if self._model is None or key != self._model_key:
+            if stored is not None and stored.json:
+                tf = tf_from_json(stored.tf) if stored.tf else None
+                self._model = compile_model(model_from_json(stored.json), tf)
+            else:
+                self._model = compile_model(load_model())
+            self._model_key = key
+        return self._model
 
     # -- real time -------------------------------------------------------------------------
     def resolve(self, keys: Sequence[str], *, actor: str | None = None) -> ResolutionResult:
@@ -203,11 +223,23 @@ class Resolver:
             new_ids.append(new_person_id())
             return new_ids[-1]
 
+        model = self.model
         plan = make_plan(
-            component, self.rules, new_id=new_id, must_links=must, cannot_links=cannot, refresh=keys
+            component,
+            self.rules,
+            new_id=new_id,
+            must_links=must,
+            cannot_links=cannot,
+            refresh=keys,
+            model=model,
         )
         event_ids = components.apply_plan(
-            tx, plan, actor=actor, rules_version=self.rules.version, new_people=new_ids
+            tx,
+            plan,
+            actor=actor,
+            rules_version=self.rules.version,
+            new_people=new_ids,
+            model_version=model.model.version,
         )
         return _result(plan, component, keys, event_ids)
 
@@ -221,7 +253,7 @@ class Resolver:
     # -- explanations ------------------------------------------------------------------------
     def explain_pair(self, a: str, b: str) -> explain.PairExplanation:
         """Why records ``a`` and ``b`` are or are not one person (every rule's scores)."""
-        return explain.explain_pair(self.driver, self.settings, self.rules, a, b)
+        return explain.explain_pair(self.driver, self.settings, self.rules, a, b, self.model)
 
     def explain_person(self, person_or_alias: str) -> explain.PersonExplanation:
         """Why a person (found by ID or alias) holds each of its records."""
@@ -289,6 +321,19 @@ class Resolver:
             raise Conflict(f"{key} is the only record of {person_id}: nothing to split")
         return self._decide("CANNOT_LINK", [(key, o) for o in others], actor, reason)
 
+    def decide_possible_match(
+        self, key: str, *, accept: bool, actor: str | None = None, reason: str = ""
+    ) -> ResolutionResult:
+        """A steward's answer to a possible match (``a|b``, see :mod:`graph.store.review`):
+        accept stores a must-link between its two records (their people merge), reject a
+        cannot-link (they stay apart, also after ``resolve_all``); either way it leaves the
+        queue. Raises :class:`NotFound` for a key not in the queue."""
+        found = review.possible_match(self.driver, self.settings, key)
+        if found is None:
+            raise NotFound(f"no possible match {key!r} in the review queue")
+        link = "MUST_LINK" if accept else "CANNOT_LINK"
+        return self._decide(link, [(found.a, found.b)], actor, reason)
+
     def _decide(
         self, link_type: str, pairs: list[tuple[str, str]], actor: str | None, reason: str
     ) -> ResolutionResult:
@@ -354,7 +399,7 @@ class Resolver:
         block_rows = [
             {"key": k, "blocks": b}
             for k, f in features.items()
-            if (b := blocking_keys(f)) != sorted(stored_blocks.get(k, []))
+            if (b := probabilistic_keys(f)) != sorted(stored_blocks.get(k, []))
         ]
         pairs = candidate_pairs(records, features, limits.max_block_records)
         report.candidate_pairs = len(pairs)
@@ -364,6 +409,7 @@ class Resolver:
             new_ids.append(new_person_id())
             return new_ids[-1]
 
+        model = self.model
         plan = make_plan(
             records,
             self.rules,
@@ -373,12 +419,17 @@ class Resolver:
             pairs=pairs,
             features=features,
             stored_golden=stored_golden,
+            model=model,
         )
         report.phases["cluster"] = time.monotonic() - started - report.phases["read"]
         steps: list[tuple[LiteralString, str, list[Any], dict[str, Any]]] = [
             (components.SET_BLOCKS, "blocks", block_rows, {})
         ] + components.plan_steps(
-            plan, actor=actor, rules_version=self.rules.version, new_people=new_ids
+            plan,
+            actor=actor,
+            rules_version=self.rules.version,
+            new_people=new_ids,
+            model_version=model.model.version,
         )
         total = sum(len(rows) for _, _, rows, _ in steps)
         with tqdm(

@@ -31,7 +31,7 @@ __all__ = [
 
 RECORD_FIELDS: LiteralString = """
 x {.givenName, .familyName, .email, .phone, .addressLine1, .addressLine2, .city, .postcode,
-   .country, .loyaltyId, .attributes, birthDate: toString(x.birthDate)}
+   .country, .loyaltyId, .nationalId, .attributes, birthDate: toString(x.birthDate)}
 """
 
 # The columns of a RecordData row (see _record): record x, its source s, person p, link h.
@@ -47,7 +47,8 @@ RETURN x.key AS key, s.id AS source, s.priority AS priority,
         WHERE COUNT { (i)<-[:HAS_IDENTIFIER]-() } <= $maxIdentifier | [i.type, i.value]]
          AS identifiers,
        p.id AS person, h.rule AS rule,
-       p.createdAt.epochSeconds * 1000000000 + p.createdAt.nanosecond AS personCreated"""
+       p.createdAt.epochSeconds * 1000000000 + p.createdAt.nanosecond AS personCreated,
+       [(x)<-[:BETWEEN]-(pm:PossibleMatch) | pm.key] AS possible"""
 )
 
 SET_BLOCKS: LiteralString = """
@@ -180,7 +181,7 @@ CALL (r, p) {
 MERGE (p)-[h:HAS_RECORD]->(r)
 ON CREATE SET h.linkedAt = datetime(), h.actor = $actor
 SET h.rule = l.rule, h.score = l.score, h.scores = l.scores, h.matched = l.matched,
-    h.rulesVersion = $rulesVersion, h.explainedAt = datetime()
+    h.rulesVersion = $rulesVersion, h.modelVersion = $modelVersion, h.explainedAt = datetime()
 """
 
 _ABSORB: LiteralString = """
@@ -236,7 +237,7 @@ MATCH (p:Person {id: e.personId}) USING INDEX p:Person(id)
 CREATE (ev:ResolutionEvent {id: e.id, kind: e.kind, rule: e.rule, score: e.score,
         explanation: e.explanation, at: datetime(), actor: $actor, personId: e.personId,
         absorbedIds: e.absorbed, splitFrom: e.splitFrom, recordKeys: e.recordKeys,
-        rulesVersion: $rulesVersion})
+        rulesVersion: $rulesVersion, modelVersion: $modelVersion})
 CREATE (ev)-[:CONCERNS]->(p)
 WITH ev, e
 CALL (ev, e) {
@@ -250,6 +251,26 @@ CALL (ev, e) {
   MATCH (r:SourceRecord {key: key}) USING INDEX r:SourceRecord(key)
   CREATE (ev)-[:ABOUT]->(r)
 }
+"""
+
+# The review queue (graph.store.review): a pair between the review and link thresholds that
+# ended in different people; re-deciding the component rewrites or clears it.
+_POSSIBLE: LiteralString = """
+UNWIND $possible AS pm
+MATCH (a:SourceRecord {key: pm.a}) USING INDEX a:SourceRecord(key)
+MATCH (b:SourceRecord {key: pm.b}) USING INDEX b:SourceRecord(key)
+MERGE (x:PossibleMatch {key: pm.key})
+ON CREATE SET x.createdAt = datetime(), x.a = pm.a, x.b = pm.b
+SET x.weight = pm.weight, x.comparisons = pm.comparisons, x.modelVersion = $modelVersion,
+    x.updatedAt = datetime()
+MERGE (x)-[:BETWEEN]->(a)
+MERGE (x)-[:BETWEEN]->(b)
+"""
+
+_CLEAR_POSSIBLE: LiteralString = """
+UNWIND $cleared AS key
+MATCH (x:PossibleMatch {key: key}) USING INDEX x:PossibleMatch(key)
+DETACH DELETE x
 """
 
 _DROP_EMPTY_PEOPLE: LiteralString = """
@@ -284,6 +305,7 @@ def _record(row: neo4j.Record) -> RecordData:
         person=row["person"],
         person_created=_sortable(row["personCreated"]) if row["person"] else None,
         link_rule=row["rule"],
+        possible=tuple(row["possible"]),
     )
 
 
@@ -343,7 +365,12 @@ def _golden_props(props: dict[str, Any]) -> dict[str, Any]:
 
 
 def plan_steps(
-    plan: Plan, *, actor: str, rules_version: str, new_people: Sequence[str]
+    plan: Plan,
+    *,
+    actor: str,
+    rules_version: str,
+    new_people: Sequence[str],
+    model_version: str | None = None,
 ) -> list[tuple[LiteralString, str, list[Any], dict[str, Any]]]:
     """The statements that write a plan, in order: ``(query, list parameter, rows, other
     parameters)``. Order matters: people first, then links (which empty absorbed people), then
@@ -376,7 +403,11 @@ def plan_steps(
         }
         for e in plan.events
     ]
-    audit = {"actor": actor, "rulesVersion": rules_version}
+    audit = {"actor": actor, "rulesVersion": rules_version, "modelVersion": model_version}
+    possible = [
+        {"key": x.key, "a": x.a, "b": x.b, "weight": x.weight, "comparisons": x.comparisons}
+        for x in plan.possible
+    ]
     steps: list[tuple[LiteralString, str, list[Any], dict[str, Any]]] = [
         (_CREATE_PEOPLE, "created", sorted(new_people), {}),
         (_RELINK, "links", links, audit),
@@ -384,6 +415,8 @@ def plan_steps(
         (_GOLDEN, "golden", golden, {}),
         (_DROP_EMPTY_PEOPLE, "emptied", emptied, {}),
         (_EVENTS, "events", events, audit),
+        (_CLEAR_POSSIBLE, "cleared", list(plan.cleared), {}),
+        (_POSSIBLE, "possible", possible, {"modelVersion": model_version}),
     ]
     return [step for step in steps if step[2]]
 
@@ -401,6 +434,10 @@ _APPLY: LiteralString = (
     + _DROP_EMPTY_PEOPLE
     + "}\nCALL () {"
     + _EVENTS
+    + "}\nCALL () {"
+    + _CLEAR_POSSIBLE
+    + "}\nCALL () {"
+    + _POSSIBLE
     + "}"
 )
 
@@ -412,10 +449,17 @@ def apply_plan(
     actor: str,
     rules_version: str,
     new_people: Sequence[str],
+    model_version: str | None = None,
 ) -> list[str]:
     """Write a whole plan in ``tx`` with one statement (one round trip); returns the ids of
     the events written. Nothing is sent when the plan changes nothing."""
-    steps = plan_steps(plan, actor=actor, rules_version=rules_version, new_people=new_people)
+    steps = plan_steps(
+        plan,
+        actor=actor,
+        rules_version=rules_version,
+        new_people=new_people,
+        model_version=model_version,
+    )
     if not steps:
         return []
     params: dict[str, Any] = {
@@ -425,8 +469,11 @@ def apply_plan(
         "golden": [],
         "emptied": [],
         "events": [],
+        "cleared": [],
+        "possible": [],
         "actor": actor,
         "rulesVersion": rules_version,
+        "modelVersion": model_version,
     }
     for _, name, rows, _ in steps:
         params[name] = rows

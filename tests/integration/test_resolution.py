@@ -3,6 +3,7 @@ placeholders, batch against real time, explanations, golden records and consents
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
@@ -11,7 +12,8 @@ from graph import db
 from graph.errors import Conflict, NotFound
 from graph.ingest import ingest_record, ingest_rows
 from graph.services.resolver import Resolver, resolve_after_ingest
-from graph.store import sources
+from graph.services.training import train_model
+from graph.store import match_models, review, sources
 from graph.store.sources import require_source, validate_source
 
 SOURCES = {
@@ -339,13 +341,24 @@ def test_merging_a_person_with_itself_or_an_unknown_id_raises(graph):
 def test_a_steward_merge_of_people_with_different_birth_dates_keeps_all_their_records(graph):
     graph.ingest("crm:A1", **ANN, birthDate="1980-01-01")
     graph.ingest("shop:A2", **ANN, birthDate="1980-01-01")
-    graph.ingest("web:B1", givenName="Ann", familyName="Lee", birthDate="1980-01-10")
+    graph.ingest("web:B1", givenName="Ann", familyName="Lee", birthDate="1984-07-23")
     p1, p2 = graph.person_of("crm:A1"), graph.person_of("web:B1")
     assert p1 != p2 and graph.person_of("shop:A2") == p1
 
-    graph.resolver.merge_people(p1, p2, actor="steward@example.com", reason="typo in date")
+    graph.resolver.merge_people(p1, p2, actor="steward@example.com", reason="wrong date")
 
     assert graph.people() == {p1: {"crm:A1", "shop:A2", "web:B1"}}
+
+
+@pytest.mark.parametrize("typo", ["1980-01-10", "1980-10-01", "1981-01-01"])
+def test_a_typo_in_a_birth_date_no_longer_splits_a_person(graph, typo):
+    # transposed digits, day and month swapped, one digit wrong: the match model weighs the
+    # difference as a typo, where the old rules vetoed any different date
+    graph.ingest("crm:A1", **ANN, birthDate="1980-01-01")
+    graph.ingest("web:B1", givenName="Ann", familyName="Lee", birthDate=typo, postcode="SW1A 1AA")
+    assert graph.person_of("web:B1") == graph.person_of("crm:A1")
+    link = graph.resolver.explain_person(graph.person_of("crm:A1")).links
+    assert {x.rule for x in link} >= {"match_model"}
 
 
 # --- conflicts and placeholders ------------------------------------------------------------------
@@ -773,9 +786,16 @@ def test_explain_pair_of_unrelated_records_says_no_rule_matches(graph):
     assert not explanation.same_person and not explanation.verdict.match
     assert explanation.verdict.evidence is None
     assert len(explanation.verdict.outcomes) == len(graph.resolver.rules.rules)
+    model = graph.resolver.model.model
+    assert explanation.model is not None and explanation.model.weight < model.review
+    assert explanation.model_version == model.version and explanation.link == model.link
     assert explanation.summary() == (
-        "crm:A and shop:Z are different people; directly: no rule matches"
+        "crm:A and shop:Z are different people; directly: no rule matches; match weight "
+        f"{explanation.model.weight:+.2f} bits (link >= {model.link:g}) by model "
+        f"{model.version}: no match"
     )
+    levels = dict(zip(explanation.model.comparisons, explanation.model.levels, strict=True))
+    assert levels["email"] == "else"
     with pytest.raises(NotFound):
         graph.resolver.explain_pair("crm:A", "shop:nope")
 
@@ -1021,3 +1041,78 @@ def test_a_split_shows_in_the_audit_trail_of_the_person_split_from(graph):
         e["kind"]
         for e in audit.resolution_events(graph.driver, graph.settings, person_id=moved).events
     ] == ["SPLIT"]
+
+
+# --- the match model: review queue, stored versions ----------------------------------------------
+
+
+def _father_and_son(graph):
+    # one family email and one name, birth dates 41 years apart: the model's evidence for and
+    # against nearly cancel, so the pair waits for a steward instead of merging
+    graph.ingest(
+        "crm:FS1",
+        givenName="Sam",
+        familyName="Patel",
+        email="patels@example.org",
+        birthDate="1960-01-01",
+    )
+    graph.ingest(
+        "shop:FS2",
+        givenName="Sam",
+        familyName="Patel",
+        email="patels@example.org",
+        birthDate="2001-09-09",
+    )
+
+
+def test_a_pair_between_the_review_and_link_thresholds_waits_for_a_steward(graph):
+    _father_and_son(graph)
+
+    assert graph.person_of("crm:FS1") != graph.person_of("shop:FS2")
+    page = review.possible_matches(graph.driver, graph.settings, first=10)
+    assert [m.key for m in page.matches] == ["crm:FS1|shop:FS2"] and page.total == 1
+    match = page.matches[0]
+    model = graph.resolver.model.model
+    assert model.review <= match.weight < model.link
+    assert match.comparisons["birthDate"]["level"] == "else"
+    assert match.comparisons["email"]["level"] == "exact"
+    assert match.model_version == model.version
+
+
+def test_accepting_a_possible_match_makes_one_person_and_empties_the_queue(graph):
+    _father_and_son(graph)
+
+    graph.resolver.decide_possible_match("crm:FS1|shop:FS2", accept=True, actor="steward")
+
+    assert graph.person_of("crm:FS1") == graph.person_of("shop:FS2")
+    assert review.possible_matches(graph.driver, graph.settings, first=10).total == 0
+
+
+def test_a_rejected_possible_match_stays_apart_after_resolve_all(graph):
+    _father_and_son(graph)
+
+    graph.resolver.decide_possible_match("crm:FS1|shop:FS2", accept=False, actor="steward")
+    graph.resolver.resolve_all(show_progress=False)
+
+    assert graph.person_of("crm:FS1") != graph.person_of("shop:FS2")
+    assert review.possible_matches(graph.driver, graph.settings, first=10).total == 0
+
+
+def test_an_unknown_possible_match_is_not_found(graph):
+    with pytest.raises(NotFound, match="review queue"):
+        graph.resolver.decide_possible_match("crm:X|shop:Y", accept=True)
+
+
+def test_a_trained_model_is_stored_active_and_named_by_every_later_decision(graph):
+    for n, (given, family) in enumerate([("Ann", "Lee"), ("Bob", "Stone"), ("Cy", "Ng")]):
+        graph.ingest(f"crm:T{n}", givenName=given, familyName=family, birthDate=f"199{n}-02-03")
+        graph.ingest(f"shop:T{n}", givenName=given, familyName=family, birthDate=f"199{n}-02-03")
+
+    report = train_model(graph.driver, graph.settings, u_sample_pairs=500)
+
+    stored = match_models.active_model(graph.driver, graph.settings)
+    assert stored is not None and stored.version == report.version and stored.tf
+    assert json.loads(stored.training)["records"] == 6
+    graph.ingest("web:T9", givenName="Dee", familyName="Oak", birthDate="1970-01-01")
+    versions = {e["modelVersion"] for e in graph.events() if "web:T9" in e["recordKeys"]}
+    assert versions == {report.version}

@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph.resolution.clustering import Assignment, Edge, assign_ids, cluster
+from graph.resolution.clustering import (
+    MODEL_RANK,
+    MODEL_RULE,
+    Assignment,
+    Edge,
+    assign_ids,
+    cluster,
+)
 from graph.resolution.features import Features
 from graph.resolution.scoring import Evidence
 
@@ -374,3 +381,43 @@ def test_every_cluster_gets_exactly_one_distinct_id():
     result = assign_ids([["a"], ["b", "c"], ["d", "e", "f"]], current, {}, {}, counter())
 
     assert [r.person_id for r in result] == ["new-1", "new-2", "new-3"]
+
+
+def model_edge(a: str, b: str, weight: float) -> Edge:
+    return Edge(a, b, Evidence(MODEL_RULE, weight, {}), MODEL_RANK)
+
+
+def test_a_weak_model_link_does_not_glue_two_strong_groups():
+    # A1-A2-A3 and B1-B2-B3 each hold together by strong model links; one A3-B1 pair just
+    # above the threshold would chain six records into one person under transitive closure
+    keys = ["A1", "A2", "A3", "B1", "B2", "B3"]
+    strong = [("A1", "A2"), ("A2", "A3"), ("A1", "A3"), ("B1", "B2"), ("B2", "B3"), ("B1", "B3")]
+    weights = {p: 30.0 for p in strong} | {("A3", "B1"): 7.0, ("A2", "B1"): -10.0}
+    edges = [model_edge(a, b, w) for (a, b), w in weights.items() if w >= 6.0]
+
+    result = cluster(records(*keys), edges, weights=weights, threshold=6.0, margin=10.0)
+
+    assert result.clusters == [["A1", "A2", "A3"], ["B1", "B2", "B3"]]
+
+
+def test_two_supporting_model_links_join_two_groups():
+    keys = ["A1", "A2", "B1", "B2"]
+    weights = {("A1", "A2"): 30.0, ("B1", "B2"): 30.0, ("A1", "B1"): 8.0, ("A2", "B2"): 9.0}
+    edges = [model_edge(a, b, w) for (a, b), w in weights.items()]
+
+    result = cluster(records(*keys), edges, weights=weights, threshold=6.0, margin=10.0)
+
+    assert result.clusters == [["A1", "A2", "B1", "B2"]]
+
+
+def test_rule_edges_join_before_model_edges_and_skip_the_guard():
+    # a rule (same email) is a deterministic link: no support needed, and it wins over a
+    # stronger-looking model edge
+    keys = ["A1", "A2", "B1", "B2"]
+    weights = {("A1", "A2"): 30.0, ("B1", "B2"): 30.0}
+    edges = [model_edge(a, b, w) for (a, b), w in weights.items()] + [edge("A2", "B1")]
+
+    result = cluster(records(*keys), edges, weights=weights, threshold=6.0, margin=10.0)
+
+    assert result.clusters == [["A1", "A2", "B1", "B2"]]
+    assert result.link["B1"].evidence.rule == "email"

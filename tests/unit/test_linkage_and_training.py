@@ -210,3 +210,19 @@ def test_training_separates_duplicates_from_strangers():
     fuzzy = family.level_names().index("jaro_winkler_92")
     assert family.levels[fuzzy].m > 0.5  # every duplicate has a one-letter typo
     assert 0 < trained.prior < 0.01
+
+
+def test_a_training_pass_with_no_pairs_keeps_the_models_m():
+    # two strangers share no blocking key: no EM pass has data, and u alone is re-estimated
+    features = {
+        "a": Features(key="a", givenName="ann", familyName="lee", birthDate="1990-01-01"),
+        "b": Features(key="b", givenName="bob", familyName="stone", birthDate="1971-05-06"),
+    }
+    model = load_model()
+    keys = {k: probabilistic_keys(f) for k, f in features.items()}
+
+    trained = train(features, keys, model, u_sample_pairs=50).model
+
+    assert [lv.m for lv in trained.comparison("givenName").levels] == [
+        lv.m for lv in model.comparison("givenName").levels
+    ]
