@@ -31,8 +31,8 @@ def bench_settings() -> Settings:
         neo4j_uri=None,
         neo4j_password=BENCH_PASSWORD,
         local_home=PROJECT_ROOT / ".c360" / "bench-neo4j",
-        bolt_port=27687,
-        http_port=27474,
+        bolt_port=int(os.environ.get("C360_BENCH_BOLT_PORT", "27687")),
+        http_port=int(os.environ.get("C360_BENCH_HTTP_PORT", "27474")),
         heap_size=os.environ.get("C360_BENCH_HEAP", "2g"),
         pagecache_size=os.environ.get("C360_BENCH_PAGECACHE", "2g"),
     )

@@ -23,14 +23,17 @@ from api.schema.documents import document_cache
 from api.schema.events import EventsMutation, PrivacyQuery
 from api.schema.health import HealthQuery
 from api.schema.people import PeopleQuery
+from api.schema.review import ReviewMutation, ReviewQuery
 from api.schema.stewardship import PrivacyMutation, StewardshipMutation
 from api.schema.subscriptions import IdentitySubscription
 from graph.settings import Settings
 
 __all__ = ["build_schema", "schema"]
 
-Query = merge_types("Query", (HealthQuery, PeopleQuery, AuditQuery, PrivacyQuery))
-Mutation = merge_types("Mutation", (StewardshipMutation, EventsMutation, PrivacyMutation))
+Query = merge_types("Query", (HealthQuery, PeopleQuery, AuditQuery, PrivacyQuery, ReviewQuery))
+Mutation = merge_types(
+    "Mutation", (StewardshipMutation, EventsMutation, PrivacyMutation, ReviewMutation)
+)
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:

@@ -143,7 +143,10 @@ class KnownAddress:
     last_updated_at: str | None
 
 
-@strawberry.type(description="One field's score in a match, 0-100.")
+@strawberry.type(
+    description="One field's score in a match: 0-100 for a rule; for the match model "
+    "(rule match_model) field is comparison:level and score its weight in bits."
+)
 class FieldScore:
     field: str
     score: float
@@ -151,7 +154,10 @@ class FieldScore:
 
 @strawberry.type(description="Why a record belongs to its person.")
 class WhyLinked:
-    rule: str = strawberry.field(description="The match rule, or first_record / must_link.")
+    rule: str = strawberry.field(
+        description="The match rule, match_model (score = match weight in bits), or "
+        "first_record / must_link."
+    )
     score: float | None
     scores: list[FieldScore]
     matched_record: str | None = strawberry.field(description="Key of the record it matched.")

@@ -195,6 +195,16 @@ def explain_cmd(
                 f"{k} {'-' if v is None else f'{v:g}'}" for k, v in outcome.scores.items()
             )
             click.echo(f"  {'PASS' if outcome.passed else 'fail'} {outcome.rule}: {scores}")
+        if pair.model is not None:
+            click.echo(
+                f"  match model {pair.model_version}: weight {pair.model.weight:+.2f} bits "
+                f"(link >= {pair.link:g}, review >= {pair.review:g}), probability "
+                f"{pair.model.probability:.4f}"
+            )
+            for name, level, weight in zip(
+                pair.model.comparisons, pair.model.levels, pair.model.weights, strict=True
+            ):
+                click.echo(f"    {name:<12} {level:<22} {weight:+7.2f}")
     finally:
         driver.close()
 
