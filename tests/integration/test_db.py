@@ -83,3 +83,45 @@ def test_evaluate_counts_missing_truth_records_and_refuses_a_disjoint_truth(
     other.write_text("key,personId\nstore:S1,P1\n")
     assert main(["evaluate", "--truth", str(other)]) == 1
     assert "shares no record" in capsys.readouterr().err
+
+
+def test_the_model_and_review_commands_from_an_empty_database_to_a_trained_model(
+    neo4j_driver, settings, monkeypatch, capsys, tmp_path
+):
+    from graph.ingest import ingest_record
+    from graph.store import sources
+    from graph.store.sources import validate_source
+
+    _cli_env(monkeypatch, tmp_path, settings)
+    assert main(["model", "train"]) == 1
+    assert "records: 0 resolvable records" in capsys.readouterr().err
+    assert main(["model", "show"]) == 0
+    shown = capsys.readouterr().out
+    assert "packaged default (untrained)" in shown and "birthDate" in shown
+    assert main(["review", "list"]) == 0
+    assert capsys.readouterr().out.startswith("0 possible match(es)")
+    assert main(["review", "accept", "crm:X|shop:Y"]) == 1
+    assert "review queue" in capsys.readouterr().err
+
+    sources.register_source(neo4j_driver, settings, validate_source("shop", "COMMERCE", "S", 1))
+    for n, name in enumerate(["Ann", "Bob", "Cy", "Dee"]):
+        ingest_record(
+            neo4j_driver,
+            settings,
+            "shop",
+            {
+                "customer_no": f"C{n}",
+                "FirstName": name,
+                "LastName": "Lee",
+                "birthDate": f"199{n}-01-02",
+            },
+        )
+    assert main(["model", "train", "--sample-pairs", "100"]) == 0
+    trained = capsys.readouterr().out
+    assert "trained model" in trained and "on 4 records" in trained
+    assert main(["model", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert listed.startswith("* ")
+    assert main(["model", "show"]) == 0
+    shown = capsys.readouterr().out
+    assert "stored model" in shown and "match weight of the candidate pairs" in shown
