@@ -13,7 +13,7 @@ from strawberry.types import Info
 
 from api.errors import graph_errors
 from api.permissions import CanReadPeople
-from api.schema.pagination import Connection, Edge, PageInfo, paginate
+from api.schema.pagination import Connection, Edge, keyset_connection, paginate
 from api.schema.subscriptions import IdentityEventKind
 from graph.errors import FieldError, ValidationError
 from graph.store import audit, identifiers
@@ -116,16 +116,7 @@ class AuditQuery:
         edges = [
             Edge(cursor=audit.encode_cursor(e), node=ResolutionEventType.of(e)) for e in page.events
         ]
-        return Connection(
-            edges=edges,
-            total_count=page.total,
-            page_info=PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-        )
+        return keyset_connection(edges, total=page.total, has_next=page.has_next, after=after)
 
 
 def _loader(info: Info) -> DataLoader[str, list[dict[str, Any]]]:

@@ -10,7 +10,7 @@ import strawberry
 
 from graph.errors import FieldError, ValidationError
 
-__all__ = ["Connection", "Edge", "PageInfo", "paginate"]
+__all__ = ["Connection", "Edge", "PageInfo", "keyset_connection", "paginate"]
 
 N = TypeVar("N")
 
@@ -72,6 +72,23 @@ def paginate(
         page_info=PageInfo(
             has_next_page=start + size < len(items),
             has_previous_page=start > 0,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+    )
+
+
+def keyset_connection(
+    edges: list[Edge[N]], *, total: int, has_next: bool, after: str | None
+) -> Connection[N]:
+    """A connection around one page read by a keyset cursor in ``graph`` (the edges already
+    carry their cursors): the page info follows from the page and the cursor asked after."""
+    return Connection(
+        edges=edges,
+        total_count=total,
+        page_info=PageInfo(
+            has_next_page=has_next,
+            has_previous_page=after is not None,
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),

@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from api.errors import graph_errors
 from api.permissions import IsAdmin
-from api.schema.pagination import Connection, Edge, PageInfo
+from api.schema.pagination import Connection, Edge, keyset_connection
 from api.schema.types import Person
 from graph.errors import FieldError, ValidationError
 from graph.services.resolver import Resolver
@@ -80,16 +80,7 @@ class ReviewQuery:
         edges = [
             Edge(cursor=review.encode_cursor(m), node=PossibleMatch.of(m)) for m in page.matches
         ]
-        return Connection(
-            edges=edges,
-            total_count=page.total,
-            page_info=PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-        )
+        return keyset_connection(edges, total=page.total, has_next=page.has_next, after=after)
 
 
 @strawberry.input(description="A steward's answer to a possible match.")

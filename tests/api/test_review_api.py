@@ -1,0 +1,94 @@
+"""The review queue through the API: possible matches strongest first, a steward's accept
+and reject, and who may see them."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def gql(client, query: str, **variables):
+    response = client.post("/graphql", json={"query": query, "variables": variables})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def codes(body) -> list[str]:
+    return [e.get("extensions", {}).get("code") for e in body.get("errors", [])]
+
+
+RECORD = """mutation($source: String!, $record: JSON!) {
+  ingestRecord(input: {source: $source, record: $record}) { personId } }"""
+
+QUEUE = """query($first: Int, $after: String) { possibleMatches(first: $first, after: $after) {
+  totalCount pageInfo { hasNextPage endCursor }
+  edges { cursor node { key recordKeyA recordKeyB personA personB weight modelVersion
+    comparisons { comparison level weight } } } } }"""
+ACCEPT = """mutation($key: String!) { acceptPossibleMatch(input: {key: $key, reason: "same man"}) {
+  key people { personId } } }"""
+REJECT = """mutation($key: String!) { rejectPossibleMatch(input: {key: $key}) {
+  key people { personId } } }"""
+
+
+@pytest.fixture
+def father_and_son(http, client_as):
+    gql(
+        http,
+        'mutation { registerSource(input: {id: "shop", kind: COMMERCE, name: "shop"}) { id } }',
+    )
+    gql(
+        http, 'mutation { registerSource(input: {id: "desk", kind: SERVICE, name: "desk"}) { id } }'
+    )
+    ingester = client_as("ingest")
+    for source, sid, birth in (("shop", "FS1", "1960-01-01"), ("desk", "FS2", "2001-09-09")):
+        record = {
+            "sourceId": sid,
+            "givenName": "Sam",
+            "familyName": "Patel",
+            "email": "patels@example.org",
+            "birthDate": birth,
+        }
+        assert "errors" not in gql(ingester, RECORD, source=source, record=record)
+    return "desk:FS2|shop:FS1"
+
+
+def test_the_queue_lists_a_possible_match_with_its_weights(client_as, father_and_son):
+    body = gql(client_as("admin"), QUEUE, first=5)
+    queue = body["data"]["possibleMatches"]
+    assert queue["totalCount"] == 1 and not queue["pageInfo"]["hasNextPage"]
+    node = queue["edges"][0]["node"]
+    assert node["key"] == father_and_son and node["personA"] != node["personB"]
+    levels = {c["comparison"]: c["level"] for c in node["comparisons"]}
+    assert levels["birthDate"] == "else" and levels["email"] == "exact"
+    assert (
+        gql(client_as("admin"), QUEUE, first=5, after=queue["pageInfo"]["endCursor"])["data"][
+            "possibleMatches"
+        ]["edges"]
+        == []
+    )
+
+
+def test_accepting_merges_the_two_people_and_empties_the_queue(client_as, father_and_son):
+    body = gql(client_as("admin"), ACCEPT, key=father_and_son)
+    assert len(body["data"]["acceptPossibleMatch"]["people"]) == 1
+    assert gql(client_as("admin"), QUEUE)["data"]["possibleMatches"]["totalCount"] == 0
+
+
+def test_rejecting_keeps_them_apart_and_empties_the_queue(client_as, father_and_son):
+    body = gql(client_as("admin"), REJECT, key=father_and_son)
+    assert len(body["data"]["rejectPossibleMatch"]["people"]) == 2
+    assert gql(client_as("admin"), QUEUE)["data"]["possibleMatches"]["totalCount"] == 0
+
+
+@pytest.mark.parametrize(
+    ("variables", "code"),
+    [({"key": "nope"}, "BAD_USER_INPUT"), ({"key": "shop:X|desk:Y"}, "NOT_FOUND")],
+)
+def test_a_bad_or_unknown_key_is_refused(client_as, father_and_son, variables, code):
+    assert codes(gql(client_as("admin"), ACCEPT, **variables)) == [code]
+
+
+def test_only_admins_see_or_decide_the_queue(client_as, father_and_son):
+    for role in ("agent", "marketer", "ingest"):
+        assert codes(gql(client_as(role), QUEUE)) == ["FORBIDDEN"]
+        assert codes(gql(client_as(role), REJECT, key=father_and_son)) == ["FORBIDDEN"]
+    assert codes(gql(client_as("admin"), QUEUE, first=-1)) == ["BAD_USER_INPUT"]
