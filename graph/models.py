@@ -70,26 +70,7 @@ CANONICAL_FIELDS: tuple[str, ...] = (
 
 #: Canonical field names per file type (what a row must be renamed to).
 CANONICAL_NAMES: dict[str, frozenset[str]] = {
-    "records": frozenset(
-        {
-            "sourceId",
-            "givenName",
-            "familyName",
-            "birthDate",
-            "email",
-            "phone",
-            "addressLine1",
-            "addressLine2",
-            "city",
-            "postcode",
-            "country",
-            "loyaltyId",
-            "nationalId",
-            "deviceIds",
-            "cookieIds",
-            "updatedAt",
-        }
-    ),
+    "records": frozenset(CANONICAL_FIELDS),
     "products": frozenset({"sku", "name", "category", "price", "currency"}),
     "orders": frozenset(
         {

@@ -19,6 +19,7 @@ from typing import Any, LiteralString
 import neo4j
 
 from graph.db import read
+from graph.resolution.rules import RECONCILED_ATTRIBUTES
 from graph.settings import Settings
 
 __all__ = [
@@ -38,19 +39,8 @@ __all__ = [
     "search_people_by_name",
 ]
 
-GOLDEN_FIELDS = (
-    "givenName",
-    "familyName",
-    "birthDate",
-    "email",
-    "phone",
-    "addressLine1",
-    "addressLine2",
-    "city",
-    "postcode",
-    "country",
-    "loyaltyId",
-)
+#: The golden attributes of a person (reconciled from its records).
+GOLDEN_FIELDS = RECONCILED_ATTRIBUTES
 
 #: History kinds, each a list of row dicts newest first (see :func:`history_of_people`).
 HISTORY_KINDS = ("orders", "cases", "engagements", "carts", "consentHistory")
