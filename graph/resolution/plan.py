@@ -31,7 +31,15 @@ from graph.resolution.reconcile import RecordValues, reconcile_all
 from graph.resolution.rules import RECONCILED_ATTRIBUTES, RuleSet
 from graph.resolution.scoring import Evidence, match_evidence
 
-__all__ = ["EventSpec", "LinkSpec", "Plan", "RecordData", "candidate_pairs", "make_plan"]
+__all__ = [
+    "EventSpec",
+    "LinkSpec",
+    "Plan",
+    "RecordData",
+    "candidate_pairs",
+    "focus",
+    "make_plan",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,17 +137,64 @@ def candidate_pairs(
 ) -> set[tuple[str, str]]:
     """Pairs of records sharing an identifier or a blocking key, skipping groups larger than
     ``max_group`` (generic evidence)."""
+    pairs: set[tuple[str, str]] = set()
+    for keys in _groups(records, features, max_group):
+        pairs.update((a, b) if a < b else (b, a) for a, b in combinations(sorted(keys), 2))
+    return pairs
+
+
+def _groups(
+    records: Sequence[RecordData], features: Mapping[str, Features], max_group: int
+) -> list[list[str]]:
+    """The keys of the records sharing each identifier or blocking key, for the groups of
+    2 to ``max_group`` records."""
     groups: dict[str, list[str]] = defaultdict(list)
     for r in records:
         for t, v in r.identifiers:
             groups[f"{t}:{v}"].append(r.key)
         for key in probabilistic_keys(features[r.key]):
             groups[key].append(r.key)
+    return [keys for keys in groups.values() if 1 < len(keys) <= max_group]
+
+
+def focus(
+    records: Sequence[RecordData],
+    seeds: Iterable[str],
+    rules: RuleSet,
+    model: CompiledModel | None,
+    *,
+    features: Mapping[str, Features] | None = None,
+    regroup: Iterable[str] = (),
+) -> list[RecordData]:
+    """The part of a read component that resolving ``seeds`` can change, for real time.
+
+    A component holds every candidate of the seeds (records sharing an identifier or a blocking
+    key, up to a few hundred for a common name) and every record of their people. Only people
+    the seeds relate to can change: those holding a seed, a candidate some rule matches or the
+    model weighs at least its review threshold, a must- or cannot-link partner, a stored
+    possible match, or a ``regroup`` record (one whose evidence changed, such as an identifier
+    that just became generic). The others keep their records, links and possible matches, so
+    clustering them again would only cost time: :func:`make_plan` on the focus scores the
+    seeds' candidate pairs once more and the pairs inside the focused people, instead of every
+    pair of the component. Returns those people's records and the related unresolved ones, in
+    ``records`` order; ``features`` (key -> Features) may be passed when computed already."""
+    seeds = set(seeds)
+    if features is None:
+        features = {r.key: r.features() for r in records}
     pairs: set[tuple[str, str]] = set()
-    for keys in groups.values():
-        if 1 < len(keys) <= max_group:
-            pairs.update((a, b) if a < b else (b, a) for a, b in combinations(sorted(keys), 2))
-    return pairs
+    for keys in _groups(records, features, rules.limits.max_block_records):
+        for seed in seeds.intersection(keys):
+            pairs.update((seed, k) if seed < k else (k, seed) for k in keys if k != seed)
+    edges, weights = _edges(pairs, features, rules, model)
+    related = set(seeds) | set(regroup)
+    related.update(k for e in edges for k in (e.a, e.b))
+    if model is not None:
+        related.update(k for pair, w in weights.items() if w >= model.model.review for k in pair)
+    for r in records:
+        if r.key in seeds:
+            related.update(k for pm in r.possible for k in pm.split("|", 1))
+    people = {r.person for r in records if r.key in related and r.person is not None}
+    return [r for r in records if r.key in related or (r.person is not None and r.person in people)]
 
 
 def _edges(
@@ -317,7 +372,8 @@ def make_plan(
 ) -> Plan:
     """Re-cluster ``records`` (a whole component: every record of every person involved) and
     return the changes. ``pairs`` limits which pairs are compared (default: every pair sharing
-    an identifier or blocking key); ``features`` may be passed when already computed.
+    an identifier or blocking key); ``features`` may be passed when already computed
+    (extra keys are ignored).
 
     Golden attributes are recomputed for every person whose records change, for the people of
     the ``refresh`` record keys (records whose values changed), and, when ``stored_golden``
@@ -331,6 +387,8 @@ def make_plan(
     by_key = {r.key: r for r in records}
     if features is None:
         features = {r.key: r.features() for r in records}
+    elif len(features) != len(by_key):
+        features = {key: features[key] for key in by_key}
     if pairs is None:
         pairs = candidate_pairs(records, features, rules.limits.max_block_records)
     cannot_links = list(cannot_links)

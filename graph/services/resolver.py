@@ -27,7 +27,7 @@ from graph.ingest.pipeline import RecordOutcome, ingest_and_resolve
 from graph.resolution.blocking import probabilistic_keys
 from graph.resolution.fs_score import CompiledModel, compile_model, tf_from_json
 from graph.resolution.model import load_model, model_from_json
-from graph.resolution.plan import Plan, RecordData, candidate_pairs, make_plan
+from graph.resolution.plan import Plan, RecordData, candidate_pairs, focus, make_plan
 from graph.resolution.rules import RuleSet, load_rules
 from graph.services import explain
 from graph.settings import Settings
@@ -185,10 +185,10 @@ class Resolver:
         """Resolve the records ``keys`` inside the caller's write transaction ``tx``."""
         keys = sorted(set(keys))
         limits = self.rules.limits
-        component, must, cannot = components.read_component(
+        component = components.read_component(
             tx, keys, limits.max_identifier_records, limits.max_block_records
         )
-        return self._apply(tx, component, must, cannot, keys, actor or self.actor)
+        return self._apply(tx, component, keys, actor or self.actor)
 
     def ingest_record(
         self, source_id: str, record: Mapping[str, Any], *, actor: str | None = None
@@ -211,9 +211,7 @@ class Resolver:
     def _apply(
         self,
         tx: neo4j.ManagedTransaction,
-        component: list[RecordData],
-        must: list[tuple[str, str]],
-        cannot: list[tuple[str, str]],
+        component: components.Component,
         keys: Sequence[str],
         actor: str,
     ) -> ResolutionResult:
@@ -224,12 +222,23 @@ class Resolver:
             return new_ids[-1]
 
         model = self.model
+        features = {r.key: r.features() for r in component.records}
+        records = focus(
+            component.records,
+            keys,
+            self.rules,
+            model,
+            features=features,
+            regroup=component.regroup,
+        )
+        inside = {r.key for r in records}
         plan = make_plan(
-            component,
+            records,
             self.rules,
             new_id=new_id,
-            must_links=must,
-            cannot_links=cannot,
+            must_links=[(a, b) for a, b in component.must if a in inside and b in inside],
+            cannot_links=[(a, b) for a, b in component.cannot if a in inside and b in inside],
+            features=features,
             refresh=keys,
             model=model,
         )
@@ -241,7 +250,7 @@ class Resolver:
             new_people=new_ids,
             model_version=model.model.version,
         )
-        return _result(plan, component, keys, event_ids)
+        return _result(plan, records, keys, event_ids)
 
     def _write(self, work: Callable[[neo4j.ManagedTransaction], Any]) -> Any:
         with (
@@ -344,10 +353,10 @@ class Resolver:
             for a, b in pairs:
                 tx.run(_ADD_LINK, a=a, b=b, type=link_type, actor=actor, reason=reason).consume()
             limits = self.rules.limits
-            component, must, cannot = components.read_component(
+            component = components.read_component(
                 tx, keys, limits.max_identifier_records, limits.max_block_records
             )
-            return self._apply(tx, component, must, cannot, keys, actor)
+            return self._apply(tx, component, keys, actor)
 
         return self._write(work)
 

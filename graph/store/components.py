@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, LiteralString
 
@@ -20,6 +21,7 @@ from graph.resolution.plan import Plan, RecordData
 
 __all__ = [
     "SET_BLOCKS",
+    "Component",
     "apply_plan",
     "find_person_id",
     "plan_steps",
@@ -104,38 +106,40 @@ CALL (r) {
   MATCH (r)-[:HAS_IDENTIFIER]->(i)
   WHERE COUNT { (i)<-[:HAS_IDENTIFIER]-() } <= $maxIdentifier
   MATCH (i)<-[:HAS_IDENTIFIER]-(c)
-  RETURN c
+  RETURN c, false AS regroup
   UNION
   MATCH (r)-[:IN_BLOCK]->(b)
   WHERE COUNT { (b)<-[:IN_BLOCK]-() } <= $maxBlock
   MATCH (b)<-[:IN_BLOCK]-(c)
-  RETURN c
+  RETURN c, false AS regroup
   UNION
   MATCH (r)-[:HAS_IDENTIFIER]->(i) WHERE i.genericMark = $mark
   MATCH (i)<-[:HAS_IDENTIFIER]-(c)
-  RETURN c
+  RETURN c, true AS regroup
   UNION
   MATCH (r)-[:MUST_LINK|CANNOT_LINK]-(c)
-  RETURN c
+  RETURN c, true AS regroup
   UNION
-  RETURN r AS c
+  RETURN r AS c, true AS regroup
 }
-WITH DISTINCT c WHERE c.placeholder IS NULL AND c.forgottenMatch IS NULL
+WITH c, regroup WHERE c.placeholder IS NULL AND c.forgottenMatch IS NULL
 OPTIONAL MATCH (p:Person)-[:HAS_RECORD]->(c)
-WITH collect(DISTINCT c) AS direct, collect(DISTINCT p) AS people
+WITH collect(DISTINCT c) AS direct, collect(DISTINCT p) AS people,
+     collect(DISTINCT CASE WHEN regroup THEN c.key END) AS regroup
 CALL (people) {
   UNWIND people AS p
   MATCH (p)-[:HAS_RECORD]->(m:SourceRecord)
   RETURN collect(m) AS members
 }
 UNWIND direct + members AS x
-WITH DISTINCT x
+WITH DISTINCT x, regroup
 MATCH (x)-[:FROM]->(s:Source)
 OPTIONAL MATCH (p:Person)-[h:HAS_RECORD]->(x)
 """
     + _RECORD_DATA
     + """,
-       [(x)-[l:MUST_LINK|CANNOT_LINK]->(y:SourceRecord) | [type(l), y.key]] AS steward
+       [(x)-[l:MUST_LINK|CANNOT_LINK]->(y:SourceRecord) | [type(l), y.key]] AS steward,
+       x.key IN regroup AS regroup
 """
 )
 
@@ -165,13 +169,13 @@ RETURN a.key AS a, type(l) AS type, b.key AS b
 """
 
 _CREATE_PEOPLE: LiteralString = """
-UNWIND $created AS id
+UNWIND created AS id
 CREATE (:Person {id: id, createdAt: datetime(), updatedAt: datetime()})
 """
 
 # A record staying with its person keeps linkedAt and actor; its evidence is re-explained.
 _RELINK: LiteralString = """
-UNWIND $links AS l
+UNWIND links AS l
 MATCH (r:SourceRecord {key: l.key}) USING INDEX r:SourceRecord(key)
 MATCH (p:Person {id: l.personId}) USING INDEX p:Person(id)
 CALL (r, p) {
@@ -179,13 +183,13 @@ CALL (r, p) {
   DELETE old
 }
 MERGE (p)-[h:HAS_RECORD]->(r)
-ON CREATE SET h.linkedAt = datetime(), h.actor = $actor
+ON CREATE SET h.linkedAt = datetime(), h.actor = actor
 SET h.rule = l.rule, h.score = l.score, h.scores = l.scores, h.matched = l.matched,
-    h.rulesVersion = $rulesVersion, h.modelVersion = $modelVersion, h.explainedAt = datetime()
+    h.rulesVersion = rulesVersion, h.modelVersion = modelVersion, h.explainedAt = datetime()
 """
 
 _ABSORB: LiteralString = """
-UNWIND $absorbed AS a
+UNWIND absorbed AS a
 MATCH (old:Person {id: a.old}) USING INDEX old:Person(id)
 MATCH (survivor:Person {id: a.survivor}) USING INDEX survivor:Person(id)
 MERGE (alias:PersonAlias {id: old.id})
@@ -214,7 +218,7 @@ DETACH DELETE old
 """
 
 _GOLDEN: LiteralString = """
-UNWIND $golden AS row
+UNWIND golden AS row
 MATCH (p:Person {id: row.id}) USING INDEX p:Person(id)
 SET p += row.props, p.updatedAt = datetime()
 WITH p
@@ -232,12 +236,12 @@ CALL (p) {
 """
 
 _EVENTS: LiteralString = """
-UNWIND $events AS e
+UNWIND events AS e
 MATCH (p:Person {id: e.personId}) USING INDEX p:Person(id)
 CREATE (ev:ResolutionEvent {id: e.id, kind: e.kind, rule: e.rule, score: e.score,
-        explanation: e.explanation, at: datetime(), actor: $actor, personId: e.personId,
+        explanation: e.explanation, at: datetime(), actor: actor, personId: e.personId,
         absorbedIds: e.absorbed, splitFrom: e.splitFrom, recordKeys: e.recordKeys,
-        rulesVersion: $rulesVersion, modelVersion: $modelVersion})
+        rulesVersion: rulesVersion, modelVersion: modelVersion})
 CREATE (ev)-[:CONCERNS]->(p)
 WITH ev, e
 CALL (ev, e) {
@@ -256,25 +260,25 @@ CALL (ev, e) {
 # The review queue (graph.store.review): a pair between the review and link thresholds that
 # ended in different people; re-deciding the component rewrites or clears it.
 _POSSIBLE: LiteralString = """
-UNWIND $possible AS pm
+UNWIND possible AS pm
 MATCH (a:SourceRecord {key: pm.a}) USING INDEX a:SourceRecord(key)
 MATCH (b:SourceRecord {key: pm.b}) USING INDEX b:SourceRecord(key)
 MERGE (x:PossibleMatch {key: pm.key})
 ON CREATE SET x.createdAt = datetime(), x.a = pm.a, x.b = pm.b
-SET x.weight = pm.weight, x.comparisons = pm.comparisons, x.modelVersion = $modelVersion,
+SET x.weight = pm.weight, x.comparisons = pm.comparisons, x.modelVersion = modelVersion,
     x.updatedAt = datetime()
 MERGE (x)-[:BETWEEN]->(a)
 MERGE (x)-[:BETWEEN]->(b)
 """
 
 _CLEAR_POSSIBLE: LiteralString = """
-UNWIND $cleared AS key
+UNWIND cleared AS key
 MATCH (x:PossibleMatch {key: key}) USING INDEX x:PossibleMatch(key)
 DETACH DELETE x
 """
 
 _DROP_EMPTY_PEOPLE: LiteralString = """
-UNWIND $emptied AS id
+UNWIND emptied AS id
 MATCH (p:Person {id: id}) USING INDEX p:Person(id)
 WHERE NOT (p)-[:HAS_RECORD]->()
 DETACH DELETE p
@@ -309,12 +313,25 @@ def _record(row: neo4j.Record) -> RecordData:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Component:
+    """The records a resolution of some seed records reads (see :func:`read_component`):
+    ``must`` and ``cannot`` links among them, and the ``regroup`` keys, whose people must be
+    re-clustered whatever the scores say (the seeds, their must/cannot partners, holders of an
+    identifier that has just become generic)."""
+
+    records: list[RecordData]
+    must: list[tuple[str, str]]
+    cannot: list[tuple[str, str]]
+    regroup: frozenset[str]
+
+
 def read_component(
     tx: neo4j.ManagedTransaction, keys: Sequence[str], max_identifier: int, max_block: int
-) -> tuple[list[RecordData], list[tuple[str, str]], list[tuple[str, str]]]:
+) -> Component:
     """Lock the evidence of ``keys`` and read the records a change to them can affect: the
     seeds, their candidates, must/cannot partners, and every record of every person among
-    them. Returns ``(records, must_links, cannot_links)`` (links among those records)."""
+    them."""
     rows = list(
         tx.run(
             _COMPONENT,
@@ -331,7 +348,8 @@ def read_component(
         for link_type, other in row["steward"]:
             if other in inside:
                 (must if link_type == "MUST_LINK" else cannot).append((row["key"], other))
-    return [_record(r) for r in rows], must, cannot
+    regroup = frozenset(row["key"] for row in rows if row["regroup"])
+    return Component([_record(r) for r in rows], must, cannot, regroup)
 
 
 def read_all_records(
@@ -408,37 +426,49 @@ def plan_steps(
         {"key": x.key, "a": x.a, "b": x.b, "weight": x.weight, "comparisons": x.comparisons}
         for x in plan.possible
     ]
-    steps: list[tuple[LiteralString, str, list[Any], dict[str, Any]]] = [
-        (_CREATE_PEOPLE, "created", sorted(new_people), {}),
-        (_RELINK, "links", links, audit),
-        (_ABSORB, "absorbed", absorbed, {}),
-        (_GOLDEN, "golden", golden, {}),
-        (_DROP_EMPTY_PEOPLE, "emptied", emptied, {}),
-        (_EVENTS, "events", events, audit),
-        (_CLEAR_POSSIBLE, "cleared", list(plan.cleared), {}),
-        (_POSSIBLE, "possible", possible, {"modelVersion": model_version}),
+    rows: dict[str, list[Any]] = {
+        "created": sorted(new_people),
+        "links": links,
+        "absorbed": absorbed,
+        "golden": golden,
+        "emptied": emptied,
+        "events": events,
+        "cleared": list(plan.cleared),
+        "possible": possible,
+    }
+    return [
+        (_STANDALONE[name], name, rows[name], {k: audit[k] for k in extra})
+        for _, name, extra in _WRITES
+        if rows[name]
     ]
-    return [step for step in steps if step[2]]
 
 
-_APPLY: LiteralString = (
-    "CALL () {"
-    + _CREATE_PEOPLE
-    + "}\nCALL () {"
-    + _RELINK
-    + "}\nCALL () {"
-    + _ABSORB
-    + "}\nCALL () {"
-    + _GOLDEN
-    + "}\nCALL () {"
-    + _DROP_EMPTY_PEOPLE
-    + "}\nCALL () {"
-    + _EVENTS
-    + "}\nCALL () {"
-    + _CLEAR_POSSIBLE
-    + "}\nCALL () {"
-    + _POSSIBLE
-    + "}"
+# The statements that write a plan, in order: (body, the list it unwinds, the audit values it
+# reads). A body reads variables, not parameters, so that one text serves both as a statement
+# of its own (batch resolution writes each step in chunks) and as a part of _APPLY.
+_AUDIT = ("actor", "rulesVersion", "modelVersion")
+_WRITES: tuple[tuple[LiteralString, str, tuple[str, ...]], ...] = (
+    (_CREATE_PEOPLE, "created", ()),
+    (_RELINK, "links", _AUDIT),
+    (_ABSORB, "absorbed", ()),
+    (_GOLDEN, "golden", ()),
+    (_DROP_EMPTY_PEOPLE, "emptied", ()),
+    (_EVENTS, "events", _AUDIT),
+    (_CLEAR_POSSIBLE, "cleared", ()),
+    (_POSSIBLE, "possible", ("modelVersion",)),
+)
+_STANDALONE: dict[str, LiteralString] = {
+    name: "WITH " + ", ".join(f"${n} AS {n}" for n in (name, *extra)) + body
+    for body, name, extra in _WRITES
+}
+# Real time sends a whole plan as one map parameter, in one statement and one round trip.
+# Neo4j caches a query plan per query text and parameter types, and an empty list, a list of
+# strings and a null are three types: with one parameter per step, each combination of empty
+# and filled steps was planned afresh (~370 ms on this machine kind, bench/resolve.py p99); a
+# map's entries are not part of the cache key, so the statement is planned once.
+_APPLY: LiteralString = "WITH $plan AS plan" + "".join(
+    "\nCALL (plan) {\n  WITH " + ", ".join(f"plan.{n} AS {n}" for n in (name, *extra)) + body + "}"
+    for body, name, extra in _WRITES
 )
 
 
@@ -462,23 +492,12 @@ def apply_plan(
     )
     if not steps:
         return []
-    params: dict[str, Any] = {
-        "created": [],
-        "links": [],
-        "absorbed": [],
-        "golden": [],
-        "emptied": [],
-        "events": [],
-        "cleared": [],
-        "possible": [],
-        "actor": actor,
-        "rulesVersion": rules_version,
-        "modelVersion": model_version,
-    }
+    values: dict[str, Any] = {name: [] for _, name, _ in _WRITES}
+    values.update(actor=actor, rulesVersion=rules_version, modelVersion=model_version)
     for _, name, rows, _ in steps:
-        params[name] = rows
-    tx.run(_APPLY, params).consume()
-    return [e["id"] for e in params["events"]]
+        values[name] = rows
+    tx.run(_APPLY, plan=values).consume()
+    return [e["id"] for e in values["events"]]
 
 
 def find_person_id(tx: neo4j.ManagedTransaction, person_id: str) -> str | None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import itertools
 import json
 
-from graph.resolution.plan import RecordData, candidate_pairs, make_plan
+from graph.resolution.fs_score import compile_model
+from graph.resolution.model import load_model
+from graph.resolution.plan import RecordData, candidate_pairs, focus, make_plan
 from graph.resolution.rules import load_rules
 
 RULES = load_rules()
@@ -310,3 +312,72 @@ def test_an_email_left_out_of_the_identifiers_is_no_evidence():
     plan = plan_of(records)
 
     assert len(plan.assignments) == 2
+
+
+# -- focus: the part of a component real-time resolution re-clusters -------------------------
+
+MODEL = compile_model(load_model())
+
+
+def _common_name_component():
+    """A seed Ann Lee, the two records of her person, and another person, Ann Lea, born 25
+    years earlier, who shares only the name block (Soundex A500:L000) with her."""
+    return [
+        record("crm:seed", givenName="Ann", familyName="Lee", birthDate="1980-02-03"),
+        record("shop:a1", person="p-ann", **ANN, birthDate="1980-02-03"),
+        record("shop:a2", person="p-ann", **ANN, postcode="N1 9GU"),
+        record(
+            "shop:c1",
+            person="p-other",
+            givenName="Ann",
+            familyName="Lea",
+            birthDate="1955-07-30",
+            email="ann.lea@example.com",
+        ),
+        record(
+            "shop:c2",
+            person="p-other",
+            givenName="Ann",
+            familyName="Lea",
+            email="ann.lea@example.com",
+        ),
+    ]
+
+
+def test_focus_keeps_the_people_the_seed_relates_to_and_leaves_out_the_others():
+    records = _common_name_component()
+
+    features = {r.key: r.features() for r in records}
+    assert ("crm:seed", "shop:c1") in candidate_pairs(records, features, 200)
+
+    focused = focus(records, ["crm:seed"], RULES, MODEL)
+
+    assert [r.key for r in focused] == ["crm:seed", "shop:a1", "shop:a2"]
+
+
+def test_focus_takes_in_regroup_records_people_and_a_seeds_possible_matches():
+    records = _common_name_component()
+    seed = RecordData(**{**_fields(records[0]), "possible": ("crm:seed|shop:c1",)})
+
+    by_possible = focus([seed, *records[1:]], ["crm:seed"], RULES, MODEL)
+    by_regroup = focus(records, ["crm:seed"], RULES, MODEL, regroup=["shop:c2"])
+
+    assert [r.key for r in by_possible] == [r.key for r in records]
+    assert [r.key for r in by_regroup] == [r.key for r in records]
+
+
+def test_a_plan_on_the_focus_links_the_seed_as_on_the_whole_component():
+    records = _common_name_component()
+
+    whole = plan_of(records, model=MODEL)
+    part = plan_of(focus(records, ["crm:seed"], RULES, MODEL), model=MODEL)
+
+    def person_of_seed(plan):
+        return next(a.person_id for a in plan.assignments if "crm:seed" in a.keys)
+
+    assert person_of_seed(whole) == person_of_seed(part) == "p-ann"
+    assert {a.person_id for a in part.assignments} == {"p-ann"}
+
+
+def _fields(r: RecordData) -> dict:
+    return {name: getattr(r, name) for name in RecordData.__slots__}
