@@ -105,6 +105,23 @@ def test_swapped_names_share_a_name_key():
     assert set(probabilistic_keys(a)) & set(probabilistic_keys(b))
 
 
+def _address_keys(**fields: str) -> set[str]:
+    f = Features(key="r", givenName="x", familyName="y", address="12 high street", **fields)
+    return {k for k in probabilistic_keys(f) if k.startswith("ad:")}
+
+
+def test_an_address_key_names_the_place_so_one_street_number_is_not_one_block_nationwide():
+    home = _address_keys(city="leeds", postcode="ls11aa")
+    city_typo = _address_keys(city="leedz", postcode="ls11aa")
+    postcode_typo = _address_keys(city="leeds", postcode="ls99zz")
+    elsewhere = _address_keys(city="york", postcode="yo11aa")
+
+    assert len(home) == 2
+    assert home & city_typo and home & postcode_typo  # one typo in the place still meets
+    assert not home & elsewhere
+    assert _address_keys() == {"ad:12:h200:"}  # no place at all: the street alone
+
+
 def test_blocks_larger_than_the_limit_give_no_pairs():
     keys = {f"r{i}": ["big"] for i in range(5)} | {"x": ["small"], "y": ["small"]}
     assert pairs_sharing_keys(keys, 4) == {("x", "y")}
