@@ -85,6 +85,15 @@ class Rule:
     name: str
     comparisons: tuple[Comparison, ...]
     description: str = ""
+    #: the comparisons' indices, exact ones first: a rule passes only when all pass, so the
+    #: cheap test that most candidate pairs fail is tried before the fuzzy scorers
+    order: tuple[int, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        order = sorted(
+            range(len(self.comparisons)), key=lambda n: self.comparisons[n].scorer != "exact"
+        )
+        object.__setattr__(self, "order", tuple(order))
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,14 +78,19 @@ def match_evidence(a: Features, b: Features, rules: RuleSet) -> Evidence | None:
         if va and vb and va != vb:
             return None
     for rule in rules.rules:
-        scores: dict[str, float] = {}
-        for c in rule.comparisons:
-            value = score(c.scorer, getattr(a, c.field), getattr(b, c.field))
+        comparisons = rule.comparisons
+        values: list[float] = [0.0] * len(comparisons)
+        for n in rule.order:
+            c = comparisons[n]
+            va, vb = getattr(a, c.field), getattr(b, c.field)
+            if c.scorer == "exact" and va != vb and c.threshold > 0:
+                break  # what score() would say, without its calls: most pairs stop here
+            value = score(c.scorer, va, vb)
             if value is None or value < c.threshold:
                 break
-            scores[c.field] = value
+            values[n] = value
         else:
-            values = list(scores.values())
+            scores = {c.field: v for c, v in zip(comparisons, values, strict=True)}
             return Evidence(rule.name, round(sum(values) / len(values), 2), scores)
     return None
 
