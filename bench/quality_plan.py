@@ -7,8 +7,9 @@ resolution reads (identifiers carried by more than ``max_identifier_records`` re
 out), and resolved by :func:`graph.resolution.plan.make_plan` with the rules and the
 untrained default model (no term frequencies, as resolution has none before training), then
 with a model trained as ``c360 model train`` trains it (term frequencies stored as JSON and
-read back). With ``--dump DIR`` the false positive and false negative pairs of each run are
-written to ``DIR/<set>-<model>.txt`` with their comparison levels and weights.
+read back). ``--rules`` and ``--model`` try other files. With ``--dump DIR`` the false
+positive and false negative pairs of each run are written to ``DIR/<set>-<model>.txt``
+with their comparison levels and weights.
 
     .venv/bin/python bench/quality_plan.py [--sets febrl1,febrl2,febrl3,febrl4,demo]
         [--people 2000] [--seed 7] [--dump DIR]
@@ -17,10 +18,11 @@ written to ``DIR/<set>-<model>.txt`` with their comparison levels and weights.
 from __future__ import annotations
 
 import argparse
+import itertools
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -39,7 +41,7 @@ from graph.resolution.fs_score import (
     tf_from_json,
     tf_to_json,
 )
-from graph.resolution.model import load_model
+from graph.resolution.model import Model, load_model
 from graph.resolution.plan import RecordData, candidate_pairs, make_plan
 from graph.resolution.rules import RuleSet, load_rules
 from graph.resolution.training import train
@@ -68,9 +70,7 @@ def _record_data(parsed: Mapping[str, Any], source: Source) -> tuple[dict[str, A
     return props, ids
 
 
-def _records(
-    rows: list[tuple[Source, Mapping[str, Any]]], max_identifier: int
-) -> list[RecordData]:
+def _records(rows: list[tuple[Source, Mapping[str, Any]]], max_identifier: int) -> list[RecordData]:
     parsed = []
     for source, row in rows:
         p = parse_row(source, "records", row)
@@ -117,9 +117,8 @@ def load_demo(people: int, seed: int) -> tuple[list[tuple[Source, Mapping[str, A
     return rows, truth
 
 
-def trained_model(features: Mapping[str, Features]) -> CompiledModel:
+def trained_model(features: Mapping[str, Features], base: Model) -> CompiledModel:
     """The model ``c360 model train`` would store, compiled with its stored tf table."""
-    base = load_model()
     keys = {k: probabilistic_keys(f) for k, f in features.items()}
     model = train(features, keys, base, seed=0).model
     tf_fields = [c.field for c in model.comparisons if any(lv.tf for lv in c.levels)]
@@ -173,25 +172,30 @@ def _dump(
                     )
 
 
+def _ids() -> Callable[[], str]:
+    counter = itertools.count()
+    return lambda: f"p{next(counter)}"
+
+
 def run(
     name: str,
     records: list[RecordData],
     truth: Mapping[str, str],
     rules: RuleSet,
+    base: Model,
     dump: Path | None,
 ) -> None:
     features = {r.key: r.features() for r in records}
     pairs = candidate_pairs(records, features, rules.limits.max_block_records)
     started = time.perf_counter()
-    trained = trained_model(features)
+    trained = trained_model(features, base)
     train_s = time.perf_counter() - started
-    for label, model in (("default", compile_model(load_model())), ("trained", trained)):
+    for label, model in (("default", compile_model(base)), ("trained", trained)):
         started = time.perf_counter()
-        counter = iter(range(10**9))
         plan = make_plan(
             records,
             rules,
-            new_id=lambda: f"p{next(counter)}",
+            new_id=_ids(),
             pairs=pairs,
             features=features,
             model=model,
@@ -214,10 +218,13 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7, help="demo seed")
     parser.add_argument("--dump", type=Path, default=None)
+    parser.add_argument("--rules", type=Path, default=None, help="a rule file to try")
+    parser.add_argument("--model", type=Path, default=None, help="a model file to try")
     args = parser.parse_args()
     if args.dump is not None:
         args.dump.mkdir(parents=True, exist_ok=True)
-    rules = load_rules()
+    rules = load_rules(args.rules)
+    base = load_model(args.model)
     print(
         f"{'set':<10} {'model':<8} {'records':>7} {'precision':>9} {'recall':>7} {'F1':>7} "
         f"{'train s':>7} {'resolve s':>9}"
@@ -230,7 +237,7 @@ def main() -> None:
             rows, truth = load_febrl(int(name.removeprefix("febrl")))
             label = name
         records = _records(rows, rules.limits.max_identifier_records)
-        run(label, records, truth, rules, args.dump)
+        run(label, records, truth, rules, base, args.dump)
 
 
 if __name__ == "__main__":
