@@ -126,15 +126,34 @@ def _test(level: Level) -> Callable[[Any, Any], bool]:
     return lambda a, b: True  # else
 
 
+def _steps(c: Comparison, indices: Sequence[int]) -> list[tuple[int, Any, float, Any]]:
+    """(index, scorer, threshold, test) of the levels ``indices`` but their last (else)."""
+    return [
+        (n, SCORERS[lv.scorer] if lv.kind == "fuzzy" else None, lv.threshold, _test(lv))
+        for n in indices[:-1]
+        for lv in (c.levels[n],)
+    ]
+
+
+def _walk(steps: Sequence[tuple[int, Any, float, Any]], last: int, a: Any, b: Any) -> int:
+    # fuzzy levels keep their scorer, so consecutive bands of one scorer (jaro_winkler 92,
+    # then 80) cost one call
+    scored_by, scored = None, 0.0
+    for n, scorer, threshold, test in steps:
+        if scorer is None:
+            if test(a, b):
+                return n
+            continue
+        if scorer is not scored_by:
+            scored_by, scored = scorer, scorer(a, b)
+        if scored >= threshold:
+            return n
+    return last
+
+
 def _level_function(c: Comparison) -> Callable[[Any, Any], int]:
     """(value a, value b) -> level index; 0 when either is empty."""
-    # (index, scorer, threshold, test): fuzzy levels keep their scorer, so consecutive bands
-    # of one scorer (jaro_winkler 92, then 80) cost one call
-    steps = [
-        (n, SCORERS[lv.scorer] if lv.kind == "fuzzy" else None, lv.threshold, _test(lv))
-        for n, lv in enumerate(c.levels)
-        if 0 < n < len(c.levels) - 1
-    ]
+    steps = _steps(c, range(1, len(c.levels)))
     last = len(c.levels) - 1
     exact_first = len(c.levels) > 2 and c.levels[1].kind == "exact"
 
@@ -143,19 +162,36 @@ def _level_function(c: Comparison) -> Callable[[Any, Any], int]:
             return 0
         if a == b and exact_first:  # equal values: the exact level, no scorer called
             return 1
-        scored_by, scored = None, 0.0
-        for n, scorer, threshold, test in steps:
-            if scorer is None:
-                if test(a, b):
-                    return n
-                continue
-            if scorer is not scored_by:
-                scored_by, scored = scorer, scorer(a, b)
-            if scored >= threshold:
-                return n
-        return last
+        return _walk(steps, last, a, b)
 
     return level
+
+
+def _conditional_function(c: Comparison) -> Callable[[Any, Any, bool], int]:
+    """(value a, value b, whether the ``when`` field agrees) -> level index; 0 when either
+    value is empty."""
+    inside, outside = c.groups()
+    steps_in, steps_out = _steps(c, inside), _steps(c, outside)
+    last_in, last_out = inside[-1], outside[-1]
+    exact_in = c.levels[inside[0]].kind == "exact"
+    exact_out = c.levels[outside[0]].kind == "exact"
+
+    def level(a: Any, b: Any, agree: bool) -> int:
+        if not a or not b:
+            return 0
+        if agree:
+            if a == b and exact_in:
+                return inside[0]
+            return _walk(steps_in, last_in, a, b)
+        if a == b and exact_out:
+            return outside[0]
+        return _walk(steps_out, last_out, a, b)
+
+    return level
+
+
+def _never(a: Any, b: Any) -> int:
+    return 0
 
 
 class CompiledModel:
@@ -172,7 +208,12 @@ class CompiledModel:
         self.level_names = tuple(c.level_names() for c in model.comparisons)
         self.weights = tuple(tuple(lv.weight for lv in c.levels) for c in model.comparisons)
         self.prior_weight = model.prior_weight
-        self._functions = tuple(_level_function(c) for c in model.comparisons)
+        # conditional comparisons (see graph.resolution.model) are scored apart, after the
+        # others: their slot in ``_functions`` answers the null level, weight 0
+        self._functions = tuple(_never if c.when else _level_function(c) for c in model.comparisons)
+        self._conditional = tuple(
+            (n, c.when, _conditional_function(c)) for n, c in enumerate(model.comparisons) if c.when
+        )
         self._values = (
             attrgetter(*self.fields)
             if len(self.fields) > 1
@@ -219,7 +260,13 @@ class CompiledModel:
     def vector(self, a: Features, b: Features) -> tuple[int, ...]:
         """The pair's level index per comparison (the comparison vector)."""
         va, vb, _ = self._aligned(a, b)
-        return tuple(fn(x, y) for fn, x, y in zip(self._functions, va, vb, strict=True))
+        vector = tuple(fn(x, y) for fn, x, y in zip(self._functions, va, vb, strict=True))
+        if not self._conditional:
+            return vector
+        levels = list(vector)
+        for n, when, fn in self._conditional:
+            levels[n] = fn(va[n], vb[n], _agree(a, b, when))
+        return tuple(levels)
 
     def _tf_weight(self, n: int, value: str) -> float | None:
         k, log_m, min_u, memo = self._tf_level[n]
@@ -241,14 +288,25 @@ class CompiledModel:
                 total += self._tf_weight(n, x)  # type: ignore[operator]
             else:
                 total += self.weights[n][k]
+        for n, when, cfn in self._conditional:
+            k = cfn(va[n], vb[n], _agree(a, b, when))
+            if k and n in tf_level and k == tf_level[n][0]:
+                total += self._tf_weight(n, va[n])  # type: ignore[operator]
+            else:
+                total += self.weights[n][k]
         return total
 
     def score(self, a: Features, b: Features) -> PairScore:
         """Every comparison's level and weight, the total and the match probability."""
         va, vb, swapped = self._aligned(a, b)
         levels, weights = [], []
+        conditional = {n: (when, cfn) for n, when, cfn in self._conditional}
         for n, (fn, x, y) in enumerate(zip(self._functions, va, vb, strict=True)):
-            k = fn(x, y)
+            if n in conditional:
+                when, cfn = conditional[n]
+                k = cfn(x, y, _agree(a, b, when))
+            else:
+                k = fn(x, y)
             levels.append(self.level_names[n][k])
             tf_level = self._tf_level.get(n)
             w = self._tf_weight(n, x) if tf_level and k and k == tf_level[0] else None
@@ -257,6 +315,12 @@ class CompiledModel:
         return PairScore(
             self.names, tuple(levels), tuple(weights), total, match_probability(total), swapped
         )
+
+
+def _agree(a: Features, b: Features, field_name: str) -> bool:
+    """Both records hold the same non-empty value of ``field_name``."""
+    value = getattr(a, field_name)
+    return bool(value) and value == getattr(b, field_name)
 
 
 def _crossed_fits_better(ga: str, fa: str, gb: str, fb: str) -> bool:

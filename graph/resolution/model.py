@@ -15,6 +15,19 @@ are tried in order and the first that holds is the pair's level for it:
 * ``initial``: one side is a single letter that starts the other ("j" and "john").
 * ``else``: anything else (always last).
 
+A level with ``when = "postcode"`` (a *conditional* level) is tried only when both records
+hold the same, non-empty postcode; the comparison's other levels only when they do not. Its m
+and u are then P(level | postcode agrees, match) and P(level | postcode agrees, non-match):
+the chain rule P(postcode, city) = P(postcode) P(city | postcode), so a city that agrees
+because the postcode already does is not counted as independent evidence a second time. This
+is how Splink lets a comparison level read several columns (topic guide *Comparisons*:
+"comparison levels ... can use any SQL expression", e.g. the address comparisons of its
+example models), for fields that the Fellegi-Sunter independence assumption would otherwise
+over-count: a street, its postcode and its city are one fact, shared by a whole household.
+Conditional levels come first (after null) and end with their own ``else``; they take no term
+frequencies. Training estimates their u over pairs blocked on the ``when`` field (see
+:mod:`graph.resolution.training`), since random pairs rarely agree on it.
+
 A level's weight is log2(m / u) in bits; a pair's match weight is log2(λ / (1 - λ)) plus the
 weights of its levels, and its match probability 2^w / (1 + 2^w). When the model names two
 ``swap`` fields (given and family name) and a pair fits better with one record's two values
@@ -72,6 +85,7 @@ class Level:
     threshold: float = 0.0
     tf: bool = False
     tf_min_u: float = 0.0
+    when: str = ""
 
     @property
     def weight(self) -> float:
@@ -90,6 +104,18 @@ class Comparison:
 
     def level_names(self) -> tuple[str, ...]:
         return tuple(level.name for level in self.levels)
+
+    @property
+    def when(self) -> str:
+        """The field its conditional levels depend on (see the module docstring), or ""."""
+        return next((lv.when for lv in self.levels if lv.when), "")
+
+    def groups(self) -> list[list[int]]:
+        """Indices of its non-null levels, by condition: the conditional levels (when any),
+        then the others. Each group's m (and u) sum to 1."""
+        conditional = [n for n, lv in enumerate(self.levels) if n and lv.when]
+        other = [n for n, lv in enumerate(self.levels) if n and not lv.when]
+        return [g for g in (conditional, other) if g]
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +214,8 @@ def _to_dict(model: Model) -> dict[str, Any]:
             out.update(scorer=lv.scorer, threshold=lv.threshold)
         if lv.tf:
             out.update(tf=True, tf_min_u=lv.tf_min_u)
+        if lv.when:
+            out.update(when=lv.when)
         return out
 
     return {
@@ -224,7 +252,7 @@ def _number(errors: list[FieldError], where: str, value: Any) -> float:
     return float(value)
 
 
-_LEVEL_KEYS = frozenset({"name", "kind", "m", "u", "scorer", "threshold", "tf", "tf_min_u"})
+_LEVEL_KEYS = frozenset({"name", "kind", "m", "u", "scorer", "threshold", "tf", "tf_min_u", "when"})
 
 
 def _level(errors: list[FieldError], where: str, raw: Any) -> Level | None:
@@ -253,6 +281,11 @@ def _level(errors: list[FieldError], where: str, raw: Any) -> Level | None:
     tf = raw.get("tf", False)
     if tf and kind != "exact":
         errors.append(FieldError(f"{where}.tf", "term frequencies adjust exact levels only"))
+    when = raw.get("when", "")
+    if when and when not in _TEXT_FIELDS:
+        errors.append(FieldError(f"{where}.when", f"unknown field {when!r}"))
+    if when and tf:
+        errors.append(FieldError(f"{where}.tf", "a conditional level takes no term frequencies"))
     return Level(
         str(name),
         kind,
@@ -262,6 +295,7 @@ def _level(errors: list[FieldError], where: str, raw: Any) -> Level | None:
         threshold,
         bool(tf),
         _number(errors, f"{where}.tf_min_u", raw.get("tf_min_u", 0.0)),
+        str(when or ""),
     )
 
 
@@ -282,9 +316,30 @@ def _comparison(errors: list[FieldError], where: str, raw: Any) -> Comparison | 
         )
     if len({lv.name for lv in kept}) != len(kept):
         errors.append(FieldError(f"{where}.levels", "level names must be unique"))
+    _check_conditional(errors, f"{where}.levels", kept, field)
     return Comparison(
         str(raw.get("name", field)), str(field), kept, str(raw.get("description", ""))
     )
+
+
+def _check_conditional(
+    errors: list[FieldError], where: str, levels: tuple[Level, ...], field: Any
+) -> None:
+    """Conditional levels: one ``when`` field (not the compared one), right after the null
+    level, ending with an ``else`` of their own."""
+    conditional = [n for n, lv in enumerate(levels) if lv.when]
+    if not conditional:
+        return
+    if len({levels[n].when for n in conditional}) > 1:
+        errors.append(FieldError(where, "conditional levels must all name one `when` field"))
+    if levels[conditional[0]].when == field:
+        errors.append(FieldError(where, "a level cannot be conditional on its own field"))
+    if conditional != list(range(1, len(conditional) + 1)):
+        errors.append(FieldError(where, "conditional levels must come first, after null"))
+    if levels[conditional[-1]].kind != "else":
+        errors.append(FieldError(where, "conditional levels must end with an else level"))
+    if levels[-1].when:
+        errors.append(FieldError(where, "the last level must be an else level without `when`"))
 
 
 def parse_model(data: dict[str, Any]) -> Model:

@@ -15,6 +15,14 @@ Winkler's EM for record linkage (1988):
 3. :func:`estimate_prior`: the global λ, the expected number of matches among all candidate
    pairs (blocking is assumed to find almost every match) over all n(n-1)/2 record pairs.
 
+Conditional levels (``when``, see :mod:`graph.resolution.model`) describe a comparison given
+that another field agrees: a city given the postcode. Random pairs almost never agree on a
+postcode, so their u is estimated where pairs do: in the pass blocking on that field, whose
+pairs all agree on it. There the conditional comparisons are left out of the posterior (their
+agreement follows from the blocked field) and, from the posteriors of the other comparisons,
+both their m (posterior-weighted) and their u (weighted by 1 - posterior: the non-matches)
+are estimated, as in Winkler's EM, which estimates u as well as m.
+
 Each candidate pair's comparison vector (level index per comparison) is computed once;
 EM then iterates over the counts of distinct vectors (:func:`comparison_patterns`), so an
 iteration costs O(#patterns), not O(#pairs). Probabilities are smoothed by ``pseudo_count``
@@ -27,13 +35,13 @@ import math
 import random
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from graph.resolution.blocking import pairs_sharing_keys
 from graph.resolution.features import Features
 from graph.resolution.fs_score import CompiledModel, compile_model
-from graph.resolution.model import Model
+from graph.resolution.model import Comparison, Model, TrainingPass
 
 __all__ = [
     "EMResult",
@@ -63,6 +71,9 @@ class EMResult:
     prior: float
     iterations: int
     converged: bool
+    u: dict[str, list[float]] = field(default_factory=dict)
+    #: per comparison in ``m``, which levels this pass estimated (others kept their m)
+    estimated: dict[str, list[bool]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,13 +105,41 @@ def comparison_patterns(
     return counts
 
 
-def _smoothed(counts: Sequence[float], pseudo_count: float) -> list[float] | None:
-    """Level probabilities from counts (index 0, null, excluded and set to 1.0)."""
-    seen = sum(counts[1:])
-    if seen <= 0:
-        return None
-    total = seen + pseudo_count * (len(counts) - 1)
-    return [1.0] + [(c + pseudo_count) / total for c in counts[1:]]
+def _smoothed(
+    c: Comparison,
+    counts: Sequence[float],
+    pseudo_count: float,
+    current: Sequence[float],
+    groups: Sequence[Sequence[int]] | None = None,
+    prior: Sequence[float] | None = None,
+) -> tuple[list[float], list[bool]] | None:
+    """Level probabilities from counts, each group of levels (see
+    :meth:`~graph.resolution.model.Comparison.groups`; default: all of them) normalised on its
+    own; a group never seen keeps ``current``. Index 0 (null) is 1.0. Returns the values and
+    which were estimated, or None when no group was seen.
+
+    Each group gets ``pseudo_count`` pseudo-observations per level, spread evenly or, with
+    ``prior`` (probabilities per level), in proportion to it: the mean of a Dirichlet prior,
+    so a level seen in few pairs stays near what the model believed instead of near the
+    group's average."""
+    values, estimated = [1.0, *current[1:]], [False] * len(counts)
+    for group in c.groups() if groups is None else groups:
+        seen = sum(counts[n] for n in group)
+        if seen <= 0:
+            continue
+        mass = pseudo_count * len(group)
+        belief = sum(prior[n] for n in group) if prior is not None else 0.0
+        for n in group:
+            share = prior[n] / belief if prior is not None and belief > 0 else 1 / len(group)
+            values[n] = (counts[n] + mass * share) / (seen + mass)
+            estimated[n] = True
+    return (values, estimated) if any(estimated) else None
+
+
+def _unconditional(c: Comparison) -> list[list[int]]:
+    """The groups of ``c`` random sampling can estimate: all but the conditional one."""
+    groups = c.groups()
+    return groups[1:] if c.when else groups
 
 
 def estimate_u(
@@ -113,7 +152,8 @@ def estimate_u(
     progress: Progress | None = None,
 ) -> Model:
     """``model`` with u re-estimated from ``sample_pairs`` random pairs of distinct records
-    (seeded by ``seed``); comparisons never compared (always null) keep their u."""
+    (seeded by ``seed``); comparisons never compared (always null) keep their u, and so do
+    conditional levels (random pairs seldom meet their condition; see :func:`train`)."""
     n = len(features)
     if n < 2:
         return model
@@ -138,8 +178,9 @@ def estimate_u(
         counts = [0.0] * len(c.levels)
         for pattern, count in patterns.items():
             counts[pattern[c_index]] += count
-        if (smoothed := _smoothed(counts, pseudo_count)) is not None:
-            u[c.name] = smoothed
+        current = [lv.u for lv in c.levels]
+        if (smoothed := _smoothed(c, counts, pseudo_count, current, _unconditional(c))) is not None:
+            u[c.name] = smoothed[0]
     return model.with_parameters(u=u)
 
 
@@ -149,18 +190,22 @@ def _posteriors(
     m: Mapping[str, Sequence[float]],
     active: Sequence[int],
     prior: float,
+    u: Mapping[str, Sequence[float]] | None = None,
 ) -> list[float]:
-    """P(match | pattern) for each pattern, over the ``active`` comparisons."""
+    """P(match | pattern) for each pattern, over the ``active`` comparisons (u: the model's,
+    or ``u``'s for the comparisons it names)."""
     log_odds = math.log2(prior / (1.0 - prior))
+    u = u or {}
     log_ratio = {
         i: [0.0]
         + [
-            math.log2(mi / lv.u)
-            for mi, lv in zip(
-                m[model.comparisons[i].name][1:], model.comparisons[i].levels[1:], strict=True
+            math.log2(mi / ui)
+            for mi, ui in zip(
+                m[c.name][1:], u.get(c.name) or [lv.u for lv in c.levels[1:]], strict=True
             )
         ]
         for i in active
+        for c in (model.comparisons[i],)
     }
     out = []
     for pattern in patterns:
@@ -174,6 +219,7 @@ def expectation_maximisation(
     model: Model,
     *,
     deactivate: Collection[str] = (),
+    conditional: Collection[str] = (),
     prior: float | None = None,
     max_iterations: int = 100,
     tolerance: float = 1e-5,
@@ -183,19 +229,29 @@ def expectation_maximisation(
 
     ``prior`` (λ, the share of matches among these pairs) starts at the share of patterns
     whose evidence favours a match under the model, unless given. Stops when no m or λ moves
-    more than ``tolerance``, or after ``max_iterations``.
+    more than ``tolerance``, or after ``max_iterations``. The ``conditional`` comparisons
+    (those whose conditional levels these pairs meet) take no part in the posterior; their
+    conditional levels' m and u are estimated from the final posteriors (``EMResult.u``).
     """
     keys = list(patterns)
     counts = [patterns[k] for k in keys]
     active = [i for i, c in enumerate(model.comparisons) if c.name not in deactivate]
+    free_u = {
+        c.name: [lv.u for lv in c.levels[1:]]
+        for c in model.comparisons
+        if c.name in conditional and c.when and c.name not in deactivate
+    }
     m = {c.name: [lv.m for lv in c.levels] for c in model.comparisons}
     if prior is None:
         p0 = _posteriors(keys, model, m, active, 0.5)
         prior = sum(n for p, n in zip(p0, counts, strict=True) if p > 0.5) / sum(counts)
     prior = min(max(prior, 1e-6), 1 - 1e-6)
     converged, iteration = False, 0
+    estimated = {
+        model.comparisons[i].name: [False] * len(model.comparisons[i].levels) for i in active
+    }
     for iteration in range(1, max_iterations + 1):  # noqa: B007  (reported below)
-        posteriors = _posteriors(keys, model, m, active, prior)
+        posteriors = _posteriors(keys, model, m, active, prior, free_u)
         matches = sum(p * n for p, n in zip(posteriors, counts, strict=True))
         change = abs(matches / sum(counts) - prior)
         prior = min(max(matches / sum(counts), 1e-6), 1 - 1e-6)
@@ -204,14 +260,30 @@ def expectation_maximisation(
             weighted = [0.0] * len(c.levels)
             for pattern, p, n in zip(keys, posteriors, counts, strict=True):
                 weighted[pattern[i]] += p * n
-            if (new := _smoothed(weighted, pseudo_count)) is not None:
-                change = max(change, max(abs(a - b) for a, b in zip(new, m[c.name], strict=True)))
-                m[c.name] = new
+            if (new := _smoothed(c, weighted, pseudo_count, m[c.name])) is not None:
+                values, estimated[c.name] = new
+                change = max(
+                    change, max(abs(a - b) for a, b in zip(values, m[c.name], strict=True))
+                )
+                m[c.name] = values
+            if c.name in free_u:
+                others = [0.0] * len(c.levels)
+                for pattern, p, n in zip(keys, posteriors, counts, strict=True):
+                    others[pattern[i]] += (1.0 - p) * n
+                current = [1.0, *free_u[c.name]]
+                if (
+                    new_u := _smoothed(c, others, pseudo_count, current, c.groups()[:1])
+                ) is not None:
+                    change = max(
+                        change, max(abs(a - b) for a, b in zip(new_u[0], current, strict=True))
+                    )
+                    free_u[c.name] = new_u[0][1:]
         if change < tolerance:
             converged = True
             break
-    estimated = {model.comparisons[i].name: m[model.comparisons[i].name] for i in active}
-    return EMResult(estimated, prior, iteration, converged)
+    found_m = {model.comparisons[i].name: m[model.comparisons[i].name] for i in active}
+    found_u = {name: [1.0, *values] for name, values in free_u.items()}
+    return EMResult(found_m, prior, iteration, converged, found_u, estimated)
 
 
 def estimate_prior(
@@ -273,12 +345,13 @@ def train(
         seed=seed,
         progress=progress,
     )
-    compiled = compile_model(model)
     keys = {k: list(v) for k, v in keys.items()}
     results: dict[str, tuple[int, EMResult]] = {}
     sums: dict[str, list[float]] = {}
-    passes: dict[str, int] = {}
-    for training_pass in model.training:
+    passes: dict[str, list[int]] = {}
+    # passes that estimate conditional u run first, so the others score with it
+    ordered = sorted(model.training, key=lambda p: not _conditional_on(model, p))
+    for training_pass in ordered:
         pairs = _sample(
             pairs_sharing_keys(keys, max_block, training_pass.block), max_pairs_per_pass, rng
         )
@@ -287,7 +360,7 @@ def train(
         patterns = comparison_patterns(
             pairs,
             features,
-            compiled,
+            compile_model(model),
             progress=progress,
             stage=f"em {training_pass.block}",
             total=len(pairs),
@@ -296,17 +369,29 @@ def train(
             patterns,
             model,
             deactivate=training_pass.deactivate,
+            conditional=_conditional_on(model, training_pass),
             max_iterations=max_iterations,
             tolerance=tolerance,
         )
         results[training_pass.block] = (len(pairs), result)
+        if result.u:
+            model = model.with_parameters(u=result.u)
         for name, values in result.m.items():
             total = sums.setdefault(name, [0.0] * len(values))
-            sums[name] = [t + v for t, v in zip(total, values, strict=True)]
-            passes[name] = passes.get(name, 0) + 1
-    model = model.with_parameters(
-        m={name: [v / passes[name] for v in total] for name, total in sums.items()}
-    )
+            seen = passes.setdefault(name, [0] * len(values))
+            for n, (value, fresh) in enumerate(zip(values, result.estimated[name], strict=True)):
+                if fresh:
+                    total[n] += value
+                    seen[n] += 1
+    averaged = {}
+    for c in model.comparisons:
+        if c.name in sums:
+            current = [lv.m for lv in c.levels]
+            averaged[c.name] = [
+                t / n if n else current[k]
+                for k, (t, n) in enumerate(zip(sums[c.name], passes[c.name], strict=True))
+            ]
+    model = model.with_parameters(m=averaged)
     everything = pairs_sharing_keys(keys, max_block)
     sample = _sample(everything, max_pairs_per_pass, rng)
     patterns = comparison_patterns(
@@ -314,6 +399,13 @@ def train(
     )
     prior = estimate_prior(patterns, model, candidate_pairs=len(everything), records=len(records))
     return Training(model.with_parameters(prior=prior), results)
+
+
+def _conditional_on(model: Model, training_pass: TrainingPass) -> list[str]:
+    """The comparisons whose conditional levels every pair of ``training_pass`` meets: those
+    conditional on the field of a comparison the pass blocks on (deactivates)."""
+    blocked = {model.comparison(name).field for name in training_pass.deactivate}
+    return [c.name for c in model.comparisons if c.when and c.when in blocked]
 
 
 def _sample(pairs: set[tuple[str, str]], limit: int, rng: random.Random) -> list[tuple[str, str]]:

@@ -142,3 +142,141 @@ def test_bad_model_reports_every_problem_by_place():
         "comparisons[0].levels[0].m",
         "comparisons[0].levels",
     } <= fields
+
+
+def conditional_level(comparison: str, a: str, b: str, postcode_a: str, postcode_b: str) -> str:
+    """The level of ``comparison`` (address or city) for two records with these postcodes."""
+    field = MODEL.comparison(comparison).field
+    ra = Features(key="a", postcode=postcode_a or None, **{field: a})
+    rb = Features(key="b", postcode=postcode_b or None, **{field: b})
+    result = score_pair(ra, rb, MODEL)
+    return result.levels[result.comparisons.index(comparison)]
+
+
+@pytest.mark.parametrize(
+    ("comparison", "a", "b", "postcodes", "expected"),
+    [
+        ("address", "12 miller pl", "12 miller pl", ("4011", "4011"), "exact_same_postcode"),
+        (
+            "address",
+            "12 miller pl",
+            "12 miler pl",
+            ("4011", "4011"),
+            "jaro_winkler_92_same_postcode",
+        ),
+        (
+            "address",
+            "12 miller pl kooralbyn",
+            "kooralbyn 12 miller pl",
+            ("4011", "4011"),
+            "token_set_80_same_postcode",
+        ),
+        ("address", "12 miller pl", "4 oak st", ("4011", "4011"), "else_same_postcode"),
+        ("address", "12 miller pl", "12 miller pl", ("4011", "4012"), "exact"),
+        ("address", "12 miller pl", "12 miller pl", ("4011", ""), "exact"),
+        ("address", "12 miller pl", "4 oak st", ("4011", "2600"), "else"),
+        ("address", "", "12 miller pl", ("4011", "4011"), "null"),
+        ("city", "bundaberg", "bundaberg", ("4670", "4670"), "exact_same_postcode"),
+        ("city", "bundaberg", "bundaebrg", ("4670", "4670"), "jaro_winkler_90_same_postcode"),
+        ("city", "bundaberg", "canberra", ("4670", "4670"), "else_same_postcode"),
+        ("city", "bundaberg", "bundaberg", ("4670", "2600"), "exact"),
+        ("city", "bundaberg", "bundaebrg", ("", "4670"), "jaro_winkler_90"),
+    ],
+)
+def test_conditional_levels_hold_only_when_their_field_agrees(
+    comparison, a, b, postcodes, expected
+):
+    assert conditional_level(comparison, a, b, *postcodes) == expected
+
+
+def test_a_household_address_counts_once_with_the_postcode():
+    """Same street, postcode and city: the street and city add less once the postcode
+    agrees than each would alone (a household shares all three)."""
+    a = Features(key="a", address="12 miller pl", postcode="4011", city="bundaberg")
+    b = Features(key="b", address="12 miller pl", postcode="4011", city="bundaberg")
+    moved = Features(key="c", address="12 miller pl", postcode="4012", city="bundaberg")
+    same = score_pair(a, b, MODEL)
+    apart = score_pair(a, moved, MODEL)
+    address = MODEL.comparisons.index(MODEL.comparison("address"))
+    assert same.levels[address] == "exact_same_postcode"
+    assert same.weights[address] < apart.weights[address]
+
+
+def test_weight_and_score_agree_on_conditional_and_tf_levels():
+    people = [
+        Features(key=f"r{i}", address=f"{i % 7} oak st", postcode=f"{i % 3}", city="x")
+        for i in range(30)
+    ]
+    tf = term_frequencies(people, ["address", "postcode", "city"])
+    compiled = compile_model(MODEL, tf)
+    for a in people[:6]:
+        for b in people[6:12]:
+            assert compiled.weight(a, b) == pytest.approx(compiled.score(a, b).weight)
+
+
+def test_conditional_levels_survive_a_json_round_trip():
+    again = model_from_json(model_to_json(MODEL))
+    assert again.comparison("city").when == "postcode"
+    assert again.comparison("city").groups() == MODEL.comparison("city").groups()
+
+
+@pytest.mark.parametrize(
+    ("levels", "problem"),
+    [
+        (
+            [
+                {"name": "exact", "kind": "exact", "m": 0.9, "u": 0.1},
+                {"name": "in", "kind": "else", "when": "postcode", "m": 0.1, "u": 0.9},
+                {"name": "else", "kind": "else", "m": 0.1, "u": 0.9},
+            ],
+            "must come first",
+        ),
+        (
+            [
+                {"name": "in", "kind": "exact", "when": "postcode", "m": 0.9, "u": 0.1},
+                {"name": "else", "kind": "else", "m": 0.1, "u": 0.9},
+            ],
+            "end with an else",
+        ),
+        (
+            [
+                {"name": "in", "kind": "exact", "when": "city", "m": 0.9, "u": 0.1},
+                {"name": "in_else", "kind": "else", "when": "city", "m": 0.1, "u": 0.9},
+                {"name": "else", "kind": "else", "m": 0.1, "u": 0.9},
+            ],
+            "its own field",
+        ),
+        (
+            [
+                {"name": "in", "kind": "exact", "when": "shoeSize", "m": 0.9, "u": 0.1},
+                {"name": "in_else", "kind": "else", "when": "shoeSize", "m": 0.1, "u": 0.9},
+                {"name": "else", "kind": "else", "m": 0.1, "u": 0.9},
+            ],
+            "unknown field",
+        ),
+        (
+            [
+                {"name": "in", "kind": "exact", "when": "postcode", "m": 0.9, "u": 0.1, "tf": True},
+                {"name": "in_else", "kind": "else", "when": "postcode", "m": 0.1, "u": 0.9},
+                {"name": "else", "kind": "else", "m": 0.1, "u": 0.9},
+            ],
+            "no term frequencies",
+        ),
+    ],
+)
+def test_bad_conditional_levels_are_refused(levels, problem):
+    with pytest.raises(ValidationError) as caught:
+        parse_model(
+            {
+                "model": {"prior": 0.01},
+                "thresholds": {"link": 6},
+                "comparisons": [
+                    {
+                        "name": "city",
+                        "field": "city",
+                        "levels": [{"name": "null", "kind": "null"}, *levels],
+                    }
+                ],
+            }
+        )
+    assert any(problem in e.reason for e in caught.value.errors)

@@ -243,3 +243,96 @@ def test_a_training_pass_with_no_pairs_keeps_the_models_m():
     assert [lv.m for lv in trained.comparison("givenName").levels] == [
         lv.m for lv in model.comparison("givenName").levels
     ]
+
+
+def _conditional_model() -> object:
+    """given and family name (unconditional) and postcode, city given the postcode: the shape of the default
+    model's address block."""
+    return parse_model(
+        {
+            "model": {"prior": 0.5},
+            "thresholds": {"link": 6},
+            "comparisons": [
+                {
+                    "name": "given",
+                    "field": "givenName",
+                    "levels": [
+                        {"name": "null", "kind": "null"},
+                        {"name": "exact", "kind": "exact", "m": 0.8, "u": 0.05},
+                        {"name": "else", "kind": "else", "m": 0.2, "u": 0.95},
+                    ],
+                },
+                {
+                    "name": "name",
+                    "field": "familyName",
+                    "levels": [
+                        {"name": "null", "kind": "null"},
+                        {"name": "exact", "kind": "exact", "m": 0.8, "u": 0.05},
+                        {"name": "else", "kind": "else", "m": 0.2, "u": 0.95},
+                    ],
+                },
+                {
+                    "name": "postcode",
+                    "field": "postcode",
+                    "levels": [
+                        {"name": "null", "kind": "null"},
+                        {"name": "exact", "kind": "exact", "m": 0.9, "u": 0.01},
+                        {"name": "else", "kind": "else", "m": 0.1, "u": 0.99},
+                    ],
+                },
+                {
+                    "name": "city",
+                    "field": "city",
+                    "levels": [
+                        {"name": "null", "kind": "null"},
+                        {"name": "same", "kind": "exact", "when": "postcode", "m": 0.9, "u": 0.5},
+                        {
+                            "name": "same_else",
+                            "kind": "else",
+                            "when": "postcode",
+                            "m": 0.1,
+                            "u": 0.5,
+                        },
+                        {"name": "exact", "kind": "exact", "m": 0.8, "u": 0.01},
+                        {"name": "else", "kind": "else", "m": 0.2, "u": 0.99},
+                    ],
+                },
+            ],
+            "training": [{"block": "pc:", "deactivate": ["postcode"]}],
+        }
+    )
+
+
+@pytest.mark.parametrize("city_shared_by_strangers", [0.9, 0.05])
+def test_em_learns_a_conditional_u_where_its_condition_holds(city_shared_by_strangers):
+    """Pairs of one postcode: matches share the city 95% of the time, strangers
+    ``city_shared_by_strangers`` of it (a city per postcode, or postcodes spanning cities);
+    EM over them recovers that u, whatever the model's guess (0.5)."""
+    rng = random.Random(3)
+    counts: Counter = Counter()
+    for _ in range(20_000):
+        match = rng.random() < 0.3
+        given = 1 if rng.random() < (0.85 if match else 0.05) else 2
+        name = 1 if rng.random() < (0.9 if match else 0.05) else 2
+        same_city = rng.random() < (0.95 if match else city_shared_by_strangers)
+        counts[(given, name, 1, 1 if same_city else 2)] += 1
+    model = _conditional_model()
+    result = expectation_maximisation(
+        counts, model, deactivate={"postcode"}, conditional={"city"}, max_iterations=500
+    )
+    assert result.u["city"][1] == pytest.approx(city_shared_by_strangers, abs=0.03)
+    assert result.m["city"][1] == pytest.approx(0.95, abs=0.03)
+    assert result.estimated["city"] == [False, True, True, False, False]
+
+
+def test_random_sampling_leaves_conditional_u_alone():
+    records = [
+        Features(key=f"r{i}", familyName=f"n{i % 40}", postcode=f"{i % 9}", city=f"c{i % 5}")
+        for i in range(400)
+    ]
+    model = _conditional_model()
+    estimated = estimate_u(records, model, sample_pairs=5_000, seed=1)
+    city, before = estimated.comparison("city"), model.comparison("city")
+    assert [lv.u for lv in city.levels[1:3]] == [lv.u for lv in before.levels[1:3]]
+    assert city.levels[3].u != before.levels[3].u
+    assert city.levels[3].u + city.levels[4].u == pytest.approx(1.0)
