@@ -115,7 +115,7 @@ class Limits:
     """Evidence limits: identifiers/blocks on more records than these are ignored."""
 
     max_identifier_records: int = 20
-    max_block_records: int = 200
+    max_block_records: int = 100
 
 
 @dataclass(frozen=True, slots=True)
