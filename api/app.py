@@ -7,6 +7,7 @@ answers) and ``/ready`` (Neo4j reachable and every migration applied).
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -24,7 +25,10 @@ from api.examples import graphiql_with_examples
 from api.schema import build_schema
 from graph import db, migrate
 from graph.errors import C360Error, ConfigError
+from graph.services.resolver import Resolver
 from graph.settings import Settings, load_settings
+
+log = logging.getLogger("customer360.api")
 
 __all__ = ["create_app"]
 
@@ -153,6 +157,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
         app.state.driver = driver
         app.state.settings = settings
+        try:  # the first ingestRecord should not wait for Neo4j to plan its statements
+            await anyio.to_thread.run_sync(Resolver(driver, settings).warm_up)
+        except C360Error as exc:  # Neo4j down, a bad rules file: requests will say so
+            log.warning("resolution warm-up skipped: %s", exc)
         app.state.api_keys = api_keys
         try:
             yield

@@ -175,6 +175,14 @@ class Resolver:
         return self._model
 
     # -- real time -------------------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Prepare real-time resolution: Neo4j plans its statements (0.5-1.5 s, once per
+        server) and the active model is loaded, so the first ingested record does not pay
+        for either. Writes nothing; raises :class:`graph.errors.Neo4jError` when Neo4j
+        fails."""
+        self._write(components.warm_up)
+        _ = self.model
+
     def resolve(self, keys: Sequence[str], *, actor: str | None = None) -> ResolutionResult:
         """Resolve the records ``keys`` (just ingested or changed) in one transaction."""
         return self._write(lambda tx: self.resolve_in(tx, keys, actor=actor))

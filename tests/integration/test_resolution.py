@@ -1116,3 +1116,15 @@ def test_a_trained_model_is_stored_active_and_named_by_every_later_decision(grap
     graph.ingest("web:T9", givenName="Dee", familyName="Oak", birthDate="1970-01-01")
     versions = {e["modelVersion"] for e in graph.events() if "web:T9" in e["recordKeys"]}
     assert versions == {report.version}
+
+
+def test_warm_up_plans_the_real_time_statements_and_writes_nothing(graph):
+    graph.ingest("crm:1", **ANN)
+    before = graph.run("MATCH (n) RETURN count(n) AS n, COUNT { ()-[]->() } AS r")[0]
+
+    graph.resolver.warm_up()
+    graph.resolver.warm_up()  # twice: still nothing
+
+    after = graph.run("MATCH (n) RETURN count(n) AS n, COUNT { ()-[]->() } AS r")[0]
+    assert (after["n"], after["r"]) == (before["n"], before["r"])
+    assert graph.links()["crm:1"][2] == "first_record"
