@@ -15,9 +15,11 @@ import sys
 from pathlib import Path
 
 from graph import db, migrate
-from graph.demo.generate import MANIFEST_NAME, generate
+from graph.demo.generate import DEMO_SOURCES, MANIFEST_NAME, generate
 from graph.localneo4j import LocalNeo4j
+from graph.models import Source
 from graph.settings import PROJECT_ROOT, Settings
+from graph.store import sources
 
 BENCH_PASSWORD = "c360-bench-password"
 
@@ -98,3 +100,22 @@ def server_peak_rss_mb(settings: Settings) -> float | None:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return None
+
+
+def register_demo_sources(driver, settings: Settings) -> dict[str, Source]:
+    """Register the demo's four systems; returns source id -> registered source."""
+    return {
+        demo.id: sources.register_source(
+            driver,
+            settings,
+            sources.validate_source(demo.id, demo.kind.value, demo.name, demo.priority),
+        )
+        for demo in DEMO_SOURCES
+    }
+
+
+def print_peak_memory(settings: Settings, process: str = "this process") -> None:
+    """Print the peak memory of this process and, when it is ours, of the Neo4j server."""
+    print(f"peak memory: {process} {peak_rss_mb():.0f} MiB", end="")
+    server = server_peak_rss_mb(settings)
+    print(f", Neo4j server {server:.0f} MiB" if server else "")

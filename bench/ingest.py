@@ -13,11 +13,15 @@ import argparse
 import json
 import time
 
-from _common import bench_settings, demo_data, fresh_database, peak_rss_mb, server_peak_rss_mb
+from _common import (
+    bench_settings,
+    demo_data,
+    fresh_database,
+    print_peak_memory,
+    register_demo_sources,
+)
 
-from graph.demo.generate import DEMO_SOURCES
 from graph.ingest import ingest_file
-from graph.store import sources
 
 
 def main() -> None:
@@ -29,12 +33,7 @@ def main() -> None:
     directory = demo_data(args.people, args.seed)
     settings = bench_settings()
     driver = fresh_database(settings)
-    for demo in DEMO_SOURCES:
-        sources.register_source(
-            driver,
-            settings,
-            sources.validate_source(demo.id, demo.kind.value, demo.name, demo.priority),
-        )
+    register_demo_sources(driver, settings)
     manifest = json.loads((directory / "manifest.json").read_text())
     totals: dict[str, list[float]] = {}
     started = time.monotonic()
@@ -60,9 +59,7 @@ def main() -> None:
     all_rows = sum(r for r, _ in totals.values())
     print(f"source records/s (records alone): {records / record_seconds:,.0f}")
     print(f"all rows/s: {all_rows / elapsed:,.0f} ({int(all_rows)} rows in {elapsed:.1f} s)")
-    print(f"peak memory: ingest process {peak_rss_mb():.0f} MiB", end="")
-    server = server_peak_rss_mb(settings)
-    print(f", Neo4j server {server:.0f} MiB" if server else "")
+    print_peak_memory(settings, "ingest process")
 
 
 if __name__ == "__main__":

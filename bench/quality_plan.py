@@ -30,7 +30,7 @@ from typing import Any
 from graph.demo.generate import DEMO_SOURCES, generate
 from graph.ingest.pipeline import parse_row
 from graph.ingest.reader import iter_rows
-from graph.models import Source, SourceKind
+from graph.models import CANONICAL_FIELDS, Source, SourceKind
 from graph.resolution.blocking import probabilistic_keys
 from graph.resolution.evaluate import evaluate, read_truth
 from graph.resolution.features import Features
@@ -46,20 +46,9 @@ from graph.resolution.plan import RecordData, candidate_pairs, make_plan
 from graph.resolution.rules import RuleSet, load_rules
 from graph.resolution.training import train
 
-_PROPS = (
-    "givenName",
-    "familyName",
-    "email",
-    "phone",
-    "addressLine1",
-    "addressLine2",
-    "city",
-    "postcode",
-    "country",
-    "loyaltyId",
-    "nationalId",
-    "attributes",
-)
+# the record properties batch resolution reads (graph.store.components.RECORD_FIELDS)
+_NOT_PROPS = ("sourceId", "birthDate", "deviceIds", "cookieIds", "updatedAt")
+_PROPS = (*(f for f in CANONICAL_FIELDS if f not in _NOT_PROPS), "attributes")
 
 
 def _record_data(parsed: Mapping[str, Any], source: Source) -> tuple[dict[str, Any], list]:

@@ -25,14 +25,18 @@ import json
 import statistics
 import time
 
-from _common import bench_settings, demo_data, fresh_database, peak_rss_mb, server_peak_rss_mb
+from _common import (
+    bench_settings,
+    demo_data,
+    fresh_database,
+    print_peak_memory,
+    register_demo_sources,
+)
 
-from graph.demo.generate import DEMO_SOURCES
 from graph.ingest import ingest_rows
 from graph.ingest.reader import iter_rows
 from graph.resolution.evaluate import evaluate, format_evaluation, read_truth
 from graph.services.resolver import Resolver
-from graph.store import sources
 
 _CLUSTERS = """
 MATCH (r:SourceRecord) WHERE r.placeholder IS NULL
@@ -56,13 +60,7 @@ def main() -> None:
     directory = demo_data(args.people, args.seed)
     settings = bench_settings()
     driver = fresh_database(settings)
-    registered = {}
-    for demo in DEMO_SOURCES:
-        registered[demo.id] = sources.register_source(
-            driver,
-            settings,
-            sources.validate_source(demo.id, demo.kind.value, demo.name, demo.priority),
-        )
+    registered = register_demo_sources(driver, settings)
     manifest = json.loads((directory / "manifest.json").read_text())
     record_files = [f for f in manifest["files"] if f["file_type"] == "records"]
     held: list[tuple[str, dict]] = []
@@ -133,9 +131,7 @@ def main() -> None:
         f"  ingest+resolution p50 {_percentile(total_ms, 50):6.1f} ms  "
         f"p99 {_percentile(total_ms, 99):6.1f} ms"
     )
-    print(f"peak memory: this process {peak_rss_mb():.0f} MiB", end="")
-    server = server_peak_rss_mb(settings)
-    print(f", Neo4j server {server:.0f} MiB" if server else "")
+    print_peak_memory(settings)
 
 
 if __name__ == "__main__":

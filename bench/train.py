@@ -16,12 +16,16 @@ import argparse
 import json
 import time
 
-from _common import bench_settings, demo_data, fresh_database, peak_rss_mb, server_peak_rss_mb
+from _common import (
+    bench_settings,
+    demo_data,
+    fresh_database,
+    print_peak_memory,
+    register_demo_sources,
+)
 
-from graph.demo.generate import DEMO_SOURCES
 from graph.ingest import ingest_file
 from graph.services.training import train_model
-from graph.store import sources
 
 
 def main() -> None:
@@ -32,12 +36,7 @@ def main() -> None:
     directory = demo_data(args.people, args.seed)
     settings = bench_settings()
     driver = fresh_database(settings)
-    for demo in DEMO_SOURCES:
-        sources.register_source(
-            driver,
-            settings,
-            sources.validate_source(demo.id, demo.kind.value, demo.name, demo.priority),
-        )
+    register_demo_sources(driver, settings)
     manifest = json.loads((directory / "manifest.json").read_text())
     started = time.monotonic()
     for entry in manifest["files"]:
@@ -63,9 +62,7 @@ def main() -> None:
         f"({report.records / report.seconds:,.0f} records/s), "
         f"{report.candidate_pairs:,} candidate pairs"
     )
-    print(f"peak memory: this process {peak_rss_mb():.0f} MiB", end="")
-    server = server_peak_rss_mb(settings)
-    print(f", Neo4j server {server:.0f} MiB" if server else "")
+    print_peak_memory(settings)
 
 
 if __name__ == "__main__":
