@@ -26,6 +26,7 @@ from graph.resolution.blocking import pairs_sharing_keys, probabilistic_keys
 from graph.resolution.features import Features
 from graph.resolution.fs_score import compile_model, term_frequencies, tf_from_json, tf_to_json
 from graph.resolution.model import Model, load_model, model_to_json
+from graph.resolution.rules import load_rules
 from graph.resolution.training import Progress, train
 from graph.settings import Settings
 from graph.store import components, match_models
@@ -94,8 +95,8 @@ def train_model(
     settings: Settings,
     *,
     base: Model | None = None,
-    max_identifier: int = 20,
-    max_block: int = 200,
+    max_identifier: int | None = None,
+    max_block: int | None = None,
     u_sample_pairs: int = 200_000,
     seed: int = 0,
     activate: bool = True,
@@ -103,10 +104,16 @@ def train_model(
 ) -> TrainReport:
     """Train ``base`` (default: the packaged model) on the graph's records and store it.
 
-    Raises :class:`graph.errors.ValidationError` (field ``records``) when fewer than two
-    records can be read: there is nothing to learn from.
+    ``max_identifier`` and ``max_block`` default to the rule file's limits, so training
+    compares the candidate pairs resolution compares. Raises
+    :class:`graph.errors.ValidationError` (field ``records``) when fewer than two records can
+    be read: there is nothing to learn from.
     """
     started = time.monotonic()
+    if max_identifier is None or max_block is None:
+        limits = load_rules(settings.rules_file).limits
+        max_identifier = limits.max_identifier_records if max_identifier is None else max_identifier
+        max_block = limits.max_block_records if max_block is None else max_block
     base = base or load_model()
     features = read_features(driver, settings, max_identifier)
     if len(features) < 2:
