@@ -14,6 +14,10 @@ Winkler's EM for record linkage (1988):
    that estimate it.
 3. :func:`estimate_prior`: the global λ, the expected number of matches among all candidate
    pairs (blocking is assumed to find almost every match) over all n(n-1)/2 record pairs.
+4. u once more from the same random pairs, each weighed by its probability of being a
+   non-match under the model of steps 1-3 (Winkler 1988 estimates u over the non-matches;
+   Splink's random-sampling u ignores the few matches among random pairs, which on a small
+   data set are not few: one pair in n/k, for k records per person).
 
 Conditional levels (``when``, see :mod:`graph.resolution.model`) describe a comparison given
 that another field agrees: a city given the postcode. Random pairs almost never agree on a
@@ -150,13 +154,33 @@ def estimate_u(
     seed: int = 0,
     pseudo_count: float = 0.5,
     progress: Progress | None = None,
+    non_matches: Model | None = None,
 ) -> Model:
     """``model`` with u re-estimated from ``sample_pairs`` random pairs of distinct records
     (seeded by ``seed``); comparisons never compared (always null) keep their u, and so do
-    conditional levels (random pairs seldom meet their condition; see :func:`train`)."""
+    conditional levels (random pairs seldom meet their condition; see :func:`train`).
+
+    With ``non_matches`` (a trained model), each random pair counts by its probability of
+    being a non-match under that model, 1 - P(match | pattern), as Winkler's EM weighs u:
+    on a small store the true matches among random pairs (one in n/k for k records per
+    person) would otherwise make a shared identifier look common among strangers and cap
+    the weight of its exact level."""
+    patterns = _random_patterns(features, model, sample_pairs, seed, progress)
+    return _u_from(patterns, model, pseudo_count, non_matches)
+
+
+def _random_patterns(
+    features: Sequence[Features],
+    model: Model,
+    sample_pairs: int,
+    seed: int,
+    progress: Progress | None,
+) -> Counter[Pattern]:
+    """The comparison vectors of ``sample_pairs`` random pairs of distinct records (they
+    depend on the model's levels, not on its m and u)."""
     n = len(features)
     if n < 2:
-        return model
+        return Counter()
     rng = random.Random(seed)
 
     def pairs() -> Iterable[tuple[int, int]]:
@@ -164,20 +188,35 @@ def estimate_u(
             i, j = rng.randrange(n), rng.randrange(n - 1)
             yield i, j + (j >= i)
 
-    by_index = dict(enumerate(features))
-    patterns = comparison_patterns(
+    return comparison_patterns(
         pairs(),
-        by_index,
+        dict(enumerate(features)),
         compile_model(model),
         progress=progress,
         stage="u",
         total=sample_pairs,
     )
+
+
+def _u_from(
+    patterns: Mapping[Pattern, int],
+    model: Model,
+    pseudo_count: float,
+    non_matches: Model | None,
+) -> Model:
+    """``model`` with u from the random pairs' ``patterns`` (see :func:`estimate_u`)."""
+    weights = dict.fromkeys(patterns, 1.0)
+    if non_matches is not None and patterns:
+        keys = list(patterns)
+        everything = range(len(non_matches.comparisons))
+        m = {c.name: [lv.m for lv in c.levels] for c in non_matches.comparisons}
+        posteriors = _posteriors(keys, non_matches, m, everything, non_matches.prior)
+        weights = {k: 1.0 - p for k, p in zip(keys, posteriors, strict=True)}
     u: dict[str, list[float]] = {}
     for c_index, c in enumerate(model.comparisons):
         counts = [0.0] * len(c.levels)
         for pattern, count in patterns.items():
-            counts[pattern[c_index]] += count
+            counts[pattern[c_index]] += count * weights[pattern]
         current = [lv.u for lv in c.levels]
         if (smoothed := _smoothed(c, counts, pseudo_count, current, _unconditional(c))) is not None:
             u[c.name] = smoothed[0]
@@ -334,17 +373,15 @@ def train(
 
     u by :func:`estimate_u`; m by one EM pass per ``model.training`` pass over at most
     ``max_pairs_per_pass`` of its pairs (a seeded sample); then λ by :func:`estimate_prior`
-    over a sample of all candidate pairs. Returns the model and each pass's result.
+    over a sample of all candidate pairs; then u again, from the same random pairs weighed by
+    their probability of being non-matches. Returns the model and each pass's result.
     """
     rng = random.Random(seed)
     records = sorted(features)
-    model = estimate_u(
-        [features[k] for k in records],
-        model,
-        sample_pairs=u_sample_pairs,
-        seed=seed,
-        progress=progress,
+    random_pairs = _random_patterns(
+        [features[k] for k in records], model, u_sample_pairs, seed, progress
     )
+    model = _u_from(random_pairs, model, 0.5, None)
     keys = {k: list(v) for k, v in keys.items()}
     results: dict[str, tuple[int, EMResult]] = {}
     sums: dict[str, list[float]] = {}
@@ -398,7 +435,9 @@ def train(
         sample, features, compile_model(model), progress=progress, stage="prior", total=len(sample)
     )
     prior = estimate_prior(patterns, model, candidate_pairs=len(everything), records=len(records))
-    return Training(model.with_parameters(prior=prior), results)
+    model = model.with_parameters(prior=prior)
+    model = _u_from(random_pairs, model, 0.5, model)
+    return Training(model, results)
 
 
 def _conditional_on(model: Model, training_pass: TrainingPass) -> list[str]:

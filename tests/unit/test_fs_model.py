@@ -90,7 +90,7 @@ def test_match_weight_is_prior_plus_level_weights_in_bits():
     b = Features(key="b", givenName="anna", familyName="zabrocki", birthDate="1980-01-02")
     result = score_pair(a, b, MODEL)
     expected = MODEL.prior_weight + sum(
-        math.log2(c.levels[1].m / c.levels[1].u) for c in MODEL.comparisons[:3]
+        c.levels[c.level_names().index("exact")].weight for c in MODEL.comparisons[:3]
     )
     assert result.weight == pytest.approx(expected)
     assert sum(result.weights[3:]) == 0.0  # null levels: no evidence
@@ -187,6 +187,31 @@ def test_conditional_levels_hold_only_when_their_field_agrees(
     comparison, a, b, postcodes, expected
 ):
     assert conditional_level(comparison, a, b, *postcodes) == expected
+
+
+def national_id_level(a: str, b: str, id_a: str, id_b: str) -> str:
+    ra = Features(key="a", birthDate=a or None, nationalId=id_a or None)
+    rb = Features(key="b", birthDate=b or None, nationalId=id_b or None)
+    result = score_pair(ra, rb, MODEL)
+    return result.levels[result.comparisons.index("birthDate")]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "ids", "expected"),
+    [
+        ("1980-03-04", "1980-03-04", ("123", "123"), "exact_same_national_id"),
+        ("1980-03-04", "1980-03-07", ("123", "123"), "one_typo_same_national_id"),
+        ("1980-03-04", "1980-04-03", ("123", "123"), "day_month_swapped_same_national_id"),
+        ("1980-03-04", "1980-03-28", ("123", "123"), "year_month_same_national_id"),
+        ("1980-03-04", "1935-11-28", ("123", "123"), "else_same_national_id"),
+        ("1980-03-04", "1935-11-28", ("123", "124"), "else"),
+        ("1980-03-04", "1935-11-28", ("123", ""), "else"),
+        ("1980-03-04", "1980-03-04", ("", ""), "exact"),
+        ("", "1980-03-04", ("123", "123"), "null"),
+    ],
+)
+def test_birth_date_levels_given_the_national_id(a, b, ids, expected):
+    assert national_id_level(a, b, *ids) == expected
 
 
 def test_a_household_address_counts_once_with_the_postcode():

@@ -204,6 +204,22 @@ def test_u_from_random_pairs_is_the_share_of_each_level():
     assert c.levels[1].u == pytest.approx(0.5, abs=0.02)  # equal half the time
 
 
+def test_u_leaves_out_the_matches_among_random_pairs():
+    """40 people with 5 records each: one random pair in 50 is the same person (same email).
+    Counted plainly they make a shared email look common among strangers; weighed by their
+    chance of being strangers under a model, they do not."""
+    records = [Features(key=f"{i}-{j}", email=f"p{i}@x.org") for i in range(40) for j in range(5)]
+    believed = _model(
+        {"a": [0.9, 0.1], "b": [0.8, 0.2], "c": [0.7, 0.2, 0.1]},
+        {"a": [0.0001, 0.9999], "b": [0.1, 0.9], "c": [0.02, 0.08, 0.9]},
+        0.02,
+    )
+    plain = estimate_u(records, believed, sample_pairs=20_000, seed=5)
+    weighed = estimate_u(records, believed, sample_pairs=20_000, seed=5, non_matches=believed)
+    assert plain.comparison("a").levels[1].u == pytest.approx(4 / 199, abs=0.004)
+    assert weighed.comparison("a").levels[1].u < 0.001
+
+
 def test_training_separates_duplicates_from_strangers():
     rng = random.Random(7)
     features = {}

@@ -381,3 +381,28 @@ def test_a_plan_on_the_focus_links_the_seed_as_on_the_whole_component():
 
 def _fields(r: RecordData) -> dict:
     return {name: getattr(r, name) for name in RecordData.__slots__}
+
+
+def _person_of(plan, key):
+    return next(a.person_id for a in plan.assignments if key in a.keys)
+
+
+def test_a_shared_national_id_outweighs_a_birth_date_unlike_beyond_a_typo():
+    """A relative shares a name, an address or a family email, not a national id: with the
+    same id, a birth date mistyped beyond one typo costs its level's weight, not the
+    conflict's penalty; without it (a father and son) the pair waits for a steward."""
+    same = {"givenName": "Amber", "familyName": "Pamplin", "nationalId": "1824555"}
+    dup = [
+        record("shop:1", birthDate="1969-10-06", **same),
+        record("shop:2", birthDate="1937-04-07", **same),
+    ]
+    plan = plan_of(dup, model=MODEL)
+    assert _person_of(plan, "shop:1") == _person_of(plan, "shop:2")
+    family = {"givenName": "Sam", "familyName": "Patel", "email": "patels@example.org"}
+    father_and_son = [
+        record("shop:1", birthDate="1960-01-01", **family),
+        record("desk:2", birthDate="2001-09-09", **family),
+    ]
+    plan = plan_of(father_and_son, model=MODEL)
+    assert _person_of(plan, "shop:1") != _person_of(plan, "desk:2")
+    assert [p.key for p in plan.possible] == ["desk:2|shop:1"]
