@@ -166,6 +166,12 @@ class WhyLinked:
     explained_at: str | None = strawberry.field(
         description="When this evidence was last recomputed (after the person lost records)."
     )
+    rules_version: str | None = strawberry.field(
+        default=None, description="The rule file version that decided the link."
+    )
+    model_version: str | None = strawberry.field(
+        default=None, description="The match model version that decided the link."
+    )
 
 
 def why_linked(link: dict[str, Any] | None) -> WhyLinked | None:
@@ -180,6 +186,8 @@ def why_linked(link: dict[str, Any] | None) -> WhyLinked | None:
         linked_at=link.get("linkedAt"),
         actor=link.get("actor"),
         explained_at=link.get("explainedAt"),
+        rules_version=link.get("rulesVersion"),
+        model_version=link.get("modelVersion"),
     )
 
 

@@ -12,6 +12,7 @@ from api.permissions import IsAdmin
 from api.schema.pagination import Connection, Edge, keyset_connection
 from api.schema.types import Person
 from graph.errors import FieldError, ValidationError
+from graph.services import explain
 from graph.services.resolver import Resolver
 from graph.store import review
 
@@ -58,8 +59,99 @@ class PossibleMatch:
         )
 
 
+@strawberry.type(
+    description="One rule tried on a pair: each field's score (null: a value is "
+    "missing) and whether every comparison passed."
+)
+class RuleOutcome:
+    rule: str
+    passed: bool
+    scores: list[RuleScore]
+
+
+@strawberry.type(
+    description="Why two records are or are not one person: every rule, the match "
+    "model's level and weight per comparison, the total, the thresholds and the model version."
+)
+class PairExplanation:
+    record_key_a: str
+    record_key_b: str
+    person_a: str | None
+    person_b: str | None
+    same_person: bool
+    summary: str = strawberry.field(description="The decision in one sentence.")
+    matched_rule: str | None = strawberry.field(description="The first rule that matches.")
+    conflict: str | None = strawberry.field(description="A conflict that vetoes rules.")
+    rules: list[RuleOutcome]
+    comparisons: list[ComparisonWeight]
+    penalty: float = strawberry.field(
+        description="Bits the rule file's soft conflicts add (zero or negative)."
+    )
+    match_weight: float | None = strawberry.field(
+        description="The model's weight plus the penalty, in bits: what resolution decides on."
+    )
+    link_threshold: float | None
+    review_threshold: float | None
+    model_version: str | None
+
+    @classmethod
+    def of(cls, pair: explain.PairExplanation) -> PairExplanation:
+        data = pair.as_dict()
+        model = data["model"] or {}
+        return cls(
+            record_key_a=pair.a,
+            record_key_b=pair.b,
+            person_a=pair.person_a,
+            person_b=pair.person_b,
+            same_person=pair.same_person,
+            summary=data["summary"],
+            matched_rule=data["matchedRule"],
+            conflict=data["conflict"],
+            rules=[
+                RuleOutcome(
+                    rule=o["rule"],
+                    passed=o["passed"],
+                    scores=[RuleScore(field=f, score=v) for f, v in o["scores"].items()],
+                )
+                for o in data["rules"]
+            ],
+            comparisons=[ComparisonWeight(**c) for c in model.get("comparisons", [])],
+            penalty=pair.penalty,
+            match_weight=model.get("matchWeight"),
+            link_threshold=pair.link,
+            review_threshold=pair.review,
+            model_version=pair.model_version,
+        )
+
+
+@strawberry.type(description="A field's score, 0-100; null when either record lacks it.")
+class RuleScore:
+    field: str
+    score: float | None
+
+
 @strawberry.type
 class ReviewQuery:
+    @strawberry.field(
+        permission_classes=[IsAdmin],
+        description="Why two source records are or are not one person (NOT_FOUND for an "
+        "unknown record key).",
+    )
+    @graph_errors
+    async def explain_pair(
+        self, info: Info, record_key_a: str, record_key_b: str
+    ) -> PairExplanation:
+        a, b = record_key_a.strip(), record_key_b.strip()
+        for name, key in (("recordKeyA", a), ("recordKeyB", b)):
+            if ":" not in key:
+                raise ValidationError(FieldError(name, "must be source:id, e.g. shop:C1"))
+        if a == b:
+            raise ValidationError(FieldError("recordKeyB", "give two different record keys"))
+        ctx = info.context
+        resolver = Resolver(ctx.driver, ctx.settings)
+        pair = await anyio.to_thread.run_sync(lambda: resolver.explain_pair(a, b))
+        return PairExplanation.of(pair)
+
     @strawberry.field(
         permission_classes=[IsAdmin],
         description="The review queue: possible matches, strongest first.",

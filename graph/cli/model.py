@@ -25,7 +25,13 @@ def model_group() -> None:
 
 
 @model_group.command("train")
-@click.option("--sample-pairs", default=200_000, show_default=True, help="Random pairs for u.")
+@click.option(
+    "--sample-pairs",
+    default=200_000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Random record pairs u is estimated from.",
+)
 @click.option("--seed", default=0, show_default=True)
 @click.option("--activate/--no-activate", default=True, show_default=True)
 @click.pass_context

@@ -189,6 +189,9 @@ def explain_cmd(
                 )
             return
         pair = resolver.explain_pair(first, second)
+        if as_json:
+            click.echo(json.dumps(pair.as_dict(), indent=2, default=str))
+            return
         click.echo(pair.summary())
         for outcome in pair.verdict.outcomes:
             scores = ", ".join(
@@ -205,6 +208,11 @@ def explain_cmd(
                 pair.model.comparisons, pair.model.levels, pair.model.weights, strict=True
             ):
                 click.echo(f"    {name:<12} {level:<22} {weight:+7.2f}")
+            if pair.penalty:
+                click.echo(
+                    f"    {'conflicts':<12} {'penalty (rule file)':<22} {pair.penalty:+7.2f}"
+                    f"  = {pair.match_weight:+.2f} bits"
+                )
     finally:
         driver.close()
 

@@ -37,6 +37,7 @@ __all__ = [
     "Plan",
     "RecordData",
     "candidate_pairs",
+    "conflict_penalty",
     "focus",
     "make_plan",
 ]
@@ -245,6 +246,18 @@ def _penalty(
         if va and vb and va != vb and level.get(field_name) == "else":
             total += penalty
     return total
+
+
+def conflict_penalty(
+    model: CompiledModel, score: PairScore, fa: Features, fb: Features, rules: RuleSet
+) -> float:
+    """The bits (zero or negative) the rule file's soft conflicts add to the match weight of
+    ``fa`` and ``fb`` (``score`` = ``model.score(fa, fb)``), as resolution adds them: only
+    from the review threshold up. Resolution links on the sum."""
+    penalties = [(c.field, c.penalty) for c in rules.conflicts if c.penalty and not c.hard]
+    if not penalties or score.weight < model.model.review:
+        return 0.0
+    return _penalty(score, model.fields, fa, fb, penalties)
 
 
 def _model_evidence(score: PairScore, weight: float) -> Evidence:

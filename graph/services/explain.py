@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import LiteralString
+from typing import Any, LiteralString
 
 import neo4j
 
 from graph.db import translate_errors
 from graph.errors import NotFound
 from graph.resolution.features import features_of
-from graph.resolution.fs_score import CompiledModel, PairScore
+from graph.resolution.fs_score import CompiledModel, PairScore, match_probability
+from graph.resolution.plan import conflict_penalty
 from graph.resolution.rules import RuleSet
 from graph.resolution.scoring import Verdict, compare
 from graph.settings import Settings
@@ -69,10 +70,51 @@ class PairExplanation:
     link: float | None = None
     review: float | None = None
     model_version: str | None = None
+    penalty: float = 0.0  # soft conflicts' bits, added to the model's weight (rules' penalty)
+    hard_conflict: bool = False  # a hard conflict: the model may not link them either
+
+    @property
+    def match_weight(self) -> float | None:
+        """The weight resolution decides on: the model's plus the conflict penalty (bits)."""
+        return None if self.model is None else self.model.weight + self.penalty
 
     @property
     def same_person(self) -> bool:
         return self.person_a is not None and self.person_a == self.person_b
+
+    def as_dict(self) -> dict[str, Any]:
+        """The explanation as JSON-ready data (camelCase keys, weights in bits)."""
+        return {
+            "recordKeyA": self.a,
+            "recordKeyB": self.b,
+            "personA": self.person_a,
+            "personB": self.person_b,
+            "samePerson": self.same_person,
+            "summary": self.summary(),
+            "matchedRule": self.verdict.evidence.rule if self.verdict.evidence else None,
+            "conflict": self.verdict.conflict,
+            "steward": self.steward,
+            "rules": [
+                {"rule": o.rule, "passed": o.passed, "scores": dict(o.scores)}
+                for o in self.verdict.outcomes
+            ],
+            "model": None
+            if self.model is None
+            else {
+                "version": self.model_version,
+                "comparisons": [
+                    {"comparison": n, "level": lv, "weight": round(w, 2)}
+                    for n, lv, w in zip(
+                        self.model.comparisons, self.model.levels, self.model.weights, strict=True
+                    )
+                ],
+                "penalty": self.penalty,
+                "matchWeight": round(self.model.weight + self.penalty, 2),
+                "probability": match_probability(self.model.weight + self.penalty),
+                "linkThreshold": self.link,
+                "reviewThreshold": self.review,
+            },
+        }
 
     def summary(self) -> str:
         if self.steward:
@@ -82,21 +124,33 @@ class PairExplanation:
                 f"a steward's {kind} by {self.steward.get('actor')} at "
                 f"{self.steward.get('at')}{reason}"
             )
-        elif self.verdict.conflict:
+        elif self.verdict.conflict and (self.hard_conflict or self.model is None):
             decision = f"conflict: {self.verdict.conflict}"
-        elif self.verdict.evidence:
+        elif self.verdict.evidence and not self.verdict.conflict:
             ev = self.verdict.evidence
             decision = f"rule {ev.rule} matches with score {ev.score:g}"
         elif self.model is not None and self.link is not None:
+            weight = self.model.weight + self.penalty
             verdict = (
                 "links"
-                if self.model.weight >= self.link
+                if weight >= self.link
                 else "a possible match"
-                if self.review is not None and self.model.weight >= self.review
+                if self.review is not None and weight >= self.review
                 else "no match"
             )
+            if verdict == "links" and not self.same_person:
+                verdict += (
+                    ", but clustering kept their people apart: the other records of the two "
+                    "people do not support the join (the no-chaining guard)"
+                )
+            penalty = f" {self.penalty:+g} for conflicts = {weight:+.2f}" if self.penalty else ""
+            rules = (
+                f"conflict ({self.verdict.conflict}) vetoes the rules"
+                if self.verdict.conflict
+                else "no rule matches"
+            )
             decision = (
-                f"no rule matches; match weight {self.model.weight:+.2f} bits (link >= "
+                f"{rules}; match weight {self.model.weight:+.2f} bits{penalty} (link >= "
                 f"{self.link:g}) by model {self.model_version}: {verdict}"
             )
         else:
@@ -154,6 +208,7 @@ def explain_pair(
         features_of({**found[k]["props"], "key": k, "source": found[k]["source"]}) for k in (a, b)
     )
     steward = found[a]["steward"][0] if found[a]["steward"] else None
+    score = model.score(fa, fb) if model else None
     return PairExplanation(
         a,
         b,
@@ -161,10 +216,15 @@ def explain_pair(
         found[b]["person"],
         compare(fa, fb, rules, explain=True),
         steward,
-        model.score(fa, fb) if model else None,
+        score,
         model.model.link if model else None,
         model.model.review if model else None,
         model.model.version if model else None,
+        conflict_penalty(model, score, fa, fb, rules) if model and score else 0.0,
+        any(
+            c.hard and (va := fa.get(c.field)) and (vb := fb.get(c.field)) and va != vb
+            for c in rules.conflicts
+        ),
     )
 
 

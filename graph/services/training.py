@@ -107,9 +107,14 @@ def train_model(
     ``max_identifier`` and ``max_block`` default to the rule file's limits, so training
     compares the candidate pairs resolution compares. Raises
     :class:`graph.errors.ValidationError` (field ``records``) when fewer than two records can
-    be read: there is nothing to learn from.
+    be read: there is nothing to learn from, and (field ``samplePairs``) for
+    ``u_sample_pairs`` < 1.
     """
     started = time.monotonic()
+    if u_sample_pairs < 1:
+        raise ValidationError(
+            FieldError("samplePairs", f"must be at least 1 random pair for u, not {u_sample_pairs}")
+        )
     if max_identifier is None or max_block is None:
         limits = load_rules(settings.rules_file).limits
         max_identifier = limits.max_identifier_records if max_identifier is None else max_identifier

@@ -117,6 +117,7 @@ _RECORD: LiteralString = """{
   qualityFlags: coalesce(r.qualityFlags, []), updatedAt: toString(r.updatedAt),
   createdAt: toString(r.createdAt), raw: r.raw, personId: p.id,
   link: CASE WHEN h IS NULL THEN null ELSE h {.rule, .score, .scores, .matched, .actor,
+        .rulesVersion, .modelVersion,
         linkedAt: toString(h.linkedAt), explainedAt: toString(h.explainedAt)} END}"""
 
 # One person per asked id (an absorbed alias finds the survivor), then one CALL per part: a

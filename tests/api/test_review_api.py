@@ -92,3 +92,41 @@ def test_only_admins_see_or_decide_the_queue(client_as, father_and_son):
         assert codes(gql(client_as(role), QUEUE)) == ["FORBIDDEN"]
         assert codes(gql(client_as(role), REJECT, key=father_and_son)) == ["FORBIDDEN"]
     assert codes(gql(client_as("admin"), QUEUE, first=-1)) == ["BAD_USER_INPUT"]
+
+
+EXPLAIN = """query($a: String!, $b: String!) { explainPair(recordKeyA: $a, recordKeyB: $b) {
+  recordKeyA recordKeyB samePerson summary matchedRule conflict
+  rules { rule passed scores { field score } }
+  comparisons { comparison level weight }
+  penalty matchWeight linkThreshold reviewThreshold modelVersion } }"""
+
+
+def test_explain_pair_gives_each_level_the_penalty_the_total_and_the_model(
+    client_as, father_and_son
+):
+    body = gql(client_as("admin"), EXPLAIN, a="shop:FS1", b="desk:FS2")
+
+    pair = body["data"]["explainPair"]
+    assert not pair["samePerson"] and pair["matchedRule"] == "email"  # vetoed:
+    assert pair["conflict"] == "different birth dates"
+    levels = {c["comparison"]: c["level"] for c in pair["comparisons"]}
+    assert levels["email"] == "exact" and levels["birthDate"] == "else"
+    assert pair["penalty"] < 0  # different birth dates: the rule file's soft conflict
+    total = sum(c["weight"] for c in pair["comparisons"]) + pair["penalty"]
+    assert pair["reviewThreshold"] <= pair["matchWeight"] < pair["linkThreshold"]
+    assert abs(pair["matchWeight"] - total) < 14  # the prior is the rest
+    assert pair["modelVersion"] and "possible match" in pair["summary"]
+    assert {r["rule"] for r in pair["rules"]} >= {"email", "name_birth_date"}
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "code"),
+    [
+        ("shop:FS1", "shop:nope", "NOT_FOUND"),
+        ("FS1", "desk:FS2", "BAD_USER_INPUT"),
+        ("shop:FS1", "shop:FS1", "BAD_USER_INPUT"),
+    ],
+)
+def test_explain_pair_refuses_bad_or_unknown_keys(client_as, father_and_son, a, b, code):
+    assert codes(gql(client_as("admin"), EXPLAIN, a=a, b=b)) == [code]
+    assert codes(gql(client_as("marketer"), EXPLAIN, a="shop:FS1", b="desk:FS2")) == ["FORBIDDEN"]
