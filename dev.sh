@@ -45,7 +45,8 @@ case "${1:-}" in
     fi
     .venv/bin/c360 migrate
     .venv/bin/c360 demo load --people "${C360_DEMO_PEOPLE:-500}" --seed 42
-    echo "==> GraphQL: http://127.0.0.1:${C360_API_PORT:-8000}/graphql  (Ctrl-C stops the API; './dev.sh stop' stops Neo4j)"
+    port=$(grep -s '^C360_API_PORT=' .env | tail -1 | cut -d= -f2 || true)
+    echo "==> GraphQL: http://127.0.0.1:${C360_API_PORT:-${port:-8000}}/graphql  (Ctrl-C stops the API; './dev.sh stop' stops Neo4j)"
     exec .venv/bin/c360 serve "$@"
     ;;
   test)

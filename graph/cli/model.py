@@ -72,18 +72,26 @@ def train_cmd(ctx: click.Context, sample_pairs: int, seed: int, activate: bool) 
 @click.argument("version", required=False)
 @click.pass_context
 def show_cmd(ctx: click.Context, version: str | None) -> None:
-    """The weights per level of the active model (or the packaged default), and the match
-    weight distribution of its training data with the thresholds."""
+    """The weights per level of the stored model VERSION, else of the active one (or the
+    packaged default), and the match weight distribution of its training data with the
+    thresholds."""
     settings = settings_of(ctx)
     driver = db.connect(settings)
     try:
-        stored = match_models.active_model(driver, settings)
+        if version is None:
+            stored = match_models.active_model(driver, settings)
+        else:
+            stored = match_models.stored_model(driver, settings, version)
+            if stored is None:
+                raise NotFound(f"no stored model {version!r} (see `c360 model list`)")
     finally:
         driver.close()
-    if version is not None and (stored is None or stored.version != version):
-        raise NotFound(f"model {version!r} is not the active one (see `c360 model list`)")
     model = model_from_json(stored.json) if stored and stored.json else load_model()
-    origin = f"stored model {stored.version}" if stored else "packaged default (untrained)"
+    origin = (
+        f"stored model {stored.version}{'' if stored.active else ' (not active)'}"
+        if stored
+        else "packaged default (untrained)"
+    )
     click.echo(
         f"{origin}: prior {model.prior:.3g} ({model.prior_weight:+.1f} bits), "
         f"link >= {model.link:g}, review >= {model.review:g} bits"
@@ -211,5 +219,11 @@ def _decide(ctx: click.Context, key: str, accept: bool, actor: str, reason: str)
         )
     finally:
         driver.close()
-    people = ", ".join(sorted({r.person_id or "-" for r in result.records}))
-    click.echo(f"{'accepted' if accept else 'rejected'} {key}: now {people}")
+    pair_people = sorted({r.person_id or "-" for r in result.records})
+    click.echo(f"{'accepted' if accept else 'rejected'} {key}: now {', '.join(pair_people)}")
+    others = sorted(set(result.people) - set(pair_people))
+    if others:
+        # a must-link can move records whose cannot-links (earlier splits, rejections) keep
+        # them from the merged person: say so rather than leave it to the audit trail
+        split = f", {result.split} split" if result.split else ""
+        click.echo(f"  also changed: {', '.join(others)}{split} (see `c360 explain PERSON`)")

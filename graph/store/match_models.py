@@ -54,6 +54,12 @@ RETURN m.version AS version, m.json AS json, m.description AS description,
        toString(m.createdAt) AS createdAt, m.training AS training, true AS active, m.tf AS tf
 """
 
+_ONE: LiteralString = """
+MATCH (m:MatchModel {version: $version})
+RETURN m.version AS version, m.json AS json, m.description AS description,
+       toString(m.createdAt) AS createdAt, m.training AS training, m.active AS active, m.tf AS tf
+"""
+
 _LIST: LiteralString = """
 MATCH (m:MatchModel)
 RETURN m.version AS version, null AS json, m.description AS description,
@@ -142,6 +148,12 @@ def active_model(driver: neo4j.Driver, settings: Settings) -> StoredModel | None
     found = _stored(rows[0]) if rows else None
     _CACHE[where] = (time.monotonic(), found)
     return found
+
+
+def stored_model(driver: neo4j.Driver, settings: Settings, version: str) -> StoredModel | None:
+    """The stored model ``version`` (active or not), None when there is none."""
+    rows = read(driver, settings, _ONE, version=version)
+    return _stored(rows[0]) if rows else None
 
 
 def list_models(driver: neo4j.Driver, settings: Settings) -> list[StoredModel]:

@@ -125,3 +125,19 @@ def test_the_model_and_review_commands_from_an_empty_database_to_a_trained_model
     assert main(["model", "show"]) == 0
     shown = capsys.readouterr().out
     assert "stored model" in shown and "match weight of the candidate pairs" in shown
+    first = shown.split()[2].rstrip(":")
+    for n in range(4, 8):  # other data, another model
+        ingest_record(
+            neo4j_driver,
+            settings,
+            "shop",
+            {"customer_no": f"C{n}", "FirstName": "Ann", "LastName": f"Lee{n}"},
+        )
+    assert main(["model", "train", "--sample-pairs", "100"]) == 0
+    assert first not in capsys.readouterr().out
+    assert main(["model", "show", first]) == 0  # a stored model that is no longer active
+    assert f"stored model {first} (not active)" in capsys.readouterr().out
+    assert main(["model", "show", "nosuchversion"]) == 1
+    assert "no stored model 'nosuchversion'" in capsys.readouterr().err
+    assert main(["model", "train", "--sample-pairs", "0"]) == 2
+    assert "sample-pairs" in capsys.readouterr().err
