@@ -199,7 +199,8 @@ async def _decide(
             input.key.strip(), accept=accept, reason=input.reason
         )
     )
-    ids = sorted({r.person_id for r in result.records if r.person_id})
+    # the pair's people and any other the decision changed (a cannot-link may split one)
+    ids = sorted({r.person_id for r in result.records if r.person_id} | set(result.people))
     found = await info.context.loaders.people.load_many(ids)
     return PossibleMatchDecided(
         key=input.key, people=[p for p in (Person.of(v) for v in found) if p is not None]
