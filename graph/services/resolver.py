@@ -129,6 +129,11 @@ OPTIONAL MATCH (p:Person)-[:HAS_RECORD]->(r)
 RETURN r.key AS key, p.id AS person
 """
 
+_DECIDED: LiteralString = """
+MATCH (:SourceRecord {key: $a})-[l:MUST_LINK|CANNOT_LINK]-(:SourceRecord {key: $b})
+RETURN type(l) AS type, l.actor AS actor, toString(l.at) AS at
+"""
+
 _CANNOT_BETWEEN: LiteralString = """
 MATCH (:Person {id: $a})-[:HAS_RECORD]->(x)-[:CANNOT_LINK]-(y)<-[:HAS_RECORD]-(:Person {id: $b})
 RETURN x.key AS a, y.key AS b
@@ -344,9 +349,19 @@ class Resolver:
         """A steward's answer to a possible match (``a|b``, see :mod:`graph.store.review`):
         accept stores a must-link between its two records (their people merge), reject a
         cannot-link (they stay apart, also after ``resolve_all``); either way it leaves the
-        queue. Raises :class:`NotFound` for a key not in the queue."""
+        queue. Raises :class:`Conflict` for a pair a steward has decided already (it left the
+        queue then) and :class:`NotFound` for a key not in the queue."""
         found = review.possible_match(self.driver, self.settings, key)
         if found is None:
+            a, _, b = key.partition("|")
+            decided = read(self.driver, self.settings, _DECIDED, a=a, b=b) if b else []
+            if decided:
+                d = decided[0]
+                verb = "accepted (must-link)" if d["type"] == "MUST_LINK" else "rejected"
+                raise Conflict(
+                    f"possible match {key!r} was already {verb} by {d['actor']} at {d['at']}; "
+                    "`c360 merge` or `c360 split` change a decision"
+                )
             raise NotFound(f"no possible match {key!r} in the review queue")
         link = "MUST_LINK" if accept else "CANNOT_LINK"
         return self._decide(link, [(found.a, found.b)], actor, reason)

@@ -72,6 +72,10 @@ def test_accepting_merges_the_two_people_and_empties_the_queue(client_as, father
     assert len(body["data"]["acceptPossibleMatch"]["people"]) == 1
     assert gql(client_as("admin"), QUEUE)["data"]["possibleMatches"]["totalCount"] == 0
 
+    again = gql(client_as("admin"), REJECT, key=father_and_son)  # decided: not in the queue
+    assert codes(again) == ["CONFLICT"]
+    assert "already accepted (must-link)" in again["errors"][0]["message"]
+
 
 def test_rejecting_keeps_them_apart_and_empties_the_queue(client_as, father_and_son):
     body = gql(client_as("admin"), REJECT, key=father_and_son)
