@@ -39,6 +39,7 @@ __all__ = [
     "candidate_pairs",
     "conflict_penalty",
     "focus",
+    "hard_conflict",
     "make_plan",
 ]
 
@@ -170,15 +171,16 @@ def focus(
     """The part of a read component that resolving ``seeds`` can change, for real time.
 
     A component holds every candidate of the seeds (records sharing an identifier or a blocking
-    key, up to a few hundred for a common name) and every record of their people. Only people
-    the seeds relate to can change: those holding a seed, a candidate some rule matches or the
-    model weighs at least its review threshold, a must- or cannot-link partner, a stored
-    possible match, or a ``regroup`` record (one whose evidence changed, such as an identifier
-    that just became generic). The others keep their records, links and possible matches, so
-    clustering them again would only cost time: :func:`make_plan` on the focus scores the
-    seeds' candidate pairs once more and the pairs inside the focused people, instead of every
-    pair of the component. Returns those people's records and the related unresolved ones, in
-    ``records`` order; ``features`` (key -> Features) may be passed when computed already."""
+    key, up to a hundred for a common name) and every record of their people. Only people the
+    seeds relate to can change: those holding a seed, a candidate some rule matches or the
+    model weighs at least its review threshold, a stored possible match of a seed, or a
+    ``regroup`` record (the caller's: must- and cannot-link partners, holders of an identifier
+    that just became generic; see graph.store.components.Component). The others keep their
+    records, links and possible matches, so clustering them again would only cost time:
+    :func:`make_plan` on the focus scores the seeds' candidate pairs once more and the pairs
+    inside the focused people, instead of every pair of the component. Returns those people's
+    records and the related unresolved ones, in ``records`` order; ``features`` (key ->
+    Features) may be passed when computed already."""
     seeds = set(seeds)
     if features is None:
         features = {r.key: r.features() for r in records}
@@ -207,8 +209,7 @@ def _edges(
     """Rule edges, model edges (weight at the link threshold, no hard conflict) and the match
     weight of every pair the model scored (the pairs no rule matched)."""
     rank = {rule.name: n for n, rule in enumerate(rules.rules)}
-    hard = [c.field for c in rules.conflicts if c.hard]
-    penalties = [(c.field, c.penalty) for c in rules.conflicts if c.penalty and not c.hard]
+    soft = any(c.penalty and not c.hard for c in rules.conflicts)
     edges = []
     weights: dict[tuple[str, str], float] = {}
     for a, b in pairs:
@@ -220,12 +221,10 @@ def _edges(
         if model is None:
             continue
         weight = model.weight(fa, fb)
-        if weight >= model.model.review and penalties:
-            weight += _penalty(model.score(fa, fb), model.fields, fa, fb, penalties)
+        if soft and weight >= model.model.review:
+            weight += conflict_penalty(model, model.score(fa, fb), fa, fb, rules)
         weights[(a, b)] = weight
-        if weight >= model.model.link and not any(
-            (va := getattr(fa, f)) and (vb := getattr(fb, f)) and va != vb for f in hard
-        ):
+        if weight >= model.model.link and not hard_conflict(fa, fb, rules):
             edges.append(Edge(a, b, _model_evidence(model.score(fa, fb), weight), MODEL_RANK))
     return edges, weights
 
@@ -258,6 +257,15 @@ def conflict_penalty(
     if not penalties or score.weight < model.model.review:
         return 0.0
     return _penalty(score, model.fields, fa, fb, penalties)
+
+
+def hard_conflict(fa: Features, fb: Features, rules: RuleSet) -> bool:
+    """Whether a conflict the rule file marks hard holds: both values set and different (the
+    match model may not link such records either)."""
+    return any(
+        c.hard and (va := getattr(fa, c.field)) and (vb := getattr(fb, c.field)) and va != vb
+        for c in rules.conflicts
+    )
 
 
 def _model_evidence(score: PairScore, weight: float) -> Evidence:

@@ -13,7 +13,7 @@ from graph.db import translate_errors
 from graph.errors import NotFound
 from graph.resolution.features import features_of
 from graph.resolution.fs_score import CompiledModel, PairScore, match_probability
-from graph.resolution.plan import conflict_penalty
+from graph.resolution.plan import conflict_penalty, hard_conflict
 from graph.resolution.rules import RuleSet
 from graph.resolution.scoring import Verdict, compare
 from graph.settings import Settings
@@ -221,10 +221,7 @@ def explain_pair(
         model.model.review if model else None,
         model.model.version if model else None,
         conflict_penalty(model, score, fa, fb, rules) if model and score else 0.0,
-        any(
-            c.hard and (va := fa.get(c.field)) and (vb := fb.get(c.field)) and va != vb
-            for c in rules.conflicts
-        ),
+        hard_conflict(fa, fb, rules),
     )
 
 

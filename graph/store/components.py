@@ -394,6 +394,17 @@ def plan_steps(
     """The statements that write a plan, in order: ``(query, list parameter, rows, other
     parameters)``. Order matters: people first, then links (which empty absorbed people), then
     aliases, golden records and events. Each step's rows may be split into batches."""
+    rows = _plan_rows(plan, new_people)
+    audit = {"actor": actor, "rulesVersion": rules_version, "modelVersion": model_version}
+    return [
+        (_STANDALONE[name], name, rows[name], {k: audit[k] for k in extra})
+        for _, name, extra in _WRITES
+        if rows[name]
+    ]
+
+
+def _plan_rows(plan: Plan, new_people: Sequence[str]) -> dict[str, list[Any]]:
+    """The rows of every write step of ``plan``, by the name of the list each unwinds."""
     links = [
         {
             "key": link.key,
@@ -422,12 +433,11 @@ def plan_steps(
         }
         for e in plan.events
     ]
-    audit = {"actor": actor, "rulesVersion": rules_version, "modelVersion": model_version}
     possible = [
         {"key": x.key, "a": x.a, "b": x.b, "weight": x.weight, "comparisons": x.comparisons}
         for x in plan.possible
     ]
-    rows: dict[str, list[Any]] = {
+    return {
         "created": sorted(new_people),
         "links": links,
         "absorbed": absorbed,
@@ -437,11 +447,6 @@ def plan_steps(
         "cleared": list(plan.cleared),
         "possible": possible,
     }
-    return [
-        (_STANDALONE[name], name, rows[name], {k: audit[k] for k in extra})
-        for _, name, extra in _WRITES
-        if rows[name]
-    ]
 
 
 # The statements that write a plan, in order: (body, the list it unwinds, the audit values it
@@ -484,21 +489,18 @@ def apply_plan(
 ) -> list[str]:
     """Write a whole plan in ``tx`` with one statement (one round trip); returns the ids of
     the events written. Nothing is sent when the plan changes nothing."""
-    steps = plan_steps(
-        plan,
-        actor=actor,
-        rules_version=rules_version,
-        new_people=new_people,
-        model_version=model_version,
-    )
-    if not steps:
+    rows = _plan_rows(plan, new_people)
+    if not any(rows.values()):
         return []
-    values: dict[str, Any] = {name: [] for _, name, _ in _WRITES}
-    values.update(actor=actor, rulesVersion=rules_version, modelVersion=model_version)
-    for _, name, rows, _ in steps:
-        values[name] = rows
-    tx.run(_APPLY, plan=values).consume()
-    return [e["id"] for e in values["events"]]
+    tx.run(_APPLY, plan=_plan_parameter(rows, actor, rules_version, model_version)).consume()
+    return [e["id"] for e in rows["events"]]
+
+
+def _plan_parameter(
+    rows: dict[str, list[Any]], actor: str, rules_version: str, model_version: str | None
+) -> dict[str, Any]:
+    """_APPLY's one map parameter: every step's rows (empty ones too) and the audit values."""
+    return {**rows, "actor": actor, "rulesVersion": rules_version, "modelVersion": model_version}
 
 
 def warm_up(tx: neo4j.ManagedTransaction) -> None:
@@ -507,9 +509,8 @@ def warm_up(tx: neo4j.ManagedTransaction) -> None:
     takes milliseconds. Runs them on a key no record has and an empty plan, with the
     parameter types real calls use (the plan cache is keyed by them), so nothing is written."""
     tx.run(_COMPONENT, keys=["\u0000warm-up"], maxIdentifier=1, maxBlock=1, mark="").consume()
-    values: dict[str, Any] = {name: [] for _, name, _ in _WRITES}
-    values.update(actor="", rulesVersion="", modelVersion="")
-    tx.run(_APPLY, plan=values).consume()
+    empty: dict[str, list[Any]] = {name: [] for _, name, _ in _WRITES}
+    tx.run(_APPLY, plan=_plan_parameter(empty, "", "", "")).consume()
 
 
 def find_person_id(tx: neo4j.ManagedTransaction, person_id: str) -> str | None:
