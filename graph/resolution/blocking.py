@@ -92,7 +92,8 @@ def probabilistic_keys(f: Features) -> list[str]:
 
     :func:`blocking_keys` (birth date or postcode with a name initial) plus ``nid:<national
     id>``, ``nm:<soundex>:<soundex>`` of the two names in sorted order (so swapped names
-    share it), ``dp:<birth date>:<postcode>`` (for names that changed or were mistyped
+    share it; a compound family name also gives one per part, for a record that carries only
+    one of its surnames), ``dp:<birth date>:<postcode>`` (for names that changed or were mistyped
     beyond their initials) and ``ad:<house number or postcode>:<soundex of the street>:<place>``
     (for a person whose name, date and postcode were all mistyped, at the same address), once
     with the Soundex of the city and once with the first two characters of the postcode as the
@@ -110,10 +111,14 @@ def probabilistic_keys(f: Features) -> list[str]:
         keys.append(f"dp:{f.birthDate}:{f.postcode}")
     if f.nationalId:
         keys.append(f"nid:{f.nationalId}")
-    given, family = soundex(f.givenName), soundex(f.familyName)
-    if given and family:
-        keys.append("nm:" + ":".join(sorted((given, family))))
-    return sorted(keys)
+    given = soundex(f.givenName)
+    if given:
+        # the whole family name and, for a compound one ("pavon francisco", "grein-groth"),
+        # each of its parts: a record may carry only one of them
+        parts = f.familyName.split()
+        names = {soundex(f.familyName), *(soundex(p) for p in parts if len(parts) > 1)}
+        keys.extend("nm:" + ":".join(sorted((given, family))) for family in names if family)
+    return sorted(set(keys))
 
 
 def _address_key(f: Features) -> str | None:

@@ -28,7 +28,7 @@ from graph.resolution.clustering import (
 from graph.resolution.features import Features, record_features
 from graph.resolution.fs_score import CompiledModel, PairScore
 from graph.resolution.reconcile import RecordValues, reconcile_all
-from graph.resolution.rules import RECONCILED_ATTRIBUTES, RuleSet
+from graph.resolution.rules import RECONCILED_ATTRIBUTES, Conflict, RuleSet
 from graph.resolution.scoring import Evidence, match_evidence
 
 __all__ = [
@@ -234,17 +234,26 @@ def _penalty(
     fields: Sequence[str],
     fa: Features,
     fb: Features,
-    penalties: Sequence[tuple[str, float]],
+    conflicts: Sequence[Conflict],
 ) -> float:
     """The soft conflicts' penalties (bits) for fields whose values differ and that the model
-    put at its ``else`` level (unlike beyond a typo)."""
+    put at its ``else`` level (unlike beyond a typo), where their ``when`` fields agree."""
     level = dict(zip(fields, score.levels, strict=True))
     total = 0.0
-    for field_name, penalty in penalties:
-        va, vb = getattr(fa, field_name), getattr(fb, field_name)
-        if va and vb and va != vb and level.get(field_name) == "else":
-            total += penalty
+    for c in conflicts:
+        va, vb = getattr(fa, c.field), getattr(fb, c.field)
+        if va and vb and va != vb and level.get(c.field) == "else" and _agree(fa, fb, c.when):
+            total += c.penalty
     return total
+
+
+def _agree(fa: Features, fb: Features, fields: Sequence[str]) -> bool:
+    """Whether ``fa`` and ``fb`` hold the same, non-empty value in each of ``fields`` (in one
+    of an entry's ``|``-separated alternatives)."""
+    return all(
+        any((v := getattr(fa, f)) and v == getattr(fb, f) for f in entry.split("|"))
+        for entry in fields
+    )
 
 
 def conflict_penalty(
@@ -253,10 +262,10 @@ def conflict_penalty(
     """The bits (zero or negative) the rule file's soft conflicts add to the match weight of
     ``fa`` and ``fb`` (``score`` = ``model.score(fa, fb)``), as resolution adds them: only
     from the review threshold up. Resolution links on the sum."""
-    penalties = [(c.field, c.penalty) for c in rules.conflicts if c.penalty and not c.hard]
-    if not penalties or score.weight < model.model.review:
+    soft = [c for c in rules.conflicts if c.penalty and not c.hard]
+    if not soft or score.weight < model.model.review:
         return 0.0
-    return _penalty(score, model.fields, fa, fb, penalties)
+    return _penalty(score, model.fields, fa, fb, soft)
 
 
 def hard_conflict(fa: Features, fb: Features, rules: RuleSet) -> bool:
@@ -419,7 +428,7 @@ def make_plan(
         edges,
         must_links=must_links,
         cannot_links=cannot_links,
-        conflict_fields=[c.field for c in rules.conflicts],
+        conflict_fields=[c.field for c in rules.conflicts if not c.when],
         hard_fields=[c.field for c in rules.conflicts if c.hard],
         weights=weights,
         threshold=model.model.link if model else 0.0,

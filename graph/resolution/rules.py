@@ -102,12 +102,21 @@ class Conflict:
     conflict vetoes the match model's links too; a soft one is left to the model, whose
     levels weigh the difference (a one-digit typo in a birth date is weak evidence against,
     a different date strong evidence), plus ``penalty`` bits (negative) when the model finds
-    the values unlike beyond its typo levels (its ``else`` level)."""
+    the values unlike beyond its typo levels (its ``else`` level).
+
+    A conflict with ``when`` fields holds only when both records hold the same, non-empty
+    value in each of them (an entry ``"address|postcode"`` holds when either agrees), and
+    weighs only in the match model (a soft ``penalty``; it vetoes no rule): another given
+    name under the same family name and address is the mark of a household member, whom the
+    model would otherwise link on the shared name and address, read as independent evidence
+    (Fellegi-Sunter assumes the comparisons independent; within a household they are not:
+    Herzog, Scheuren and Winkler, *Data Quality and Record Linkage Techniques*, 2007)."""
 
     field: str
     reason: str
     hard: bool = False
     penalty: float = 0.0
+    when: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +173,7 @@ def load_rules(path: Path | None = None) -> RuleSet:
 
 _RULE_KEYS = ("name", "description", "comparisons")
 _COMPARISON_KEYS = ("field", "scorer", "threshold")
-_CONFLICT_KEYS = ("field", "reason", "hard", "penalty")
+_CONFLICT_KEYS = ("field", "reason", "hard", "penalty", "when")
 _LIMIT_KEYS = tuple(f.name for f in fields(Limits))
 _RECONCILIATION_KEYS = ("default", "attributes")
 _LIMIT_RANGE = (2, 1_000_000)
@@ -317,10 +326,43 @@ def _conflicts(errors: list[FieldError], raw: Any) -> list[Conflict]:
         if isinstance(penalty, bool) or not isinstance(penalty, int | float) or penalty > 0:
             errors.append(FieldError(f"{where}.penalty", "must be a number of bits, 0 or less"))
             penalty = 0
+        when = _conflict_when(errors, where, item.get("when", []), str(field_name))
+        if when and (hard or not penalty):
+            errors.append(
+                FieldError(
+                    f"{where}.when",
+                    "a conflict with `when` weighs only in the match model: give it a "
+                    "penalty below 0 and no `hard`",
+                )
+            )
         conflicts.append(
-            Conflict(str(field_name), reason or f"different {field_name}", hard, float(penalty))
+            Conflict(
+                str(field_name), reason or f"different {field_name}", hard, float(penalty), when
+            )
         )
     return conflicts
+
+
+def _conflict_when(
+    errors: list[FieldError], where: str, raw: Any, field_name: str
+) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(
+        isinstance(f, str) and all(_is_one_of(g, FEATURE_FIELDS) for g in f.split("|")) for f in raw
+    ):
+        errors.append(
+            FieldError(
+                f"{where}.when",
+                'must be a list of fields (or alternatives such as "address|postcode") '
+                f"from {_listed(FEATURE_FIELDS)}",
+            )
+        )
+        return ()
+    if field_name in {g for f in raw for g in f.split("|")}:
+        errors.append(
+            FieldError(f"{where}.when", f"must not name the conflict's field {field_name!r}")
+        )
+        return ()
+    return tuple(dict.fromkeys(raw))
 
 
 def _limits(errors: list[FieldError], raw: Any) -> Limits:

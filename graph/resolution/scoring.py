@@ -49,8 +49,11 @@ class Verdict:
 
 
 def conflict_of(a: Features, b: Features, rules: RuleSet) -> str | None:
-    """The reason of the first conflict between ``a`` and ``b`` (both values set, different)."""
+    """The reason of the first conflict between ``a`` and ``b`` (both values set, different);
+    conflicts with ``when`` fields weigh only in the match model and are not tried here."""
     for conflict in rules.conflicts:
+        if conflict.when:
+            continue
         va, vb = a.get(conflict.field), b.get(conflict.field)
         if va and vb and va != vb:
             return conflict.reason
@@ -75,7 +78,7 @@ def match_evidence(a: Features, b: Features, rules: RuleSet) -> Evidence | None:
     conflicts and rules, tried the same way, without recording every rule's outcome."""
     for conflict in rules.conflicts:
         va, vb = getattr(a, conflict.field), getattr(b, conflict.field)
-        if va and vb and va != vb:
+        if va and vb and va != vb and not conflict.when:
             return None
     for rule in rules.rules:
         comparisons = rule.comparisons

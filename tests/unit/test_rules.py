@@ -344,6 +344,43 @@ R0 = "rules[0] (email)"
             "unknown keys ['defualt']",
             id="unknown-reconciliation-key",
         ),
+        # conflicts with `when` fields (household members)
+        pytest.param(
+            rule_set(conflicts=[{"field": "givenName", "when": ["familyName"]}]),
+            "conflicts[0].when",
+            "penalty below 0",
+            id="conditional-conflict-without-penalty",
+        ),
+        pytest.param(
+            rule_set(
+                conflicts=[
+                    {"field": "givenName", "when": ["familyName"], "penalty": -8, "hard": True}
+                ]
+            ),
+            "conflicts[0].when",
+            "no `hard`",
+            id="conditional-conflict-hard",
+        ),
+        pytest.param(
+            rule_set(conflicts=[{"field": "givenName", "when": ["surname"], "penalty": -8}]),
+            "conflicts[0].when",
+            "must be a list of fields",
+            id="conditional-conflict-unknown-field",
+        ),
+        pytest.param(
+            rule_set(conflicts=[{"field": "givenName", "when": "familyName", "penalty": -8}]),
+            "conflicts[0].when",
+            "must be a list of fields",
+            id="conditional-conflict-not-a-list",
+        ),
+        pytest.param(
+            rule_set(
+                conflicts=[{"field": "givenName", "when": ["givenName|email"], "penalty": -8}]
+            ),
+            "conflicts[0].when",
+            "must not name the conflict's field",
+            id="conditional-conflict-on-itself",
+        ),
         # limits
         pytest.param(
             rule_set(limits={"max_identifier_records": 1}),
@@ -537,3 +574,20 @@ def test_replace_keeps_a_read_only_rule_set():
     assert retuned.reconciliation == rules.reconciliation
     with pytest.raises(TypeError):
         retuned.reconciliation["email"] = "most_frequent"  # type: ignore[index]
+
+
+def test_a_conditional_conflict_keeps_its_fields_and_alternatives():
+    rules = parse_rules(
+        rule_set(
+            conflicts=[
+                {"field": "givenName", "when": ["familyName", "address|postcode"], "penalty": -8}
+            ]
+        )
+    )
+    [conflict] = rules.conflicts
+    assert (conflict.field, conflict.when, conflict.penalty, conflict.hard) == (
+        "givenName",
+        ("familyName", "address|postcode"),
+        -8.0,
+        False,
+    )

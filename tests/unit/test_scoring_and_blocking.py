@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from graph.resolution.blocking import blocking_keys, evidence_keys
+from graph.resolution.blocking import blocking_keys, evidence_keys, probabilistic_keys
 from graph.resolution.features import Features, features_of
 from graph.resolution.rules import load_rules, parse_rules
 from graph.resolution.scoring import compare, conflict_of
@@ -299,3 +299,17 @@ def test_evidence_keys_are_identifiers_then_blocking_keys():
         "dob:1990-04-01:a",
         "dob:1990-04-01:l",
     ]
+
+
+@pytest.mark.parametrize(
+    ("whole", "part"),
+    [("pavon francisco", "pavon"), ("lluch gallo", "gallo"), ("grein groth", "grein")],
+)
+def test_a_compound_family_name_meets_each_of_its_parts(whole: str, part: str) -> None:
+    """A record may carry one surname of two (Spanish, hyphenated names): they share a
+    name block through that part, with nothing else in common."""
+    a = Features(key="a", givenName="arcelia", familyName=whole)
+    b = Features(key="b", givenName="arcelia", familyName=part)
+    assert set(probabilistic_keys(a)) & set(probabilistic_keys(b))
+    other = Features(key="c", givenName="arcelia", familyName="zabrocki")
+    assert not set(probabilistic_keys(a)) & set(probabilistic_keys(other))
