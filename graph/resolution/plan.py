@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 from typing import Any
 
@@ -265,6 +265,9 @@ def conflict_penalty(
     soft = [c for c in rules.conflicts if c.penalty and not c.hard]
     if not soft or score.weight < model.model.review:
         return 0.0
+    if score.swapped:  # the model compared a's given name with b's family name: so do these
+        first, second = model.model.swap
+        fb = replace(fb, **{first: getattr(fb, second), second: getattr(fb, first)})
     return _penalty(score, model.fields, fa, fb, soft)
 
 

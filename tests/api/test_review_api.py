@@ -44,7 +44,7 @@ def father_and_son(http, client_as):
             "sourceId": sid,
             "givenName": "Sam",
             "familyName": "Patel",
-            "email": "patels@example.org",
+            "phone": "+44 20 7946 0001",  # the family's landline
             "birthDate": birth,
         }
         assert "errors" not in gql(ingester, RECORD, source=source, record=record)
@@ -58,7 +58,7 @@ def test_the_queue_lists_a_possible_match_with_its_weights(client_as, father_and
     node = queue["edges"][0]["node"]
     assert node["key"] == father_and_son and node["personA"] != node["personB"]
     levels = {c["comparison"]: c["level"] for c in node["comparisons"]}
-    assert levels["birthDate"] == "else" and levels["email"] == "exact"
+    assert levels["birthDate"] == "else" and levels["phone"] == "exact"
     assert (
         gql(client_as("admin"), QUEUE, first=5, after=queue["pageInfo"]["endCursor"])["data"][
             "possibleMatches"
@@ -111,16 +111,16 @@ def test_explain_pair_gives_each_level_the_penalty_the_total_and_the_model(
     body = gql(client_as("admin"), EXPLAIN, a="shop:FS1", b="desk:FS2")
 
     pair = body["data"]["explainPair"]
-    assert not pair["samePerson"] and pair["matchedRule"] == "email"  # vetoed:
+    assert not pair["samePerson"] and pair["matchedRule"] == "phone_name"  # vetoed:
     assert pair["conflict"] == "different birth dates"
     levels = {c["comparison"]: c["level"] for c in pair["comparisons"]}
-    assert levels["email"] == "exact" and levels["birthDate"] == "else"
+    assert levels["phone"] == "exact" and levels["birthDate"] == "else"
     assert pair["penalty"] < 0  # different birth dates: the rule file's soft conflict
     total = sum(c["weight"] for c in pair["comparisons"]) + pair["penalty"]
     assert pair["reviewThreshold"] <= pair["matchWeight"] < pair["linkThreshold"]
     assert abs(pair["matchWeight"] - total) < 14  # the prior is the rest
     assert pair["modelVersion"] and "possible match" in pair["summary"]
-    assert {r["rule"] for r in pair["rules"]} >= {"email", "name_birth_date"}
+    assert {r["rule"] for r in pair["rules"]} >= {"phone_name", "name_birth_date"}
 
 
 @pytest.mark.parametrize(

@@ -477,3 +477,13 @@ def test_the_household_conflict_vetoes_no_rule():
     ]
     plan = plan_of(pair, model=MODEL)
     assert _person_of(plan, "shop:1") == _person_of(plan, "desk:2")
+
+
+def test_the_household_conflict_reads_names_as_the_model_aligned_them():
+    """A record with its names swapped ("Kobos Lukasz") is compared by the model as Lukasz
+    Kobos: it is Tola Kobos's household member, and the conflict holds."""
+    tola = record("shop:1", givenName="Tola", **HOUSEHOLD).features()
+    lukasz = record("news:2", givenName="Colin", familyName="Lukasz", postcode="40552").features()
+    score = TRAINED_LIKE.score(tola, lukasz)
+    assert score.swapped
+    assert conflict_penalty(TRAINED_LIKE, score, tola, lukasz, RULES) == -12.0
