@@ -28,6 +28,7 @@ from graph.resolution.model import Comparison, Level, Model
 __all__ = [
     "CompiledModel",
     "PairScore",
+    "MIN_TF_VALUES",
     "TermFrequencies",
     "compile_model",
     "match_probability",
@@ -38,6 +39,10 @@ __all__ = [
 ]
 
 
+#: Term frequencies counted on fewer values than this are not used (the level's u is).
+MIN_TF_VALUES = 100
+
+
 @dataclass(frozen=True, slots=True)
 class TermFrequencies:
     """Value counts per field: ``counts[field][value]`` records of ``totals[field]`` non-empty."""
@@ -46,12 +51,17 @@ class TermFrequencies:
     totals: dict[str, int] = field(default_factory=dict)
 
     def frequency(self, field_name: str, value: str) -> float | None:
-        """The share of records holding ``value`` (0-1), None when the field is not counted; a
-        value not in the table counts once (tables may keep only values seen twice or more)."""
+        """The share of records holding ``value`` (0-1); None when the field is not counted or
+        was counted on fewer than :data:`MIN_TF_VALUES` values (then the level's own u
+        holds: a share of a handful of values says nothing, and a field the training data
+        never held, such as a national id, must not weigh every later value as if each were
+        everyone's). A value not in the table counts once (tables may keep only values seen
+        twice or more)."""
         counts = self.counts.get(field_name)
-        if counts is None:
+        total = self.totals.get(field_name, 0)
+        if counts is None or total < MIN_TF_VALUES:
             return None
-        return counts.get(value, 1) / (self.totals[field_name] or 1)
+        return counts.get(value, 1) / total
 
 
 def term_frequencies(records: Iterable[Features], fields: Iterable[str]) -> TermFrequencies:
@@ -268,13 +278,16 @@ class CompiledModel:
             levels[n] = fn(va[n], vb[n], _agree(a, b, when))
         return tuple(levels)
 
-    def _tf_weight(self, n: int, value: str) -> float | None:
+    def _tf_weight(self, n: int, value: str) -> float:
+        """The weight of comparison ``n``'s term-frequency level for a shared ``value``: its
+        own weight when the table has no frequency for it."""
         k, log_m, min_u, memo = self._tf_level[n]
         w = memo.get(value)
         if w is None:
             assert self.tf is not None
             freq = self.tf.frequency(self.fields[n], value)
-            w = memo[value] = log_m - math.log2(max(freq or 0.0, min_u))
+            w = self.weights[n][k] if freq is None else log_m - math.log2(max(freq, min_u))
+            memo[value] = w
         return w
 
     def weight(self, a: Features, b: Features) -> float:
@@ -285,13 +298,13 @@ class CompiledModel:
         for n, (fn, x, y) in enumerate(zip(self._functions, va, vb, strict=True)):
             k = fn(x, y)
             if k and n in tf_level and k == tf_level[n][0]:
-                total += self._tf_weight(n, x)  # type: ignore[operator]
+                total += self._tf_weight(n, x)
             else:
                 total += self.weights[n][k]
         for n, when, cfn in self._conditional:
             k = cfn(va[n], vb[n], _agree(a, b, when))
             if k and n in tf_level and k == tf_level[n][0]:
-                total += self._tf_weight(n, va[n])  # type: ignore[operator]
+                total += self._tf_weight(n, va[n])
             else:
                 total += self.weights[n][k]
         return total

@@ -8,7 +8,13 @@ import pytest
 
 from graph.errors import ValidationError
 from graph.resolution.features import Features
-from graph.resolution.fs_score import compile_model, match_probability, score_pair, term_frequencies
+from graph.resolution.fs_score import (
+    MIN_TF_VALUES,
+    compile_model,
+    match_probability,
+    score_pair,
+    term_frequencies,
+)
 from graph.resolution.model import load_model, model_from_json, model_to_json, parse_model
 
 MODEL = load_model()
@@ -108,6 +114,26 @@ def test_shared_common_name_weighs_less_than_shared_rare_name():
     smith = score_pair(people[0], people[1], MODEL, tf)
     zabrocki = score_pair(people[50], Features(key="z2", familyName="zabrocki"), MODEL, tf)
     assert zabrocki.weight - smith.weight == pytest.approx(math.log2(50), rel=1e-6)
+
+
+@pytest.mark.parametrize("counted", [0, 1, MIN_TF_VALUES - 1])
+def test_a_field_counted_on_few_values_weighs_its_level_not_its_frequency(counted):
+    """Trained on data without national ids (or with a handful), a shared id later weighs
+    the exact level's own weight, as in the untrained model; not log2(m / 1)."""
+    people = [Features(key=f"n{i}", nationalId=f"{i:09d}") for i in range(counted)]
+    tf = term_frequencies(people, ["nationalId"])
+    a, b = Features(key="a", nationalId="536228914"), Features(key="b", nationalId="536228914")
+    assert score_pair(a, b, MODEL, tf).weight == pytest.approx(score_pair(a, b, MODEL).weight)
+    assert compile_model(MODEL, tf).weight(a, b) == pytest.approx(score_pair(a, b, MODEL).weight)
+
+
+def test_a_field_counted_on_enough_values_weighs_the_frequency():
+    people = [Features(key=f"n{i}", nationalId=f"{i:09d}") for i in range(MIN_TF_VALUES)]
+    tf = term_frequencies(people, ["nationalId"])
+    a, b = people[0], Features(key="b", nationalId=people[0].nationalId)
+    level = MODEL.comparison("nationalId").levels[1]
+    expected = MODEL.prior_weight + math.log2(level.m * MIN_TF_VALUES)
+    assert score_pair(a, b, MODEL, tf).weight == pytest.approx(expected)
 
 
 def test_model_survives_a_json_round_trip_with_its_version():
