@@ -77,8 +77,12 @@ def resolve_cmd(
     ctx: click.Context, resolve_all: bool, keys: tuple[str, ...], rules_file: Path | None
 ) -> None:
     """Resolve source records KEYS (source:id) now, or every record with --all."""
-    if resolve_all == bool(keys):
+    if resolve_all and keys:
         raise ValidationError(FieldError("keys", "give record keys (source:id) or --all, not both"))
+    if not resolve_all and not keys:
+        raise ValidationError(
+            FieldError("keys", "give record keys (source:id) to resolve, or --all for every record")
+        )
     driver, resolver = _resolver(ctx, rules_file)
     try:
         if resolve_all:

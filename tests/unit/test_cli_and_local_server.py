@@ -77,3 +77,15 @@ def test_explain_refuses_a_record_key_where_a_person_id_belongs(capsys):
 def test_version_is_printed(capsys):
     assert main(["--version"]) == 0
     assert "c360, version" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (["resolve"], "give record keys (source:id) to resolve, or --all for every record"),
+        (["resolve", "--all", "shop:1"], "give record keys (source:id) or --all, not both"),
+    ],
+)
+def test_resolve_says_what_it_needs(args, reason, capsys):
+    assert main(args) == 1
+    assert reason in capsys.readouterr().err
