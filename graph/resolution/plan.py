@@ -313,16 +313,22 @@ def _possible(
 ) -> tuple[list[PossibleSpec], list[str]]:
     """The review queue of a component: pairs weighing at least the review threshold whose
     records ended in different people (links the no-chaining guard refused included), except
-    cannot-linked ones; and the keys of stored possible matches among these records that no
-    longer are."""
+    pairs between two people a steward kept apart (a cannot-link between any of their
+    records: accepting another pair of theirs would undo that decision); and the keys of
+    stored possible matches among these records that no longer are."""
     fresh: list[PossibleSpec] = []
     if model is not None:
         cluster_of = {k: n for n, keys in enumerate(clusters) for k in keys}
-        refused = {(min(a, b), max(a, b)) for a, b in cannot_links}
+        apart = {
+            (min(ca, cb), max(ca, cb))
+            for a, b in cannot_links
+            if (ca := cluster_of.get(a)) is not None and (cb := cluster_of.get(b)) is not None
+        }
         for (a, b), w in sorted(weights.items()):
-            if w < model.model.review or cluster_of.get(a) == cluster_of.get(b):
+            ca, cb = cluster_of.get(a), cluster_of.get(b)
+            if w < model.model.review or ca == cb:
                 continue
-            if (a, b) in refused:
+            if ca is not None and cb is not None and (min(ca, cb), max(ca, cb)) in apart:
                 continue
             score = model.score(features[a], features[b])
             fresh.append(PossibleSpec(f"{a}|{b}", a, b, round(w, 2), _comparisons_json(score)))

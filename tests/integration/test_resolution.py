@@ -1129,3 +1129,18 @@ def test_warm_up_plans_the_real_time_statements_and_writes_nothing(graph):
     after = graph.run("MATCH (n) RETURN count(n) AS n, COUNT { ()-[]->() } AS r")[0]
     assert (after["n"], after["r"]) == (before["n"], before["r"])
     assert graph.links()["crm:1"][2] == "first_record"
+
+
+def test_rejecting_a_possible_match_drops_the_others_between_the_same_two_people(graph):
+    """A fresh-user report: after rejecting y|x1 the queue still offered y|x2 (x2 in x1's
+    person); accepting it undid the rejection and split x1's person."""
+    graph.ingest("crm:X1", givenName="Ann", familyName="Lee", email="ann.lee@example.org")
+    graph.ingest("shop:X2", givenName="Ann", familyName="Lee", email="ann.lee@example.org")
+    graph.ingest("web:Y", givenName="Ann", familyName="Lee")
+    queue = review.possible_matches(graph.driver, graph.settings, first=10)
+    assert sorted(m.key for m in queue.matches) == ["crm:X1|web:Y", "shop:X2|web:Y"]
+
+    graph.resolver.decide_possible_match("crm:X1|web:Y", accept=False, actor="steward")
+
+    assert review.possible_matches(graph.driver, graph.settings, first=10).total == 0
+    assert graph.person_of("crm:X1") == graph.person_of("shop:X2") != graph.person_of("web:Y")

@@ -487,3 +487,18 @@ def test_the_household_conflict_reads_names_as_the_model_aligned_them():
     score = TRAINED_LIKE.score(tola, lukasz)
     assert score.swapped
     assert conflict_penalty(TRAINED_LIKE, score, tola, lukasz, RULES) == -12.0
+
+
+def test_no_possible_match_between_two_people_a_steward_kept_apart():
+    """Rejecting y|x1 keeps y's person apart from x1's; x2 is in x1's person, so y|x2 must
+    not be offered either (accepting it would undo the rejection)."""
+    records = [
+        record("crm:x1", givenName="Ann", familyName="Lee", email="ann.lee@example.org"),
+        record("shop:x2", givenName="Ann", familyName="Lee", email="ann.lee@example.org"),
+        record("web:y", givenName="Ann", familyName="Lee"),
+    ]
+    before = plan_of(records, model=MODEL)
+    assert sorted(p.key for p in before.possible) == ["crm:x1|web:y", "shop:x2|web:y"]
+    after = plan_of(records, model=MODEL, cannot_links=[("web:y", "crm:x1")])
+    assert after.possible == []
+    assert _person_of(after, "web:y") != _person_of(after, "shop:x2")
