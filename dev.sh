@@ -36,6 +36,23 @@ setup() {
   fi
 }
 
+# Debian's Chromium for the browser tests (tests/api/browser); Playwright's own browser
+# download is not used. Installed with apt-get when missing and we may (root); else say how.
+ensure_chromium() {
+  if [ -n "${C360_CHROMIUM:-}" ] || command -v chromium >/dev/null 2>&1 ||
+     command -v chromium-browser >/dev/null 2>&1; then
+    return 0
+  fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> installing Chromium for the browser tests (apt-get install chromium)"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "error: the browser tests need Chromium: install it (Debian: sudo apt-get install chromium) or set C360_CHROMIUM=/path/to/chrome" >&2
+    return 1
+  fi
+}
+
 case "${1:-}" in
   up)
     shift
@@ -52,6 +69,7 @@ case "${1:-}" in
   test)
     shift
     setup
+    ensure_chromium
     echo "==> ruff check, ruff format --check, mypy (graph, api)"
     .venv/bin/ruff check --quiet .
     .venv/bin/ruff format --check --quiet .

@@ -1,9 +1,10 @@
 """The ASGI application: ``create_app(settings)`` builds it; nothing connects at import time.
 
 Routes: ``/graphql`` (GraphQL over HTTP, GraphiQL in a browser, subscriptions over WebSocket),
-``/health`` (the process answers) and ``/ready`` (Neo4j reachable and every migration applied).
-Browsers on the origins of ``C360_CORS_ORIGINS`` may call it (Starlette's ``CORSMiddleware``)
-and open its WebSocket; none may by default.
+``/graphiql/`` (GraphiQL's vendored assets), ``/health`` (the process answers) and ``/ready``
+(Neo4j reachable and every migration applied). Browsers on the origins of
+``C360_CORS_ORIGINS`` may call it (Starlette's ``CORSMiddleware``) and open its WebSocket;
+none may by default.
 """
 
 from __future__ import annotations
@@ -20,14 +21,15 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
 from api.auth import Role, authenticate, credentials_presented, parse_api_keys
 from api.context import Context, Loaders
-from api.examples import graphiql_with_examples
+from api.examples import ASSETS, graphiql_page
 from api.schema import build_schema
 from api.websocket import TransportWSHandler, authenticate_connection
 from graph import db, migrate
@@ -80,7 +82,7 @@ class _GraphQL(GraphQL[Context, None]):
         await response(scope, receive, send)
 
     async def render_graphql_ide(self, request: Any) -> HTMLResponse:
-        return HTMLResponse(graphiql_with_examples(self.graphql_ide_html))
+        return HTMLResponse(graphiql_page())
 
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.app.state
@@ -201,6 +203,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/ready", _ready, methods=["GET"]),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
+        # GraphiQL's scripts and styles (no data), so the page needs no CDN
+        Mount("/graphiql", StaticFiles(directory=ASSETS), name="graphiql"),
     ]
     return Starlette(routes=routes, lifespan=lifespan, middleware=_cors(settings))
 

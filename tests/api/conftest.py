@@ -124,3 +124,9 @@ def keys() -> dict[str, str]:
 @pytest.fixture
 def jwt_secret() -> str:
     return JWT_SECRET
+
+
+@pytest.fixture
+def serve():
+    """``with serve(asgi_app) as running:`` any ASGI app over HTTP (``running.url``)."""
+    return RunningApp

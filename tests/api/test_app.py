@@ -25,7 +25,19 @@ def test_graphiql_is_served_to_browsers(http):
     response = http.get("/graphql", headers={"Accept": "text/html"})
     assert response.status_code == 200
     assert "graphiql" in response.text.lower()
-    assert "defaultTabs" in response.text and "Person360" in response.text  # ready-made examples
+    assert "c360-tabs" in response.text and "Person360" in response.text  # ready-made examples
+
+
+def test_graphiql_assets_are_served_by_the_api_without_credentials(client_as):
+    anonymous = client_as(None)
+    for asset, kind in [
+        ("graphiql.min.js", "javascript"),
+        ("graphiql.min.css", "text/css"),
+        ("react.production.min.js", "javascript"),
+        ("c360-graphiql.js", "javascript"),
+    ]:
+        response = anonymous.get(f"/graphiql/{asset}")
+        assert response.status_code == 200 and kind in response.headers["content-type"], asset
 
 
 def test_ready_reports_unavailable_when_neo4j_stops_answering(api, http, settings):
