@@ -30,6 +30,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from api.auth import Role, authenticate, credentials_presented, parse_api_keys
 from api.context import Context, Loaders
 from api.examples import ASSETS, graphiql_page
+from api.media import as_graphql_response, wants_graphql_response
 from api.schema import build_schema
 from api.websocket import TransportWSHandler, authenticate_connection
 from graph import db, migrate
@@ -79,6 +80,8 @@ class _GraphQL(GraphQL[Context, None]):
             response = _bad_request(
                 "the request body must be a UTF-8 JSON object with a 'query' string", 400
             )
+        if wants_graphql_response(HTTPConnection(scope).headers.get("accept", "")):
+            response = as_graphql_response(response)
         await response(scope, receive, send)
 
     async def render_graphql_ide(self, request: Any) -> HTMLResponse:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import jwt
@@ -169,7 +170,9 @@ def _first_event_with_gql(app, init_payload: dict) -> dict:
                     await asyncio.wait({task}, timeout=0.5)
             return await asyncio.wait_for(task, timeout=1)
 
-    return asyncio.run(run())
+    # in a thread of its own: the browser tests' Playwright keeps an event loop in this one
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(run())).result()
 
 
 def test_gql_client_subscribes_with_the_api_key_in_the_init_payload(api):
