@@ -53,6 +53,13 @@ ensure_chromium() {
   fi
 }
 
+# A setting as c360 reads it: the environment, then .env, then the default.
+env_value() {
+  local value="${!1:-}"
+  [ -n "$value" ] || value=$(grep -s "^$1=" .env | tail -1 | cut -d= -f2- || true)
+  echo "${value:-$2}"
+}
+
 case "${1:-}" in
   up)
     shift
@@ -62,8 +69,13 @@ case "${1:-}" in
     fi
     .venv/bin/c360 migrate
     .venv/bin/c360 demo load --people "${C360_DEMO_PEOPLE:-500}" --seed 42
-    port=$(grep -s '^C360_API_PORT=' .env | tail -1 | cut -d= -f2 || true)
-    echo "==> GraphQL: http://127.0.0.1:${C360_API_PORT:-${port:-8000}}/graphql  (Ctrl-C stops the API; './dev.sh stop' stops Neo4j)"
+    api="http://127.0.0.1:$(env_value C360_API_PORT 8000)"
+    echo "==> GraphQL API and GraphiQL: $api/graphql  (the key: C360_API_KEYS in .env)"
+    if [ -z "${NEO4J_URI:-}" ] && ! grep -qs '^NEO4J_URI=' .env; then
+      echo "==> Neo4j Browser: http://127.0.0.1:$(env_value C360_HTTP_PORT 7474)/browser/  (user neo4j, NEO4J_PASSWORD in .env)"
+      echo "    styled on connecting; for the guide, paste into its editor:  :guide $api/browser/guide.html"
+    fi
+    echo "==> Ctrl-C stops the API; './dev.sh stop' stops Neo4j"
     exec .venv/bin/c360 serve "$@"
     ;;
   test)

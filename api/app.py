@@ -1,7 +1,8 @@
 """The ASGI application: ``create_app(settings)`` builds it; nothing connects at import time.
 
 Routes: ``/graphql`` (GraphQL over HTTP, GraphiQL in a browser, subscriptions over WebSocket),
-``/graphiql/`` (GraphiQL's vendored assets), ``/health`` (the process answers) and ``/ready``
+``/graphiql/`` (GraphiQL's vendored assets), ``/browser/`` (Neo4j Browser's guide and style
+sheet, :mod:`api.browser_guide`), ``/health`` (the process answers) and ``/ready``
 (Neo4j reachable and every migration applied). Browsers on the origins of
 ``C360_CORS_ORIGINS`` may call it (Starlette's ``CORSMiddleware``) and open its WebSocket;
 none may by default.
@@ -28,6 +29,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
 from api.auth import Role, authenticate, credentials_presented, parse_api_keys
+from api.browser_guide import browser_routes
 from api.context import Context, Loaders
 from api.examples import ASSETS, graphiql_page
 from api.media import as_graphql_response, wants_graphql_response
@@ -208,6 +210,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         WebSocketRoute("/graphql", graphql),
         # GraphiQL's scripts and styles (no data), so the page needs no CDN
         Mount("/graphiql", StaticFiles(directory=ASSETS), name="graphiql"),
+        # Neo4j Browser's guide and style sheet (:guide / :style URL), for any origin
+        Mount("/browser", routes=browser_routes()),
     ]
     return Starlette(routes=routes, lifespan=lifespan, middleware=_cors(settings))
 

@@ -94,3 +94,14 @@ def test_a_query_while_neo4j_is_down_is_unavailable_and_says_so(api, http, setti
     assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAVAILABLE"]
     assert "unavailable" in body["errors"][0]["message"]
     assert body["data"] == {"person": None}
+
+
+def test_the_neo4j_browser_guide_and_style_are_served_to_any_origin(client_as, api):
+    anonymous = client_as(None)
+    guide = anonymous.get("/browser/guide.html", headers={"Origin": "http://127.0.0.1:7474"})
+    assert guide.status_code == 200 and guide.headers["access-control-allow-origin"] == "*"
+    assert f":style {api.url}/browser/customer360.grass" in guide.text  # this API's own address
+    assert "__C360_API__" not in guide.text
+    grass = anonymous.get("/browser/customer360.grass", headers={"Origin": "http://localhost:7474"})
+    assert grass.status_code == 200 and grass.headers["access-control-allow-origin"] == "*"
+    assert "node.Person {" in grass.text
