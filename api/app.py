@@ -29,7 +29,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
 from api.auth import Role, authenticate, credentials_presented, parse_api_keys
-from api.browser_guide import browser_routes
+from api.browser_guide import browser_app
 from api.context import Context, Loaders
 from api.examples import ASSETS, graphiql_page
 from api.media import as_graphql_response, wants_graphql_response
@@ -211,7 +211,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # GraphiQL's scripts and styles (no data), so the page needs no CDN
         Mount("/graphiql", StaticFiles(directory=ASSETS), name="graphiql"),
         # Neo4j Browser's guide and style sheet (:guide / :style URL), for any origin
-        Mount("/browser", routes=browser_routes()),
+        Mount("/browser", app=browser_app()),
     ]
     return Starlette(routes=routes, lifespan=lifespan, middleware=_cors(settings))
 

@@ -13,18 +13,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, Router
+from starlette.types import ASGIApp
 
-__all__ = ["GRASS", "GUIDE", "browser_routes", "guide_html"]
+__all__ = ["GRASS", "GUIDE", "browser_app", "guide_html"]
 
 _DIR = Path(__file__).resolve().parent / "static" / "browser"
 GUIDE = _DIR / "guide.html"
 GRASS = _DIR / "customer360.grass"
-_ANY_ORIGIN = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"])]
 
 
 def guide_html(api_url: str) -> str:
@@ -40,9 +39,13 @@ async def _grass(request: Request) -> Response:
     return Response(GRASS.read_text(encoding="utf-8"), media_type="text/plain")
 
 
-def browser_routes() -> list[Route]:
-    """``/guide.html`` and ``/customer360.grass``, readable from any origin."""
-    return [
-        Route("/guide.html", _guide, methods=["GET"], middleware=_ANY_ORIGIN),
-        Route("/customer360.grass", _grass, methods=["GET"], middleware=_ANY_ORIGIN),
-    ]
+def browser_app() -> ASGIApp:
+    """``/guide.html`` and ``/customer360.grass``, readable from any origin (Browser asks with
+    ``Pragma`` and ``Cache-Control`` headers, so the preflight allows any header)."""
+    router = Router(
+        [
+            Route("/guide.html", _guide, methods=["GET"]),
+            Route("/customer360.grass", _grass, methods=["GET"]),
+        ]
+    )
+    return CORSMiddleware(router, allow_origins=["*"], allow_methods=["GET"], allow_headers=["*"])
