@@ -2,7 +2,8 @@
 
 Routes: ``/graphql`` (GraphQL over HTTP, GraphiQL in a browser, subscriptions over WebSocket),
 ``/graphiql/`` (GraphiQL's vendored assets), ``/browser/`` (Neo4j Browser's guide and style
-sheet, :mod:`api.browser_guide`), ``/health`` (the process answers) and ``/ready``
+sheet, :mod:`api.browser_guide`), ``/console`` (the agents' 360 page, :mod:`api.console`),
+``/health`` (the process answers) and ``/ready``
 (Neo4j reachable and every migration applied). Browsers on the origins of
 ``C360_CORS_ORIGINS`` may call it (Starlette's ``CORSMiddleware``) and open its WebSocket;
 none may by default.
@@ -30,6 +31,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from api.auth import Role, authenticate, credentials_presented, parse_api_keys
 from api.browser_guide import browser_app
+from api.console import CONSOLE_ASSETS, console_page
 from api.context import Context, Loaders
 from api.examples import ASSETS, graphiql_page
 from api.media import as_graphql_response, wants_graphql_response
@@ -147,6 +149,10 @@ class _Authenticated:
         await self.app(scope, receive, send)
 
 
+async def _console(request: Request) -> HTMLResponse:
+    return HTMLResponse(console_page())
+
+
 async def _health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
@@ -212,6 +218,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Mount("/graphiql", StaticFiles(directory=ASSETS), name="graphiql"),
         # Neo4j Browser's guide and style sheet (:guide / :style URL), for any origin
         Mount("/browser", app=browser_app()),
+        # the agents' 360 page: a page and a script (no data) that call /graphql with a key
+        Route("/console", _console, methods=["GET"]),
+        Mount("/console/static", StaticFiles(directory=CONSOLE_ASSETS), name="console"),
     ]
     return Starlette(routes=routes, lifespan=lifespan, middleware=_cors(settings))
 

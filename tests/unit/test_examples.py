@@ -7,6 +7,7 @@ import re
 import pytest
 from graphql import parse, validate
 
+from api.console import DOCUMENTS
 from api.examples import ASSETS, EXAMPLES, graphiql_page
 from api.schema import schema
 
@@ -53,3 +54,8 @@ def test_vendored_assets_are_the_pinned_npm_files_with_their_licences():
         assert hashlib.sha256((ASSETS / name).read_bytes()).hexdigest() == digest, name
     for licence in ("react", "react-dom", "graphiql"):
         assert "MIT License" in (ASSETS / "licenses" / f"{licence}.LICENSE").read_text()
+
+
+@pytest.mark.parametrize("name", sorted(DOCUMENTS))
+def test_every_console_operation_is_valid_against_the_schema(name):
+    assert validate(schema._schema, parse(DOCUMENTS[name])) == []
