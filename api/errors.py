@@ -162,5 +162,5 @@ def log_errors(errors: list[GraphQLError]) -> None:
             log.error("unexpected error: %s", error.message, exc_info=error.original_error)
             continue
         code = (error.extensions or {}).get("code") or _code(error)
-        where = ".".join(str(p) for p in error.path) if error.path else "-"
-        log.info("client error %s %s: %s", code, where, error.message)
+        where = " " + ".".join(str(p) for p in error.path) if error.path else ""
+        log.info("client error %s%s: %s", code, where, error.message)
