@@ -36,6 +36,30 @@ setup() {
   fi
 }
 
+# Debian's Chromium for the browser tests (tests/api/browser); Playwright's own browser
+# download is not used. Installed with apt-get when missing and we may (root); else say how.
+ensure_chromium() {
+  if [ -n "${C360_CHROMIUM:-}" ] || command -v chromium >/dev/null 2>&1 ||
+     command -v chromium-browser >/dev/null 2>&1; then
+    return 0
+  fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> installing Chromium for the browser tests (apt-get install chromium)"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "error: the browser tests need Chromium: install it (Debian: sudo apt-get install chromium) or set C360_CHROMIUM=/path/to/chrome" >&2
+    return 1
+  fi
+}
+
+# A setting as c360 reads it: the environment, then .env, then the default.
+env_value() {
+  local value="${!1:-}"
+  [ -n "$value" ] || value=$(grep -s "^$1=" .env | tail -1 | cut -d= -f2- || true)
+  echo "${value:-$2}"
+}
+
 case "${1:-}" in
   up)
     shift
@@ -45,13 +69,19 @@ case "${1:-}" in
     fi
     .venv/bin/c360 migrate
     .venv/bin/c360 demo load --people "${C360_DEMO_PEOPLE:-500}" --seed 42
-    port=$(grep -s '^C360_API_PORT=' .env | tail -1 | cut -d= -f2 || true)
-    echo "==> GraphQL: http://127.0.0.1:${C360_API_PORT:-${port:-8000}}/graphql  (Ctrl-C stops the API; './dev.sh stop' stops Neo4j)"
+    api="http://127.0.0.1:$(env_value C360_API_PORT 8000)"
+    echo "==> GraphQL API and GraphiQL: $api/graphql  (the key: C360_API_KEYS in .env)"
+    if [ -z "${NEO4J_URI:-}" ] && ! grep -qs '^NEO4J_URI=' .env; then
+      echo "==> Neo4j Browser: http://127.0.0.1:$(env_value C360_HTTP_PORT 7474)/browser/  (user neo4j, NEO4J_PASSWORD in .env)"
+      echo "    styled on connecting; for the guide, paste into its editor:  :guide $api/browser/guide.html"
+    fi
+    echo "==> Ctrl-C stops the API; './dev.sh stop' stops Neo4j"
     exec .venv/bin/c360 serve "$@"
     ;;
   test)
     shift
     setup
+    ensure_chromium
     echo "==> ruff check, ruff format --check, mypy (graph, api)"
     .venv/bin/ruff check --quiet .
     .venv/bin/ruff format --check --quiet .

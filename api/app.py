@@ -1,7 +1,12 @@
 """The ASGI application: ``create_app(settings)`` builds it; nothing connects at import time.
 
-Routes: ``/graphql`` (GraphQL over HTTP, GraphiQL in a browser), ``/health`` (the process
-answers) and ``/ready`` (Neo4j reachable and every migration applied).
+Routes: ``/graphql`` (GraphQL over HTTP, GraphiQL in a browser, subscriptions over WebSocket),
+``/graphiql/`` (GraphiQL's vendored assets), ``/browser/`` (Neo4j Browser's guide and style
+sheet, :mod:`api.browser_guide`), ``/console`` (the agents' 360 page, :mod:`api.console`),
+``/health`` (the process answers) and ``/ready``
+(Neo4j reachable and every migration applied). Browsers on the origins of
+``C360_CORS_ORIGINS`` may call it (Starlette's ``CORSMiddleware``) and open its WebSocket;
+none may by default.
 """
 
 from __future__ import annotations
@@ -14,15 +19,24 @@ from typing import Any
 import anyio
 from cross_web import HTTPException
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UNSET, UnsetType
 
-from api.auth import Role, authenticate, parse_api_keys
+from api.auth import Role, authenticate, credentials_presented, parse_api_keys
+from api.browser_guide import browser_app
+from api.console import CONSOLE_ASSETS, console_page
 from api.context import Context, Loaders
-from api.examples import graphiql_with_examples
+from api.examples import ASSETS, graphiql_page
+from api.media import as_graphql_response, wants_graphql_response
 from api.schema import build_schema
+from api.websocket import TransportWSHandler, authenticate_connection
 from graph import db, migrate
 from graph.errors import C360Error, ConfigError
 from graph.services.resolver import Resolver
@@ -34,6 +48,28 @@ __all__ = ["create_app"]
 
 
 class _GraphQL(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TransportWSHandler
+
+    def __init__(self, settings: Settings, api_keys: dict[str, Role]) -> None:
+        super().__init__(build_schema(settings), allowed_origins=settings.cors_origins)
+        self.settings, self.api_keys = settings, api_keys
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        # graphql-transport-ws authenticated in TransportWSHandler already; this is for the
+        # legacy graphql-ws protocol, which answers connection_error with the reason
+        refusal = authenticate_connection(
+            context,
+            context.connection_params or {},
+            self.settings,
+            self.api_keys,
+            bool(context.request.scope.get("c360.presented")),
+        )
+        if refusal is not None:
+            raise ConnectionRejectionError(
+                {"message": refusal.reason, "extensions": {"code": "UNAUTHENTICATED"}}
+            )
+        return UNSET
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
@@ -48,17 +84,19 @@ class _GraphQL(GraphQL[Context, None]):
             response = _bad_request(
                 "the request body must be a UTF-8 JSON object with a 'query' string", 400
             )
+        if wants_graphql_response(HTTPConnection(scope).headers.get("accept", "")):
+            response = as_graphql_response(response)
         await response(scope, receive, send)
 
     async def render_graphql_ide(self, request: Any) -> HTMLResponse:
-        return HTMLResponse(graphiql_with_examples(self.graphql_ide_html))
+        return HTMLResponse(graphiql_page())
 
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.app.state
         return Context(
             driver=state.driver,
             settings=state.settings,
-            principal=request.scope["c360.principal"],
+            caller=request.scope["c360.principal"],
             loaders=Loaders(state.driver, state.settings),
             request=request,
             response=response,
@@ -87,7 +125,8 @@ def _unauthenticated(presented: bool = False) -> JSONResponse:
 
 class _Authenticated:
     """ASGI wrapper: requests without valid credentials get 401 (GraphQL error shape), except
-    a browser's GET of the GraphiQL page itself (which holds no data)."""
+    a browser's GET of the GraphiQL page itself (which holds no data) and a WebSocket, which
+    may still authenticate in its ``connection_init`` (:mod:`api.websocket`)."""
 
     def __init__(self, app: Any, settings: Settings, api_keys: dict[str, Role]) -> None:
         self.app, self.settings, self.api_keys = app, settings, api_keys
@@ -101,15 +140,17 @@ class _Authenticated:
                 and scope["method"] == "GET"
                 and "text/html" in conn.headers.get("accept", "")
             )
-            if principal is None and not graphiql:
-                if scope["type"] == "websocket":
-                    await send({"type": "websocket.close", "code": 4401})
-                    return
-                presented = bool(conn.headers.get("x-api-key") or conn.headers.get("authorization"))
+            presented = credentials_presented(conn.headers)
+            if principal is None and not graphiql and scope["type"] == "http":
                 await _unauthenticated(presented)(scope, receive, send)
                 return
             scope["c360.principal"] = principal
+            scope["c360.presented"] = presented
         await self.app(scope, receive, send)
+
+
+async def _console(request: Request) -> HTMLResponse:
+    return HTMLResponse(console_page())
 
 
 async def _health(request: Request) -> JSONResponse:
@@ -167,11 +208,34 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             await anyio.to_thread.run_sync(app.state.driver.close)
 
-    graphql = _Authenticated(_GraphQL(build_schema(settings)), settings, api_keys)
+    graphql = _Authenticated(_GraphQL(settings, api_keys), settings, api_keys)
     routes = [
         Route("/health", _health, methods=["GET"]),
         Route("/ready", _ready, methods=["GET"]),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
+        # GraphiQL's scripts and styles (no data), so the page needs no CDN
+        Mount("/graphiql", StaticFiles(directory=ASSETS), name="graphiql"),
+        # Neo4j Browser's guide and style sheet (:guide / :style URL), for any origin
+        Mount("/browser", app=browser_app()),
+        # the agents' 360 page: a page and a script (no data) that call /graphql with a key
+        Route("/console", _console, methods=["GET"]),
+        Mount("/console/static", StaticFiles(directory=CONSOLE_ASSETS), name="console"),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=_cors(settings))
+
+
+def _cors(settings: Settings) -> list[Middleware]:
+    """CORS for the origins of ``C360_CORS_ORIGINS`` (none: no CORS headers at all). Credentials
+    are headers (``X-API-Key``, ``Authorization``), never cookies, so none are allowed."""
+    if not settings.cors_origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Accept", "Authorization", "Content-Type", "X-API-Key"],
+            max_age=600,
+        )
+    ]

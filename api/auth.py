@@ -16,6 +16,7 @@ ingest     write records and events only
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -24,7 +25,14 @@ from starlette.requests import HTTPConnection
 
 from graph.settings import Settings
 
-__all__ = ["Principal", "Role", "authenticate", "parse_api_keys"]
+__all__ = [
+    "Principal",
+    "Role",
+    "authenticate",
+    "authenticate_headers",
+    "credentials_presented",
+    "parse_api_keys",
+]
 
 
 class Role(StrEnum):
@@ -66,9 +74,22 @@ def authenticate(
     conn: HTTPConnection, settings: Settings, api_keys: dict[str, Role]
 ) -> Principal | None:
     """The principal of a request, or None when it carries no valid credentials."""
-    header = conn.headers.get("authorization", "")
+    return authenticate_headers(conn.headers, settings, api_keys)
+
+
+def credentials_presented(headers: Mapping[str, str]) -> bool:
+    """True when ``headers`` (names in lower case) carry an API key or an Authorization."""
+    return bool(headers.get("x-api-key") or headers.get("authorization"))
+
+
+def authenticate_headers(
+    headers: Mapping[str, str], settings: Settings, api_keys: dict[str, Role]
+) -> Principal | None:
+    """The principal of ``x-api-key`` / ``authorization`` in ``headers`` (names in lower case,
+    as HTTP headers or a WebSocket ``connection_init`` payload carry them), or None."""
+    header = headers.get("authorization") or ""
     scheme, _, value = header.partition(" ")
-    key = conn.headers.get("x-api-key") or (value if scheme.lower() == "apikey" else "")
+    key = headers.get("x-api-key") or (value if scheme.lower() == "apikey" else "")
     if key:
         for known, role in api_keys.items():
             if hmac.compare_digest(known.encode(), key.encode()):

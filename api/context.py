@@ -93,12 +93,26 @@ class Loaders:
 
 @dataclass
 class Context:
-    """Per-request state: the process's driver and settings, the caller, the loaders."""
+    """Per-request state: the process's driver and settings, the caller, the loaders.
+
+    ``caller`` is None only on a WebSocket before its ``connection_init`` authenticated it
+    (:mod:`api.websocket`); no operation runs before then. ``connection_params`` is that
+    message's payload (set by Strawberry).
+    """
 
     driver: neo4j.Driver
     settings: Settings
-    principal: Principal
+    caller: Principal | None
     loaders: Loaders
     request: Any = None
     response: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
+    connection_params: dict[str, Any] | None = None
+
+    @property
+    def principal(self) -> Principal:
+        """The authenticated caller; raises PermissionError when there is none (a WebSocket
+        operation cannot reach a resolver before ``connection_ack``, so this is a guard)."""
+        if self.caller is None:
+            raise PermissionError("not authenticated")
+        return self.caller

@@ -14,13 +14,20 @@ INTERNAL_SERVER_ERROR      anything unexpected (the message is masked)
 =================  ===============================================================
 
 A malformed HTTP request (not a GraphQL request at all) is answered by the app with
-``BAD_REQUEST`` (see :mod:`api.app`).
+``BAD_REQUEST`` (see :mod:`api.app`). A variable *declared* with a type that does not fit
+where it is used is ``GRAPHQL_VALIDATION_FAILED``; a variable *value* that does not fit its
+declared type is ``BAD_USER_INPUT``.
+
+:func:`log_errors` logs what a client did wrong as one line, and keeps the traceback for
+the unexpected.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import logging
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -37,7 +44,23 @@ from graph.errors import (
     ValidationError,
 )
 
-__all__ = ["KNOWN_CODES", "CodedErrors", "graph_errors", "should_mask", "to_graphql"]
+__all__ = [
+    "KNOWN_CODES",
+    "CodedErrors",
+    "graph_errors",
+    "log_errors",
+    "should_mask",
+    "to_graphql",
+]
+
+log = logging.getLogger("customer360.api")
+
+#: GraphQL's messages for a variable *value* that does not fit its type (graphql-core's
+#: ``coerce_variable_values``); any other message about a variable is a validation error.
+_VARIABLE_VALUE = re.compile(
+    r"^Variable '\$\w+' (has invalid value|got invalid value|of required type .* was not provided"
+    r"|of non-null type .* must not be null)"
+)
 
 KNOWN_CODES = frozenset(
     {"BAD_USER_INPUT", "NOT_FOUND", "CONFLICT", "FORBIDDEN", "UNAUTHENTICATED", "UNAVAILABLE"}
@@ -101,9 +124,7 @@ def should_mask(error: GraphQLError) -> bool:
 def _code(error: GraphQLError) -> str:
     """The code of an error raised by GraphQL itself (no resolver gave one)."""
     original = error.original_error
-    if isinstance(original, StrawberryInputCoercionError) or error.message.startswith(
-        "Variable '$"
-    ):
+    if isinstance(original, StrawberryInputCoercionError) or _VARIABLE_VALUE.match(error.message):
         return "BAD_USER_INPUT"  # a value that does not fit its type (a bad global ID ...)
     if error.message.startswith("Syntax Error"):
         return "GRAPHQL_PARSE_FAILED"
@@ -130,3 +151,16 @@ class CodedErrors(MaskErrors):
             if not (error.extensions or {}).get("code"):
                 error.extensions = {**(error.extensions or {}), "code": _code(error)}
         return processed
+
+
+def log_errors(errors: list[GraphQLError]) -> None:
+    """Log the errors of one operation: a client's (coded, parse, validation) as one INFO line
+    each, ``code path: message``; an unexpected one (what :func:`should_mask` masks) as an
+    ERROR with its traceback."""
+    for error in errors:
+        if should_mask(error):
+            log.error("unexpected error: %s", error.message, exc_info=error.original_error)
+            continue
+        code = (error.extensions or {}).get("code") or _code(error)
+        where = " " + ".".join(str(p) for p in error.path) if error.path else ""
+        log.info("client error %s%s: %s", code, where, error.message)

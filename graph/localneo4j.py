@@ -104,6 +104,18 @@ class LocalNeo4j:
     def browser_url(self) -> str:
         return f"http://127.0.0.1:{self.settings.http_port}/browser/"
 
+    @property
+    def api_url(self) -> str:
+        """The address of the API of these settings (``c360 serve``), as a browser reaches it."""
+        host = self.settings.api_host
+        host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        return f"http://{host}:{self.settings.api_port}"
+
+    def _allowlist(self) -> list[str]:
+        hosts = ["guides.neo4j.com", "localhost", "127.0.0.1"]
+        api_host = self.api_url.split("://", 1)[1].rsplit(":", 1)[0]
+        return hosts if api_host in hosts else [*hosts, api_host]
+
     # -- public API ----------------------------------------------------------------------------
     def status(self) -> ServerStatus:
         """Return whether the server from the pid file is alive, and its addresses."""
@@ -245,6 +257,10 @@ class LocalNeo4j:
                 "dbms.memory.transaction.total.max=0",
                 "dbms.security.auth_enabled=true",
                 "dbms.usage_report.enabled=false",
+                # Neo4j Browser may fetch customer360's guide and style sheet from the API,
+                # and loads the style sheet on connecting (see api/browser_guide.py)
+                f"browser.remote_content_hostname_whitelist={','.join(self._allowlist())}",
+                f"browser.post_connect_cmd=style {self.api_url}/browser/customer360.grass",
                 f"server.directories.data={home / 'data'}",
                 f"server.directories.logs={home / 'logs'}",
                 f"server.directories.run={home / 'run'}",

@@ -9,9 +9,11 @@ neo4j-migrations use (``NEO4J_URI``, ``NEO4J_USERNAME`` with ``NEO4J_USER`` as a
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from graph.errors import ConfigError
 
@@ -77,6 +79,42 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(12, ge=2, le=100, validation_alias=_env("C360_MAX_DEPTH"))
     max_aliases: int = Field(20, ge=1, le=1000, validation_alias=_env("C360_MAX_ALIASES"))
     max_tokens: int = Field(4000, ge=100, le=100_000, validation_alias=_env("C360_MAX_TOKENS"))
+    # browser origins allowed to call the API (CORS) and open its WebSocket: "a,b" or "*"
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), validation_alias=_env("C360_CORS_ORIGINS")
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        """``"https://app.example.com, http://localhost:5173"`` -> a tuple of origins as
+        browsers send them (scheme and host in lower case, no path); ``*`` allows any."""
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            return value
+        origins = []
+        for item in (str(i).strip() for i in items):
+            if not item:
+                continue
+            if item == "*":
+                origins.append(item)
+                continue
+            parts = urlsplit(item)
+            if (
+                parts.scheme not in ("http", "https")
+                or not parts.hostname
+                or parts.path
+                not in (
+                    "",
+                    "/",
+                )
+            ):
+                raise ValueError(
+                    f"{item!r} is not an origin: write scheme://host[:port], "
+                    "e.g. http://localhost:5173, or *"
+                )
+            origins.append(item.rstrip("/").lower())
+        return tuple(origins)
 
     @field_validator("neo4j_uri")
     @classmethod

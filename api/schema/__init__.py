@@ -8,7 +8,7 @@ tokens) and masks unexpected errors; :data:`schema` is built with the defaults (
 from __future__ import annotations
 
 import strawberry
-from graphql import ASTValidationRule
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
@@ -16,8 +16,9 @@ from strawberry.extensions import (
     query_depth_limiter,
 )
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
-from api.errors import CodedErrors
+from api.errors import CodedErrors, log_errors
 from api.schema.audit import AuditQuery
 from api.schema.documents import document_cache
 from api.schema.events import EventsMutation, PrivacyQuery
@@ -36,6 +37,13 @@ Mutation = merge_types(
 )
 
 
+class _Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        log_errors(errors)  # before masking: the original errors
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The schema with the limits of ``settings`` (defaults when None).
 
@@ -52,7 +60,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query_depth_limiter.create_validator(depth, None),
         max_aliases.create_validator(aliases),
     ]
-    return strawberry.Schema(
+    return _Schema(
         query=Query,
         mutation=Mutation,
         subscription=IdentitySubscription,

@@ -13,9 +13,8 @@ from strawberry.types import Info
 
 from api.errors import graph_errors
 from api.permissions import CanReadPeople
-from api.schema.pagination import Connection, Edge, keyset_connection, paginate
+from api.schema.pagination import Connection, Edge, keyset_connection, page_size, paginate
 from api.schema.subscriptions import IdentityEventKind
-from graph.errors import FieldError, ValidationError
 from graph.store import audit, identifiers
 
 __all__ = ["AuditQuery", "ResolutionEventType", "events_of_person"]
@@ -88,11 +87,7 @@ class AuditQuery:
         after: str | None = None,
     ) -> Connection[ResolutionEventType]:
         ctx = info.context
-        if first is not None and first < 0:
-            raise ValidationError(FieldError("first", "must not be negative"))
-        size = min(
-            first if first is not None else ctx.settings.max_page_size, ctx.settings.max_page_size
-        )
+        size = page_size(first, ctx.settings.max_page_size)
 
         def read() -> audit.EventPage:
             # an unknown ID is kept as given: the events of a forgotten person still carry it

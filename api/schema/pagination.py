@@ -10,7 +10,7 @@ import strawberry
 
 from graph.errors import FieldError, ValidationError
 
-__all__ = ["Connection", "Edge", "PageInfo", "keyset_connection", "paginate"]
+__all__ = ["Connection", "Edge", "PageInfo", "keyset_connection", "page_size", "paginate"]
 
 N = TypeVar("N")
 
@@ -53,16 +53,35 @@ def _offset(cursor: str | None) -> int:
         raise ValidationError(FieldError("after", "is not a cursor of this list")) from None
 
 
+def page_size(first: int | None, max_page: int) -> int:
+    """The number of items a page holds: ``first``, or ``max_page`` when None.
+
+    Raises :class:`ValidationError` (field ``first``) when it is negative or above
+    ``max_page`` (``C360_MAX_PAGE``): a client asking for more learns it, rather than
+    receiving fewer items without a word.
+    """
+    if first is None:
+        return max_page
+    if first < 0:
+        raise ValidationError(FieldError("first", "must not be negative"))
+    if first > max_page:
+        raise ValidationError(
+            FieldError(
+                "first",
+                f"must be at most {max_page} (C360_MAX_PAGE); page with after: endCursor",
+            )
+        )
+    return first
+
+
 def paginate(
     items: Sequence[N], first: int | None, after: str | None, max_page: int
 ) -> Connection[N]:
-    """One page of ``items`` after cursor ``after``; ``first`` is capped at ``max_page``.
+    """One page of ``items`` after cursor ``after`` (:func:`page_size` items at most).
 
-    Raises :class:`ValidationError` for a negative ``first`` or a foreign cursor.
+    Raises :class:`ValidationError` for a ``first`` out of range or a foreign cursor.
     """
-    if first is not None and first < 0:
-        raise ValidationError(FieldError("first", "must not be negative"))
-    size = min(first if first is not None else max_page, max_page)
+    size = page_size(first, max_page)
     start = _offset(after) + 1
     page = items[start : start + size]
     edges = [Edge(cursor=_cursor(start + i), node=node) for i, node in enumerate(page)]

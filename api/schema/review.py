@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from api.errors import graph_errors
 from api.permissions import IsAdmin
-from api.schema.pagination import Connection, Edge, keyset_connection
+from api.schema.pagination import Connection, Edge, keyset_connection, page_size
 from api.schema.types import Person
 from graph.errors import FieldError, ValidationError
 from graph.services import explain
@@ -161,11 +161,7 @@ class ReviewQuery:
         self, info: Info, first: int | None = 20, after: str | None = None
     ) -> Connection[PossibleMatch]:
         ctx = info.context
-        if first is not None and first < 0:
-            raise ValidationError(FieldError("first", "must not be negative"))
-        size = min(
-            ctx.settings.max_page_size if first is None else first, ctx.settings.max_page_size
-        )
+        size = page_size(first, ctx.settings.max_page_size)
         page = await anyio.to_thread.run_sync(
             lambda: review.possible_matches(ctx.driver, ctx.settings, first=size, after=after)
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import secrets
 from pathlib import Path
 
@@ -101,6 +102,7 @@ def migrate_cmd(ctx: click.Context, show_info: bool) -> None:
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Serve the GraphQL API (/graphql, /health, /ready) with uvicorn."""
     import uvicorn  # the API server is only needed by this command
+    from uvicorn.config import LOGGING_CONFIG
 
     settings = settings_of(ctx)
     if settings.api_keys is None:
@@ -113,7 +115,20 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
         host=host or settings.api_host,
         port=port or settings.api_port,
         log_level="info",
+        log_config=_log_config(LOGGING_CONFIG),
     )
+
+
+def _log_config(uvicorn_config: dict) -> dict:
+    """uvicorn's logging, plus the API's own lines (``customer360.*``: one line per client
+    error, a traceback for an unexpected one) on its console handler."""
+    config = copy.deepcopy(uvicorn_config)
+    config["loggers"]["customer360"] = {
+        "handlers": ["default"],
+        "level": "INFO",
+        "propagate": False,
+    }
+    return config
 
 
 def _write_dev_api_key(ctx: click.Context) -> Settings:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 
 from graph import db
 from graph.cli.app import cli, settings_of
-from graph.ingest import ingest_file
+from graph.ingest import guess_file_type, ingest_file
 from graph.ingest.mappings import load_mapping_file
 from graph.models import EVENT_TYPES, SourceKind
 from graph.services.resolver import Resolver, resolve_after_ingest
@@ -91,8 +92,9 @@ def sources_list(ctx: click.Context) -> None:
 @click.option(
     "--errors",
     "errors_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write rejected rows and invalid values (default FILE.errors.csv).",
+    type=click.Path(path_type=Path),
+    help="Where to write rejected rows and invalid values: a file (one FILE) or a folder "
+    "(FILE.errors.csv in it); default FILE.errors.csv beside each FILE.",
 )
 @click.option("--batch-size", type=click.IntRange(1, 50_000), default=5000, show_default=True)
 @click.option(
@@ -114,6 +116,11 @@ def ingest_cmd(
 
     Exit status 3 when rows were rejected (listed as ERROR in the errors file); the good rows
     are stored. A record stored with a malformed value (a WARNING there) leaves it at 0."""
+    # every file's type and errors file are checked before anything is ingested
+    for path in files:
+        if file_type is None:
+            guess_file_type(path)
+    errors_files = [_errors_file(path, errors_path, len(files)) for path in files]
     settings = settings_of(ctx)
     driver = db.connect(settings)
     hook = (
@@ -123,7 +130,7 @@ def ingest_cmd(
     )
     rejected = 0
     try:
-        for path in files:
+        for path, errors_file in zip(files, errors_files, strict=True):
             summary = ingest_file(
                 driver,
                 settings,
@@ -131,7 +138,7 @@ def ingest_cmd(
                 source_id,
                 file_type,
                 batch_size=batch_size,
-                errors_path=errors_path,
+                errors_path=errors_file,
                 after_batch=hook,
             )
             click.echo(str(summary))
@@ -140,3 +147,29 @@ def ingest_cmd(
         driver.close()
     if rejected:
         ctx.exit(3)
+
+
+def _errors_file(path: Path, errors_path: Path | None, count: int) -> Path:
+    """Where the problems of ``path`` go (see ``--errors``); raises click.UsageError when that
+    place cannot be written, before any row is ingested."""
+    if errors_path is None:
+        target = path.with_name(path.name + ".errors.csv")
+    elif errors_path.is_dir():
+        target = errors_path / (path.name + ".errors.csv")
+    elif count > 1:
+        raise click.UsageError(
+            f"--errors {errors_path} is a file but {count} files are ingested: give a folder"
+        )
+    else:
+        target = errors_path
+    folder = target.parent
+    if (
+        not folder.is_dir()
+        or not os.access(folder, os.W_OK)
+        or (target.exists() and not os.access(target, os.W_OK))
+    ):
+        raise click.UsageError(
+            f"cannot write the errors file {target} (its folder is missing or read-only): "
+            "pass --errors PATH (a file or a folder)"
+        )
+    return target

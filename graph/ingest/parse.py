@@ -31,6 +31,7 @@ from graph.normalize import (
     normalize_postcode,
     parse_date,
     parse_datetime,
+    person_case,
 )
 from graph.resolution.blocking import probabilistic_keys
 from graph.resolution.features import record_features
@@ -268,7 +269,11 @@ def parse_record(
         # a record stamped in the future would win newer-wins against every real update
         bad.add("updatedAt", f"is in the future ({updated_at.isoformat()})")
         updated_at = None
+    # names as the person writes them ("JASON" -> "Jason"): golden names come from these;
+    # the row as received stays in raw
     given, family = clean_text(text_row.get("givenName")), clean_text(text_row.get("familyName"))
+    given = given and person_case(given)
+    family = family and person_case(family, family=True)
     email = normalize_email(text_row.get("email"))
     phone = normalize_phone(text_row.get("phone"), default_region=country)
     postcode = normalize_postcode(text_row.get("postcode"))

@@ -144,11 +144,16 @@ def guess_file_type(path: Path) -> str:
     for name in sorted(_FILE_NAMES, key=len, reverse=True):
         if f"_{name}_" in stem:
             return _FILE_NAMES[name]
+    by_type: dict[str, list[str]] = {}
+    for name, kind in _FILE_NAMES.items():
+        by_type.setdefault(kind, []).append(name)
+    names = "; ".join(f"{kind}: {', '.join(found)}" for kind, found in by_type.items())
     raise ValidationError(
         FieldError(
             "type",
-            f"cannot tell the file type of {path.name} from its name; pass --type with one "
-            f"of {', '.join(EVENT_TYPES)}",
+            f"cannot tell what {path.name} holds from its name: pass --type with one of "
+            f"{', '.join(EVENT_TYPES)}, or put a word naming its type in the file name "
+            f"({names})",
         )
     )
 

@@ -29,7 +29,7 @@ from graph.normalize.email import (
     RESERVED_EMAIL_DOMAINS,
     normalize_email,
 )
-from graph.normalize.names import name_variants, normalize_name
+from graph.normalize.names import name_variants, normalize_name, person_case
 from graph.normalize.national_id import normalize_national_id
 from graph.normalize.phone import normalize_phone
 from graph.normalize.places import (
@@ -59,6 +59,7 @@ __all__ = [
     "normalize_country",
     "normalize_email",
     "normalize_name",
+    "person_case",
     "normalize_national_id",
     "normalize_phone",
     "normalize_postcode",

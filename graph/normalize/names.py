@@ -1,12 +1,16 @@
-"""Person names: name parts for storage and matching, and nickname variants. Pure.
+"""Person names: name parts for storage and matching, nickname variants, and a person's own
+casing of a name written all in capitals or all in lower case. Pure.
 
-Nicknames come from the ``nicknames`` package (Old Dominion University's name groups).
+Nicknames come from the ``nicknames`` package (Old Dominion University's name groups); the
+casing from ``nameparser``'s capitalisation (particles, Mc, O', hyphens, Unicode).
 """
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
+from nameparser import parse as parse_human_name
 from nicknames import NickNamer
 
 from graph.normalize.text import clean_text, fold, fold_chars, is_blank
@@ -17,7 +21,35 @@ from graph.normalize.values import (
     rejected_value,
 )
 
-__all__ = ["name_variants", "normalize_name"]
+__all__ = ["name_variants", "normalize_name", "person_case"]
+
+_MAC_SPLIT = re.compile(r"\bMac(\w)")
+
+
+@lru_cache(maxsize=65_536)
+def person_case(text: str, *, family: bool = False) -> str:
+    """``text`` (a given name, or a family name when ``family``) as a person writes it, when
+    the source wrote it in one case: ``"JASON"`` -> ``"Jason"``, ``"mcdonald"`` ->
+    ``"McDonald"``, ``"VAN DER BERG"`` -> ``"van der Berg"``, ``"O'NEIL"`` -> ``"O'Neil"``.
+    Text in mixed case is returned as written (``"McDonald"``, ``"van der Berg"``, ``"DeVito"``).
+
+    nameparser's capitalisation does the work, with one change: it reads every "Mac" as a
+    prefix (``"MacIej"``, ``"MacHado"``), so a word starting with "Mac" is title-cased instead
+    (``"Maciej"``, ``"Machado"``, ``"Macdonald"``); "Mc" is always a prefix.
+    """
+    if not (text.isupper() or text.islower()):
+        return text
+    # the part alone would be read as a given name: parse it beside a stand-in for the other
+    probe, start = (f"{text}, x", 0) if family else (f"x, {text}", 3)
+    chars = list(probe)
+    for token in parse_human_name(probe).capitalized(force=True).tokens:
+        span = token.span
+        if span is not None and span.end - span.start == len(token.text):
+            chars[span.start : span.end] = token.text
+    cased = "".join(chars)[start : start + len(text)]
+    if cased.lower() != text.lower():  # repair changes case only; anything else: keep it
+        return text
+    return _MAC_SPLIT.sub(lambda m: "Mac" + m.group(1).lower(), cased)
 
 
 def normalize_name(raw: object) -> Normalized:

@@ -103,3 +103,30 @@ def client_as(api):
     yield make
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def api_with(api_settings):
+    """``with api_with(cors_origins=(...,)) as app:`` the app with those settings changed."""
+
+    def make(**updates: object) -> RunningApp:
+        return RunningApp(create_app(api_settings.model_copy(update=updates)))
+
+    return make
+
+
+@pytest.fixture
+def keys() -> dict[str, str]:
+    """The API key of each role (``keys["agent"]``)."""
+    return dict(KEYS)
+
+
+@pytest.fixture
+def jwt_secret() -> str:
+    return JWT_SECRET
+
+
+@pytest.fixture
+def serve():
+    """``with serve(asgi_app) as running:`` any ASGI app over HTTP (``running.url``)."""
+    return RunningApp

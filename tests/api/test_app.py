@@ -25,7 +25,19 @@ def test_graphiql_is_served_to_browsers(http):
     response = http.get("/graphql", headers={"Accept": "text/html"})
     assert response.status_code == 200
     assert "graphiql" in response.text.lower()
-    assert "defaultTabs" in response.text and "Person360" in response.text  # ready-made examples
+    assert "c360-tabs" in response.text and "Person360" in response.text  # ready-made examples
+
+
+def test_graphiql_assets_are_served_by_the_api_without_credentials(client_as):
+    anonymous = client_as(None)
+    for asset, kind in [
+        ("graphiql.min.js", "javascript"),
+        ("graphiql.min.css", "text/css"),
+        ("react.production.min.js", "javascript"),
+        ("c360-graphiql.js", "javascript"),
+    ]:
+        response = anonymous.get(f"/graphiql/{asset}")
+        assert response.status_code == 200 and kind in response.headers["content-type"], asset
 
 
 def test_ready_reports_unavailable_when_neo4j_stops_answering(api, http, settings):
@@ -82,3 +94,14 @@ def test_a_query_while_neo4j_is_down_is_unavailable_and_says_so(api, http, setti
     assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAVAILABLE"]
     assert "unavailable" in body["errors"][0]["message"]
     assert body["data"] == {"person": None}
+
+
+def test_the_neo4j_browser_guide_and_style_are_served_to_any_origin(client_as, api):
+    anonymous = client_as(None)
+    guide = anonymous.get("/browser/guide.html", headers={"Origin": "http://127.0.0.1:7474"})
+    assert guide.status_code == 200 and guide.headers["access-control-allow-origin"] == "*"
+    assert f":style {api.url}/browser/customer360.grass" in guide.text  # this API's own address
+    assert "__C360_API__" not in guide.text
+    grass = anonymous.get("/browser/customer360.grass", headers={"Origin": "http://localhost:7474"})
+    assert grass.status_code == 200 and grass.headers["access-control-allow-origin"] == "*"
+    assert "node.Person {" in grass.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 SUBSCRIBE = "subscription { identityEvents { kind personId absorbedIds recordKeys actor } }"
@@ -92,5 +92,16 @@ def test_created_linked_and_merged_events_reach_a_subscriber(api, http):
 
 
 def test_anonymous_websocket_is_refused(api):
-    with pytest.raises((ConnectionClosed, InvalidStatus)), _ws(api, None) as ws:
-        ws.recv(timeout=5)
+    with _ws(api, None) as ws:
+        ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=5)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+
+def test_invalid_header_key_is_refused_with_4403(api):
+    with _ws(api, "not-a-key") as ws:
+        ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=5)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403

@@ -1144,3 +1144,18 @@ def test_rejecting_a_possible_match_drops_the_others_between_the_same_two_people
 
     assert review.possible_matches(graph.driver, graph.settings, first=10).total == 0
     assert graph.person_of("crm:X1") == graph.person_of("shop:X2") != graph.person_of("web:Y")
+
+
+def test_golden_names_are_in_the_persons_casing_whatever_case_a_source_wrote(graph):
+    graph.ingest("crm:C1", givenName="JASON", familyName="MCDONALD", email="jason@example.com")
+    graph.ingest("shop:S1", givenName="jason", familyName="mcdonald", email="jason@example.com")
+    person = graph.person(graph.person_of("crm:C1"))
+    assert (person["givenName"], person["familyName"]) == ("Jason", "McDonald")
+    assert graph.person_of("shop:S1") == graph.person_of("crm:C1")
+    raw = graph.run("MATCH (r:SourceRecord {key: 'crm:C1'}) RETURN r.raw AS raw")[0]["raw"]
+    assert "JASON" in raw  # the row as received is kept
+
+    graph.ingest("web:W1", givenName="Anneke", familyName="van der Berg", email="a@example.com")
+    graph.ingest("store:T1", givenName="ANNEKE", familyName="VAN DER BERG", email="b@example.com")
+    assert graph.person(graph.person_of("web:W1"))["familyName"] == "van der Berg"
+    assert graph.person(graph.person_of("store:T1"))["familyName"] == "van der Berg"

@@ -89,3 +89,22 @@ def test_version_is_printed(capsys):
 def test_resolve_says_what_it_needs(args, reason, capsys):
     assert main(args) == 1
     assert reason in capsys.readouterr().err
+
+
+def test_generated_config_lets_neo4j_browser_load_the_guide_and_style_from_the_api(tmp_path):
+    settings = Settings(_env_file=None, local_home=tmp_path / "home", api_port=8011)
+    LocalNeo4j(settings, log=lambda m: None)._write_config()
+    conf = dict(
+        line.split("=", 1)
+        for line in (tmp_path / "home/conf/neo4j.conf").read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )
+    # Neo4j 5.26 knows the setting by its old name only (an unknown one stops the server)
+    assert conf["browser.remote_content_hostname_whitelist"].split(",") == [
+        "guides.neo4j.com",
+        "localhost",
+        "127.0.0.1",
+    ]
+    assert (
+        conf["browser.post_connect_cmd"] == "style http://127.0.0.1:8011/browser/customer360.grass"
+    )

@@ -28,6 +28,7 @@ from graph.normalize import (
     parse_date,
     parse_datetime,
     parse_moment,
+    person_case,
 )
 
 # --- is_blank / clean_text ----------------------------------------------------------------------
@@ -829,3 +830,37 @@ def test_a_moment_that_must_be_given_refuses_blanks_and_placeholders(raw):
 
 def test_a_moment_is_what_parse_datetime_gives_for_a_real_time():
     assert parse_moment("2025-03-02T09:15:00Z") == parse_datetime("2025-03-02T09:15:00Z")
+
+
+@pytest.mark.parametrize(
+    ("written", "family", "cased"),
+    [
+        ("JASON", False, "Jason"),
+        ("shaun", False, "Shaun"),
+        ("JEAN-PAUL", False, "Jean-Paul"),
+        ("\u0141UKASZ", False, "\u0141ukasz"),
+        ("MACIEJ", False, "Maciej"),  # not "MacIej": a Mac is title-cased
+        ("SMITH", True, "Smith"),
+        ("mcdonald", True, "McDonald"),
+        ("MCDONALD", True, "McDonald"),
+        ("VAN DER BERG", True, "van der Berg"),
+        ("van der berg", True, "van der Berg"),
+        ("O'NEIL", True, "O'Neil"),
+        ("SALVATIERRA-RUIZ", True, "Salvatierra-Ruiz"),
+        ("MACHADO", True, "Machado"),
+        ("GARC\u00cdA M\u00c1RQUEZ", True, "Garc\u00eda M\u00e1rquez"),
+        # mixed case is the person's own: kept as written
+        ("McDonald", True, "McDonald"),
+        ("van der Berg", True, "van der Berg"),
+        ("DeVito", True, "DeVito"),
+        ("Ann", False, "Ann"),
+    ],
+)
+def test_a_name_written_in_one_case_gets_the_persons_casing(written, family, cased):
+    assert person_case(written, family=family) == cased
+
+
+@given(st.text(min_size=1, max_size=30))
+def test_person_case_changes_nothing_but_case(text):
+    assert person_case(text).lower() == text.lower()
+    assert person_case(text, family=True).lower() == text.lower()

@@ -67,3 +67,22 @@ def test_settings_are_frozen():
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     with pytest.raises(pydantic.ValidationError):
         settings.neo4j_database = "other"  # type: ignore[misc]
+
+
+def test_no_cors_origin_is_allowed_by_default(monkeypatch):
+    monkeypatch.delenv("C360_CORS_ORIGINS", raising=False)
+    assert load_settings().cors_origins == ()
+
+
+def test_cors_origins_are_a_comma_separated_list_of_origins(monkeypatch):
+    monkeypatch.setenv("C360_CORS_ORIGINS", " http://localhost:5173, HTTPS://App.Example.com/ ,")
+    assert load_settings().cors_origins == ("http://localhost:5173", "https://app.example.com")
+    monkeypatch.setenv("C360_CORS_ORIGINS", "*")
+    assert load_settings().cors_origins == ("*",)
+
+
+@pytest.mark.parametrize("bad", ["localhost:5173", "http://app.example.com/path", "ftp://x"])
+def test_a_cors_origin_that_is_not_an_origin_is_refused_with_the_setting_named(monkeypatch, bad):
+    monkeypatch.setenv("C360_CORS_ORIGINS", bad)
+    with pytest.raises(ConfigError, match="C360_CORS_ORIGINS: .* is not an origin"):
+        load_settings()
