@@ -14,6 +14,7 @@ from typing import Any
 import anyio
 from cross_web import HTTPException
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route, WebSocketRoute
@@ -22,9 +23,11 @@ from strawberry.asgi import GraphQL
 from api.auth import Role, authenticate, parse_api_keys
 from api.context import Context, Loaders
 from api.examples import graphiql_with_examples
+from api.limits import BodyLimit
 from api.schema import build_schema
 from graph import db, migrate
 from graph.errors import C360Error, ConfigError
+from graph.ingest.parse import set_input_limits
 from graph.services.resolver import Resolver
 from graph.settings import Settings, load_settings
 
@@ -142,6 +145,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     (:class:`graph.errors.Neo4jError`); the driver is closed on shutdown.
     """
     settings = settings or load_settings()
+    set_input_limits(settings.input_limits)
     try:
         api_keys = parse_api_keys(
             settings.api_keys.get_secret_value() if settings.api_keys else None
@@ -174,4 +178,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
+    )

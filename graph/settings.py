@@ -8,6 +8,7 @@ neo4j-migrations use (``NEO4J_URI``, ``NEO4J_USERNAME`` with ``NEO4J_USER`` as a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -15,10 +16,20 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graph.errors import ConfigError
 
-__all__ = ["PROJECT_ROOT", "Settings", "load_settings"]
+__all__ = ["PROJECT_ROOT", "InputLimits", "Settings", "load_settings"]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 _SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
+
+
+@dataclass(frozen=True, slots=True)
+class InputLimits:
+    """What one input row may hold: ``max_field_chars`` characters in one canonical field
+    (a name, an address line, an id), ``max_row_bytes`` bytes in the whole row as UTF-8 JSON.
+    A value over its limit is refused, never stored (see :mod:`graph.ingest.parse`)."""
+
+    max_field_chars: int = 1_000
+    max_row_bytes: int = 65_536
 
 
 def _env(*names: str) -> AliasChoices:
@@ -77,6 +88,15 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(12, ge=2, le=100, validation_alias=_env("C360_MAX_DEPTH"))
     max_aliases: int = Field(20, ge=1, le=1000, validation_alias=_env("C360_MAX_ALIASES"))
     max_tokens: int = Field(4000, ge=100, le=100_000, validation_alias=_env("C360_MAX_TOKENS"))
+    # request body (bytes): larger ones get HTTP 413 before they are read
+    max_body_bytes: int = Field(1_048_576, ge=1_024, validation_alias=_env("C360_MAX_BODY_BYTES"))
+    # mutations running at once per API process; more wait write_wait_s, then "retry later"
+    max_concurrent_writes: int = Field(
+        4, ge=1, le=1_000, validation_alias=_env("C360_MAX_CONCURRENT_WRITES")
+    )
+    write_wait_s: float = Field(1.0, ge=0, le=60, validation_alias=_env("C360_WRITE_WAIT_S"))
+    max_field_chars: int = Field(1_000, ge=1, validation_alias=_env("C360_MAX_FIELD_CHARS"))
+    max_row_bytes: int = Field(65_536, ge=256, validation_alias=_env("C360_MAX_ROW_BYTES"))
 
     @field_validator("neo4j_uri")
     @classmethod
@@ -97,6 +117,11 @@ class Settings(BaseSettings):
     def uses_local_server(self) -> bool:
         """True when no ``NEO4J_URI`` is set, so ``c360 neo4j`` manages the server."""
         return self.neo4j_uri is None
+
+    @property
+    def input_limits(self) -> InputLimits:
+        """The per-field and per-row limits of ingested rows."""
+        return InputLimits(self.max_field_chars, self.max_row_bytes)
 
     def password(self) -> str:
         """The Neo4j password in clear text (for the driver only).

@@ -9,6 +9,7 @@ import click
 
 from graph import db
 from graph import migrate as migrations
+from graph.ingest.parse import set_input_limits
 from graph.localneo4j import LocalNeo4j
 from graph.settings import Settings, load_settings
 
@@ -27,6 +28,7 @@ def settings_of(ctx: click.Context) -> Settings:
     """The process's settings, built once per command run."""
     if "settings" not in ctx.obj:
         ctx.obj["settings"] = load_settings()
+        set_input_limits(ctx.obj["settings"].input_limits)
     return ctx.obj["settings"]
 
 
@@ -113,6 +115,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
         host=host or settings.api_host,
         port=port or settings.api_port,
         log_level="info",
+        ws_max_size=settings.max_body_bytes,  # a WebSocket message obeys the body limit too
     )
 
 
