@@ -17,9 +17,7 @@ import time
 from pathlib import Path
 
 import httpx
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import bench_settings  # noqa: E402
+from _common import bench_settings
 
 PORT = 18991
 KEY = "bench-limits-key-0123456789"

@@ -95,6 +95,10 @@ class Settings(BaseSettings):
         4, ge=1, le=1_000, validation_alias=_env("C360_MAX_CONCURRENT_WRITES")
     )
     write_wait_s: float = Field(1.0, ge=0, le=60, validation_alias=_env("C360_WRITE_WAIT_S"))
+    # how long an API request may wait for an unavailable Neo4j before it answers UNAVAILABLE
+    api_neo4j_timeout_s: float = Field(
+        2.0, gt=0, le=120, validation_alias=_env("C360_API_NEO4J_TIMEOUT_S")
+    )
     max_field_chars: int = Field(1_000, ge=1, validation_alias=_env("C360_MAX_FIELD_CHARS"))
     max_row_bytes: int = Field(65_536, ge=256, validation_alias=_env("C360_MAX_ROW_BYTES"))
 
