@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from graph.errors import LocalNeo4jError
 from graph.settings import PROJECT_ROOT, Settings
@@ -326,6 +327,70 @@ class LocalNeo4j:
         self.pid_file.unlink(missing_ok=True)
         return f"Neo4j stopped (pid {pid})"
 
+    def dump(self, path: Path) -> int:
+        """Write the database to the archive ``path`` with ``neo4j-admin database dump``
+        (a consistent copy: the server must be stopped, Community cannot dump online).
+
+        The archive is written next to ``path`` and renamed into place once complete, so a
+        failed dump never leaves a partial file under that name. Returns its size in bytes.
+        Raises :class:`LocalNeo4jError` when the server runs or the tool fails.
+        """
+        self._require_stopped("dump")
+        self.fetch()
+        self._write_config()
+        path = path.resolve()
+        partial = path.with_name(path.name + ".partial")
+        try:
+            with partial.open("wb") as out:
+                self._admin(
+                    ["database", "dump", self.settings.neo4j_database, "--to-stdout"], stdout=out
+                )
+            partial.replace(path)
+        finally:
+            partial.unlink(missing_ok=True)
+        return path.stat().st_size
+
+    def load(self, path: Path) -> None:
+        """Replace the database with the archive ``path`` (``neo4j-admin database load
+        --overwrite-destination``); the server must be stopped. Raises
+        :class:`LocalNeo4jError` when it runs, the archive is missing or the tool fails."""
+        self._require_stopped("load")
+        if not path.is_file():
+            raise LocalNeo4jError(f"no backup archive at {path}")
+        self.fetch()
+        self._write_config()
+        with path.open("rb") as archive:
+            self._admin(
+                [
+                    "database",
+                    "load",
+                    self.settings.neo4j_database,
+                    "--from-stdin",
+                    "--overwrite-destination=true",
+                ],
+                stdin=archive,
+            )
+
+    def _require_stopped(self, what: str) -> None:
+        if (pid := self._live_pid()) is not None:
+            raise LocalNeo4jError(f"Neo4j runs (pid {pid}): stop it before a {what}")
+
+    def _admin(self, args: list[str], *, stdin: Any = None, stdout: Any = None) -> None:
+        """Run ``neo4j-admin`` (its main class, from the same jars as the server)."""
+        proc = subprocess.run(
+            ["java", "-cp", f"{self.lib}/*", _ADMIN_TOOL, *args],
+            stdin=stdin if stdin is not None else subprocess.DEVNULL,
+            stdout=stdout if stdout is not None else subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=self._env(),
+            cwd=self.home,
+            check=False,
+        )
+        if proc.returncode != 0:
+            lines = proc.stderr.decode(errors="replace").strip().splitlines()
+            reason = " | ".join(ln.strip() for ln in lines if ln.strip())[-600:]
+            raise LocalNeo4jError(f"neo4j-admin {' '.join(args[:2])} failed: {reason}")
+
     # -- steps -----------------------------------------------------------------------------
     def _write_config(self) -> None:
         s = self.settings
@@ -404,6 +469,7 @@ class LocalNeo4j:
         console.close()
         self.pid_file.write_text(f"{proc.pid}\n")
         self._proc = proc
+        _LAUNCHED.append(proc)  # the server outlives this object: never collect its Popen
         return proc
 
     def _wait_for_bolt(self, proc: subprocess.Popen[bytes]) -> None:
@@ -482,6 +548,10 @@ class LocalNeo4j:
     def _version(self) -> str:
         jar = next(self.lib.glob("neo4j-[0-9]*.jar"), None)
         return jar.stem.removeprefix("neo4j-") if jar else "?"
+
+
+#: Every server process this Python process launched (see ``_launch``).
+_LAUNCHED: list[subprocess.Popen[bytes]] = []
 
 
 def _alive(pid: int) -> bool:
