@@ -157,7 +157,7 @@ _READY_THREADS = 2
 
 
 def _readiness(driver: Any, settings: Settings) -> list[migrate.MigrationInfo]:
-    db.verify(driver, settings)
+    db.verify(driver, settings)  # no retries: an unreachable server says so at once
     return migrate.info(driver, settings)
 
 
