@@ -9,6 +9,7 @@ model (docs/DESIGN.md):
                           back as a forgotten person's) that no ``(:Person)`` holds
 ``record-in-several``     a source record held by more than one ``HAS_RECORD`` relationship
 ``record-source``         a source record without exactly one ``FROM`` its ``(:Source)``
+``record-key``            a source record whose key is not ``source:sourceId``
 ``empty-person``          a ``(:Person)`` holding no record
 ``person-record-count``   ``Person.recordCount`` differs from its ``HAS_RECORD`` count
 ``person-sources``        ``Person.sources`` differs from the sources of its records
@@ -92,6 +93,16 @@ WITH r.key AS id
         """
 MATCH (r:SourceRecord)
 WHERE COUNT { (r)-[:FROM]->(:Source) } <> 1 OR COUNT { (r)-[:FROM]->() } <> 1
+WITH r.key AS id
+"""
+        + _TAIL,
+    ),
+    Check(
+        "record-key",
+        "source records whose key is not their source's id and their sourceId (source:id)",
+        """
+MATCH (r:SourceRecord)-[:FROM]->(s:Source)
+WHERE r.key <> s.id + ':' + coalesce(r.sourceId, '')
 WITH r.key AS id
 """
         + _TAIL,

@@ -77,6 +77,11 @@ BROKEN: dict[str, tuple[LiteralString, str, list[str]]] = {
         "record-source",
         ["crm:A"],
     ),
+    "record key of another source": (
+        "MATCH (r:SourceRecord {key: 'crm:A'}) SET r.sourceId = 'Z'",
+        "record-key",
+        ["crm:A"],
+    ),
     "person without records": (
         "CREATE (:Person {id: 'P-EMPTY', recordCount: 0, sources: []})",
         "empty-person",
