@@ -34,11 +34,13 @@ from api.browser_guide import browser_app
 from api.console import CONSOLE_ASSETS, console_page
 from api.context import Context, Loaders
 from api.examples import ASSETS, graphiql_page
+from api.limits import BodyLimit
 from api.media import as_graphql_response, wants_graphql_response
 from api.schema import build_schema
 from api.websocket import TransportWSHandler, authenticate_connection
 from graph import db, migrate
 from graph.errors import C360Error, ConfigError
+from graph.ingest.parse import set_input_limits
 from graph.services.resolver import Resolver
 from graph.settings import Settings, load_settings
 
@@ -74,8 +76,10 @@ class _GraphQL(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        request = Request(scope=scope, receive=receive)
         try:
-            response = await self.run(Request(scope=scope, receive=receive))
+            response = await self.run(request)
+            _honest_status(request, response)
         except HTTPException as exc:  # a malformed request: the GraphQL error shape, not text
             response = _bad_request(exc.reason, exc.status_code)
         except (UnicodeDecodeError, AttributeError, TypeError):
@@ -87,6 +91,12 @@ class _GraphQL(GraphQL[Context, None]):
         if wants_graphql_response(HTTPConnection(scope).headers.get("accept", "")):
             response = as_graphql_response(response)
         await response(scope, receive, send)
+
+    async def process_result(self, request: Any, result: Any) -> Any:
+        request.scope["c360.codes"] = {
+            (e.extensions or {}).get("code") for e in (result.errors or ())
+        }
+        return await super().process_result(request, result)
 
     async def render_graphql_ide(self, request: Any) -> HTMLResponse:
         return HTMLResponse(graphiql_page())
@@ -101,6 +111,28 @@ class _GraphQL(GraphQL[Context, None]):
             request=request,
             response=response,
         )
+
+
+#: The media type of the GraphQL over HTTP spec: a client asking for it gets HTTP statuses
+#: that say what happened (503 while Neo4j is unavailable, 429 for too many writes).
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+def _honest_status(request: Request, response: Any) -> None:
+    """For a client that accepts :data:`GRAPHQL_RESPONSE`: answer in it, with 503 (and
+    ``Retry-After``) when any error is ``UNAVAILABLE``, 429 when one is ``TOO_MANY_REQUESTS``.
+    Plain ``application/json`` clients keep HTTP 200 with the errors in the body."""
+    if GRAPHQL_RESPONSE not in request.headers.get("accept", ""):
+        return
+    codes = request.scope.get("c360.codes", set())
+    if response.status_code == 200 and "UNAVAILABLE" in codes:
+        response.status_code = 503
+        response.headers["Retry-After"] = "1"
+    elif response.status_code == 200 and "TOO_MANY_REQUESTS" in codes:
+        response.status_code = 429
+        response.headers["Retry-After"] = "1"
+    if response.headers.get("content-type", "").startswith("application/json"):
+        response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
 
 
 def _bad_request(message: str, status: int) -> JSONResponse:
@@ -157,15 +189,43 @@ async def _health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
+#: ``/ready`` answers within this many seconds whatever Neo4j does.
+READY_WITHIN_S = 0.9
+# Readiness probes waiting on a Neo4j that does not answer hold at most this many threads;
+# a probe finding them all busy answers 503 at once instead of piling up more.
+_READY_THREADS = 2
+
+
+def _readiness(driver: Any, settings: Settings) -> list[migrate.MigrationInfo]:
+    db.verify(driver, settings)  # no retries: an unreachable server says so at once
+    return migrate.info(driver, settings)
+
+
 async def _ready(request: Request) -> JSONResponse:
     state = request.app.state
     if authenticate(request, state.settings, state.api_keys) is None:
         return _unauthenticated()
+    rows = None
     try:
-        await anyio.to_thread.run_sync(db.verify, state.driver, state.settings)
-        rows = await anyio.to_thread.run_sync(migrate.info, state.driver, state.settings)
+        with anyio.move_on_after(READY_WITHIN_S):
+            # a probe left behind by the deadline finishes (or fails) in its thread unawaited
+            rows = await anyio.to_thread.run_sync(
+                _readiness,
+                state.driver,
+                state.settings,
+                abandon_on_cancel=True,
+                limiter=state.ready_limiter,
+            )
     except C360Error as exc:
         return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
+    if rows is None:
+        return JSONResponse(
+            {
+                "status": "unavailable",
+                "reason": f"Neo4j did not answer within {READY_WITHIN_S:g} s",
+            },
+            status_code=503,
+        )
     pending = [r.source for r in rows if r.state != "APPLIED"]
     if pending:
         return JSONResponse(
@@ -183,6 +243,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     (:class:`graph.errors.Neo4jError`); the driver is closed on shutdown.
     """
     settings = settings or load_settings()
+    set_input_limits(settings.input_limits)
     try:
         api_keys = parse_api_keys(
             settings.api_keys.get_secret_value() if settings.api_keys else None
@@ -192,12 +253,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        # short retries: a request while Neo4j is down answers UNAVAILABLE in seconds
+        # a request while Neo4j is down answers UNAVAILABLE within C360_API_NEO4J_TIMEOUT_S:
+        # half of it to get a connection, a quarter as the retry window (the driver's first
+        # retry waits ~1 s, so a window under 0.8 s allows exactly one retry)
+        budget = settings.api_neo4j_timeout_s
         driver = await anyio.to_thread.run_sync(
-            lambda: db.connect(settings, retry_s=5.0, connect_timeout_s=3.0)
+            lambda: db.connect(settings, retry_s=budget / 4, connect_timeout_s=budget / 2)
         )
         app.state.driver = driver
         app.state.settings = settings
+        app.state.ready_limiter = anyio.CapacityLimiter(_READY_THREADS)
         try:  # the first ingestRecord should not wait for Neo4j to plan its statements
             await anyio.to_thread.run_sync(Resolver(driver, settings).warm_up)
         except C360Error as exc:  # Neo4j down, a bad rules file: requests will say so
@@ -222,7 +287,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/console", _console, methods=["GET"]),
         Mount("/console/static", StaticFiles(directory=CONSOLE_ASSETS), name="console"),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, middleware=_cors(settings))
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        # CORS outermost, so a refused body's 413 reaches a browser on another origin too
+        middleware=[*_cors(settings), Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
+    )
 
 
 def _cors(settings: Settings) -> list[Middleware]:

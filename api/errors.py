@@ -8,13 +8,16 @@ CONFLICT           the request contradicts stored state (a steward's cannot-link
 FORBIDDEN          the caller's role may not do this
 UNAUTHENTICATED    no valid API key or bearer token
 UNAVAILABLE        Neo4j cannot be reached
+TOO_MANY_REQUESTS  too many writes at once; nothing was written, retry after
+                   ``extensions.retryAfter`` seconds (see :mod:`api.limits`)
 GRAPHQL_PARSE_FAILED       the query text is not GraphQL
 GRAPHQL_VALIDATION_FAILED  the query does not fit the schema or the limits (depth ...)
 INTERNAL_SERVER_ERROR      anything unexpected (the message is masked)
 =================  ===============================================================
 
 A malformed HTTP request (not a GraphQL request at all) is answered by the app with
-``BAD_REQUEST`` (see :mod:`api.app`). A variable *declared* with a type that does not fit
+``BAD_REQUEST`` (see :mod:`api.app`), a body over the size limit with HTTP 413 and
+``PAYLOAD_TOO_LARGE`` (see :mod:`api.limits`). A variable *declared* with a type that does not fit
 where it is used is ``GRAPHQL_VALIDATION_FAILED``; a variable *value* that does not fit its
 declared type is ``BAD_USER_INPUT``.
 
@@ -63,7 +66,15 @@ _VARIABLE_VALUE = re.compile(
 )
 
 KNOWN_CODES = frozenset(
-    {"BAD_USER_INPUT", "NOT_FOUND", "CONFLICT", "FORBIDDEN", "UNAUTHENTICATED", "UNAVAILABLE"}
+    {
+        "BAD_USER_INPUT",
+        "NOT_FOUND",
+        "CONFLICT",
+        "FORBIDDEN",
+        "UNAUTHENTICATED",
+        "UNAVAILABLE",
+        "TOO_MANY_REQUESTS",
+    }
 )
 
 F = TypeVar("F", bound=Callable[..., Any])

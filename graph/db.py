@@ -7,7 +7,7 @@ database. Driver exceptions are turned into :mod:`graph.errors` here, at the bou
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, LiteralString
 
@@ -149,18 +149,26 @@ _CACHES: list[dict[Any, Any]] = []
 
 
 def process_cache() -> dict[Any, Any]:
-    """A new in-process cache that :func:`wipe_data` clears (so tests and ``demo load
-    --fresh`` never see data of a wiped database)."""
+    """A new in-process cache that :func:`wipe_data` clears (so tests and ``c360 db wipe``
+    never leave data of a wiped database behind in this process)."""
     cache: dict[Any, Any] = {}
     _CACHES.append(cache)
     return cache
 
 
-def wipe_data(driver: neo4j.Driver, settings: Settings, *, batch: int = 10_000) -> int:
-    """Delete every node except the migration chain, in batches; return how many were deleted.
+def wipe_data(
+    driver: neo4j.Driver,
+    settings: Settings,
+    *,
+    batch: int = 10_000,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Delete every node except the migration chain, in batches of ``batch`` nodes (each its
+    own transaction); return how many were deleted. ``progress(deleted so far)`` is called
+    after each batch.
 
-    Used by tests and ``c360 demo load --fresh``; schema (constraints, indexes) is kept, the
-    in-process caches (:func:`process_cache`) are emptied.
+    Used by tests and ``c360 db wipe``; schema (constraints, indexes) and the migration chain
+    are kept, the in-process caches (:func:`process_cache`) are emptied.
     """
     for cache in _CACHES:
         cache.clear()
@@ -172,6 +180,8 @@ def wipe_data(driver: neo4j.Driver, settings: Settings, *, batch: int = 10_000) 
             )
             deleted = records[0]["deleted"]
             total += deleted
+            if progress is not None:
+                progress(total)
             if deleted < batch:
                 return total
 

@@ -22,14 +22,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from graph.errors import LocalNeo4jError
 from graph.settings import PROJECT_ROOT, Settings
 
-__all__ = ["LocalNeo4j", "ServerStatus"]
+__all__ = ["LocalNeo4j", "ServerStatus", "diagnose_start_failure", "memory_sizes"]
 
 RECIPE = PROJECT_ROOT / "neo4j-local" / "pom.xml"
 _ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
+#: The server's logs, in the order their errors are reported (console.log: the JVM's output).
+_LOGS = ("neo4j.log", "console.log", "debug.log")
 _ADMIN_TOOL = "org.neo4j.cli.AdminTool"
 
 # The JVM options Neo4j's own launcher adds (server.jvm.additional in its default neo4j.conf).
@@ -56,6 +59,104 @@ _JVM_OPTIONS = (
 )
 
 
+_MB = 1 << 20
+#: ``auto`` sizes: this share of the machine's memory (RAM, or the cgroup's limit when lower),
+#: within these bounds (MB). A development server on a shared laptop takes ~10% of it.
+HEAP_SHARE, HEAP_MIN_MB, HEAP_MAX_MB = 1 / 16, 512, 4096
+PAGECACHE_SHARE, PAGECACHE_MIN_MB, PAGECACHE_MAX_MB = 1 / 32, 256, 2048
+
+
+def _machine_memory() -> int:
+    """Bytes of memory this process may use: physical RAM, or a lower cgroup v2 limit."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+    except OSError:
+        return total
+    return min(total, int(limit)) if limit.isdigit() else total
+
+
+def memory_sizes(settings: Settings, total_bytes: int | None = None) -> tuple[str, str]:
+    """The local server's ``(heap, page cache)`` as Neo4j size strings (``"1456m"``).
+
+    An explicit ``C360_HEAP`` / ``C360_PAGECACHE`` is used as given. ``auto`` (the default)
+    follows this formula over ``total_bytes`` (default: the machine's memory, or its cgroup
+    limit when lower), in whole MB:
+
+    - heap = total / 16, at least 512 MB, at most 4 GB
+    - page cache = total / 32, at least 256 MB, at most 2 GB
+
+    (16 GB of RAM: 1 GB heap, 512 MB page cache.) Neo4j's own guidance for production is
+    ``neo4j-admin server memory-recommendation``; this one keeps a development server to about
+    a tenth of a laptop shared with other work.
+    """
+    total = _machine_memory() if total_bytes is None else total_bytes
+
+    def auto(share: float, low: int, high: int) -> str:
+        return f"{min(max(int(total * share) // _MB, low), high)}m"
+
+    heap = (
+        auto(HEAP_SHARE, HEAP_MIN_MB, HEAP_MAX_MB)
+        if settings.heap_size == "auto"
+        else settings.heap_size
+    )
+    pagecache = (
+        auto(PAGECACHE_SHARE, PAGECACHE_MIN_MB, PAGECACHE_MAX_MB)
+        if settings.pagecache_size == "auto"
+        else settings.pagecache_size
+    )
+    return heap, pagecache
+
+
+def _megabytes(size: str) -> int:
+    """A Neo4j size string (``512m``, ``2g``, ``1048576``) in MB."""
+    unit = size[-1].lower()
+    number = int(size[:-1]) if unit in "kmg" else int(size)
+    return {"k": number // 1024, "m": number, "g": number * 1024}.get(unit, number // _MB)
+
+
+#: Known causes of a failed start: (words one of which a log line holds, what to tell the
+#: user); ``{line}``, ``{heap}``, ``{bigger}``, ``{bolt}``, ``{http}`` and ``{home}`` are filled in.
+_CAUSES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (
+        ("java.lang.OutOfMemoryError",),  # not the JVM option ExitOnOutOfMemoryError
+        "Neo4j ran out of memory ({line}); give it a larger heap, e.g. C360_HEAP={bigger} "
+        "in .env (now {heap})",
+    ),
+    (
+        ("Address already in use", "BindException"),
+        "a port Neo4j needs is taken ({line}); stop what holds it or choose others "
+        "(now C360_BOLT_PORT={bolt}, C360_HTTP_PORT={http})",
+    ),
+    (
+        ("FileLockException", "StoreLockException", "Lock file has been locked"),
+        "another Neo4j process holds the store lock of {home} ({line}); stop it (it was "
+        "started outside c360, or its pid file was removed) and start again",
+    ),
+)
+
+
+def diagnose_start_failure(
+    lines: list[str], *, heap: str, bolt_port: int, http_port: int, home: Path
+) -> str | None:
+    """The cause of a failed start told by log ``lines`` (Neo4j's and the JVM's), as one
+    sentence with its remedy, or None when no known cause shows: an OutOfMemoryError
+    (suggests ``C360_HEAP`` doubled, at least 1 GB), a port in use, a store lock held by
+    another process."""
+    for words, message in _CAUSES:
+        for line in lines:
+            if any(word in line for word in words):
+                return message.format(
+                    line=line.strip()[-300:],
+                    heap=heap,
+                    bigger=f"{max(1024, 2 * _megabytes(heap))}m",
+                    bolt=bolt_port,
+                    http=http_port,
+                    home=home,
+                )
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class ServerStatus:
     """What ``status`` knows: ``running`` with its ``pid``, and where it listens."""
@@ -80,7 +181,7 @@ class LocalNeo4j:
         self.home = settings.local_home
         self.lib = settings.neo4j_lib_dir
         self.log = log
-        self._log_offset = 0
+        self._log_offsets: dict[str, int] = {}  # where each log ended before this start
         self._proc: subprocess.Popen[bytes] | None = None  # kept so stop() can reap our child
 
     # -- paths -------------------------------------------------------------------------------
@@ -204,8 +305,11 @@ class LocalNeo4j:
         self._write_config()
         self._set_initial_password()
         started = time.monotonic()
-        log = self.logs_dir / "neo4j.log"
-        self._log_offset = log.stat().st_size if log.exists() else 0
+        self._log_offsets = {
+            name: (self.logs_dir / name).stat().st_size
+            for name in _LOGS
+            if (self.logs_dir / name).exists()
+        }
         proc = self._launch()
         self._wait_for_bolt(proc)
         return (
@@ -235,9 +339,74 @@ class LocalNeo4j:
         self.pid_file.unlink(missing_ok=True)
         return f"Neo4j stopped (pid {pid})"
 
+    def dump(self, path: Path) -> int:
+        """Write the database to the archive ``path`` with ``neo4j-admin database dump``
+        (a consistent copy: the server must be stopped, Community cannot dump online).
+
+        The archive is written next to ``path`` and renamed into place once complete, so a
+        failed dump never leaves a partial file under that name. Returns its size in bytes.
+        Raises :class:`LocalNeo4jError` when the server runs or the tool fails.
+        """
+        self._require_stopped("dump")
+        self.fetch()
+        self._write_config()
+        path = path.resolve()
+        partial = path.with_name(path.name + ".partial")
+        try:
+            with partial.open("wb") as out:
+                self._admin(
+                    ["database", "dump", self.settings.neo4j_database, "--to-stdout"], stdout=out
+                )
+            partial.replace(path)
+        finally:
+            partial.unlink(missing_ok=True)
+        return path.stat().st_size
+
+    def load(self, path: Path) -> None:
+        """Replace the database with the archive ``path`` (``neo4j-admin database load
+        --overwrite-destination``); the server must be stopped. Raises
+        :class:`LocalNeo4jError` when it runs, the archive is missing or the tool fails."""
+        self._require_stopped("load")
+        if not path.is_file():
+            raise LocalNeo4jError(f"no backup archive at {path}")
+        self.fetch()
+        self._write_config()
+        with path.open("rb") as archive:
+            self._admin(
+                [
+                    "database",
+                    "load",
+                    self.settings.neo4j_database,
+                    "--from-stdin",
+                    "--overwrite-destination=true",
+                ],
+                stdin=archive,
+            )
+
+    def _require_stopped(self, what: str) -> None:
+        if (pid := self._live_pid()) is not None:
+            raise LocalNeo4jError(f"Neo4j runs (pid {pid}): stop it before a {what}")
+
+    def _admin(self, args: list[str], *, stdin: Any = None, stdout: Any = None) -> None:
+        """Run ``neo4j-admin`` (its main class, from the same jars as the server)."""
+        proc = subprocess.run(
+            ["java", "-cp", f"{self.lib}/*", _ADMIN_TOOL, *args],
+            stdin=stdin if stdin is not None else subprocess.DEVNULL,
+            stdout=stdout if stdout is not None else subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=self._env(),
+            cwd=self.home,
+            check=False,
+        )
+        if proc.returncode != 0:
+            lines = proc.stderr.decode(errors="replace").strip().splitlines()
+            reason = " | ".join(ln.strip() for ln in lines if ln.strip())[-600:]
+            raise LocalNeo4jError(f"neo4j-admin {' '.join(args[:2])} failed: {reason}")
+
     # -- steps -----------------------------------------------------------------------------
     def _write_config(self) -> None:
         s = self.settings
+        heap, pagecache = memory_sizes(s)
         for sub in ("conf", "data", "logs", "run", "import", "plugins"):
             (self.home / sub).mkdir(parents=True, exist_ok=True)
         home = self.home.resolve()
@@ -251,9 +420,9 @@ class LocalNeo4j:
                 f"server.http.listen_address=127.0.0.1:{s.http_port}",
                 f"server.http.advertised_address=127.0.0.1:{s.http_port}",
                 "server.https.enabled=false",
-                f"server.memory.heap.initial_size={s.heap_size}",
-                f"server.memory.heap.max_size={s.heap_size}",
-                f"server.memory.pagecache.size={s.pagecache_size}",
+                f"server.memory.heap.initial_size={heap}",
+                f"server.memory.heap.max_size={heap}",
+                f"server.memory.pagecache.size={pagecache}",
                 "dbms.memory.transaction.total.max=0",
                 "dbms.security.auth_enabled=true",
                 "dbms.usage_report.enabled=false",
@@ -291,12 +460,12 @@ class LocalNeo4j:
             )
 
     def _launch(self) -> subprocess.Popen[bytes]:
-        s = self.settings
+        heap, _ = memory_sizes(self.settings)
         console = open(self.logs_dir / "console.log", "ab")
         cmd = [
             "java",
-            f"-Xms{s.heap_size}",
-            f"-Xmx{s.heap_size}",
+            f"-Xms{heap}",
+            f"-Xmx{heap}",
             *_JVM_OPTIONS,
             "-cp",
             f"{self.lib}/*",
@@ -316,6 +485,7 @@ class LocalNeo4j:
         console.close()
         self.pid_file.write_text(f"{proc.pid}\n")
         self._proc = proc
+        _LAUNCHED.append(proc)  # the server outlives this object: never collect its Popen
         return proc
 
     def _wait_for_bolt(self, proc: subprocess.Popen[bytes]) -> None:
@@ -355,30 +525,49 @@ class LocalNeo4j:
             return pid
         return pid if _ENTRY_POINT.encode() in cmdline else None
 
+    def _new_log_lines(self, name: str) -> list[str]:
+        """The lines log ``name`` gained since this start began (its last 400)."""
+        path = self.logs_dir / name
+        if not path.exists():
+            return []
+        with path.open("rb") as fh:
+            fh.seek(self._log_offsets.get(name, 0))
+            return fh.read().decode(errors="replace").splitlines()[-400:]
+
     def _started_logged(self) -> bool:
-        log = self.logs_dir / "neo4j.log"
-        if not log.exists():
-            return False
-        with log.open("rb") as fh:
-            fh.seek(self._log_offset)
-            return b"Started." in fh.read()
+        return any("Started." in line for line in self._new_log_lines("neo4j.log"))
 
     def _log_reason(self) -> str:
-        lines: list[str] = []
-        for name in ("neo4j.log", "console.log", "debug.log"):
-            path = self.logs_dir / name
-            if path.exists():
-                text = path.read_text(errors="replace").splitlines()[-400:]
-                lines += [ln.strip() for ln in text if " ERROR " in ln or "Exception" in ln]
+        """Why this start failed, from what every log (console.log holds the JVM's own
+        output: OutOfMemoryError, a bind failure) wrote since it began."""
+        written = {name: self._new_log_lines(name) for name in _LOGS}
+        everything = [line for lines in written.values() for line in lines]
+        known = diagnose_start_failure(
+            everything,
+            heap=memory_sizes(self.settings)[0],
+            bolt_port=self.settings.bolt_port,
+            http_port=self.settings.http_port,
+            home=self.home,
+        )
+        if known is not None:
+            return known
+        for name in _LOGS:
+            lines = [
+                ln.strip()
+                for ln in written[name]
+                if " ERROR " in ln or "Exception" in ln or "Error:" in ln
+            ]
             if lines:
-                break
-        if not lines:
-            return f"no error in the logs; see {self.logs_dir}"
-        return " | ".join(dict.fromkeys(lines[-4:]))
+                return f"{' | '.join(dict.fromkeys(lines[-4:]))} (in {self.logs_dir / name})"
+        return f"no error in the logs; see {self.logs_dir}"
 
     def _version(self) -> str:
         jar = next(self.lib.glob("neo4j-[0-9]*.jar"), None)
         return jar.stem.removeprefix("neo4j-") if jar else "?"
+
+
+#: Every server process this Python process launched (see ``_launch``).
+_LAUNCHED: list[subprocess.Popen[bytes]] = []
 
 
 def _alive(pid: int) -> bool:

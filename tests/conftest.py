@@ -89,6 +89,13 @@ def _target() -> Neo4jTarget:
     )
 
 
+@pytest.fixture(autouse=True)
+def no_developer_env_file(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """Settings read ``.env`` of the test's own (absent unless a test writes it), never the
+    developer's in the project root (see :func:`graph.settings.env_file`)."""
+    monkeypatch.setenv("C360_ENV_FILE", str(tmp_path / ".env"))
+
+
 @pytest.fixture(scope="session")
 def neo4j_target(request: pytest.FixtureRequest) -> Iterator[Neo4jTarget]:
     target = _target()

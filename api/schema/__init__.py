@@ -19,6 +19,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from api.errors import CodedErrors, log_errors
+from api.limits import WriteGate, write_limit
 from api.schema.audit import AuditQuery
 from api.schema.documents import document_cache
 from api.schema.events import EventsMutation, PrivacyQuery
@@ -49,12 +50,18 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
 
     The depth and alias rules are made once, and each distinct query text is parsed and
     validated once (:mod:`api.schema.documents`): the limits hold for every request, but a
-    known-good text costs nothing to check again.
+    known-good text costs nothing to check again. Mutations share the schema's
+    :class:`~api.limits.WriteGate` (``C360_MAX_CONCURRENT_WRITES``, ``C360_WRITE_WAIT_S``).
     """
     depth, aliases, tokens = (
         (12, 20, 4000)
         if settings is None
         else (settings.max_query_depth, settings.max_aliases, settings.max_tokens)
+    )
+    gate = (
+        WriteGate(4, 1.0)
+        if settings is None
+        else WriteGate(settings.max_concurrent_writes, settings.write_wait_s)
     )
     limits: list[type[ASTValidationRule]] = [
         query_depth_limiter.create_validator(depth, None),
@@ -68,6 +75,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             lambda: AddValidationRules(limits),
             lambda: MaxTokensLimiter(max_token_count=tokens),
             document_cache(),
+            write_limit(gate),
             CodedErrors,
         ],
     )

@@ -10,8 +10,9 @@ import click
 
 from graph import db
 from graph import migrate as migrations
+from graph.ingest.parse import set_input_limits
 from graph.localneo4j import LocalNeo4j
-from graph.settings import Settings, load_settings
+from graph.settings import Settings, env_file, load_settings
 
 __all__ = ["cli"]
 
@@ -28,6 +29,7 @@ def settings_of(ctx: click.Context) -> Settings:
     """The process's settings, built once per command run."""
     if "settings" not in ctx.obj:
         ctx.obj["settings"] = load_settings()
+        set_input_limits(ctx.obj["settings"].input_limits)
     return ctx.obj["settings"]
 
 
@@ -116,6 +118,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
         port=port or settings.api_port,
         log_level="info",
         log_config=_log_config(LOGGING_CONFIG),
+        ws_max_size=settings.max_body_bytes,  # a WebSocket message obeys the body limit too
     )
 
 
@@ -132,24 +135,30 @@ def _log_config(uvicorn_config: dict) -> dict:
 
 
 def _write_dev_api_key(ctx: click.Context) -> Settings:
-    """Generate an admin API key for a local API and keep it in ./.env (git-ignored)."""
+    """Generate an admin API key for a local API and keep it in the .env file (git-ignored)."""
     key = secrets.token_urlsafe(24)
-    with Path(".env").open("a", encoding="utf-8") as fh:
-        fh.write(f"C360_API_KEYS={key}=admin\n")
+    path = env_file()
+    _append(path, f"C360_API_KEYS={key}=admin\n")
     click.echo(
         f"C360_API_KEYS was not set: generated an admin API key and saved it in "
-        f"{Path('.env').resolve()}; send it as the X-API-Key header"
+        f"{path}; send it as the X-API-Key header"
     )
     ctx.obj["settings"] = load_settings()
     return ctx.obj["settings"]
 
 
 def _write_dev_password(ctx: click.Context) -> Settings:
-    """Generate a password for a local server and keep it in ./.env (git-ignored)."""
-    env_file = Path(".env")
+    """Generate a password for a local server and keep it in the .env file (git-ignored)."""
+    path = env_file()
     password = secrets.token_urlsafe(18)
-    with env_file.open("a", encoding="utf-8") as fh:
-        fh.write(f"NEO4J_PASSWORD={password}\n")
-    click.echo(f"NEO4J_PASSWORD was not set: generated one and saved it in {env_file.resolve()}")
+    _append(path, f"NEO4J_PASSWORD={password}\n")
+    click.echo(f"NEO4J_PASSWORD was not set: generated one and saved it in {path}")
     ctx.obj["settings"] = load_settings()
     return ctx.obj["settings"]
+
+
+def _append(path: Path, line: str) -> None:
+    """Add ``line`` to the .env file ``path``, on a line of its own."""
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(("\n" if text and not text.endswith("\n") else "") + line)

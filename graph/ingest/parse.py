@@ -6,6 +6,12 @@ field at once. A source record is the exception: only a missing key rejects it, 
 malformed values are kept as received, marked invalid (see :func:`parse_record`). Values are
 normalised with :mod:`graph.normalize`; the raw row is kept on the source record as JSON, so
 nothing a source sent is lost.
+
+Limits (:class:`graph.settings.InputLimits`, set for the process with :func:`set_input_limits`)
+come first: a row larger than ``max_row_bytes`` as UTF-8 JSON is rejected whatever its type
+(field ``row``), and a key (``sourceId``, ``orderId`` ...) longer than ``max_field_chars`` or
+holding a control character rejects its row; in a source record any other canonical field
+that does is kept as invalid (a long value only by its first characters), never stored.
 """
 
 from __future__ import annotations
@@ -29,14 +35,32 @@ from graph.normalize import (
     normalize_national_id,
     normalize_phone,
     normalize_postcode,
+    number_for_text,
     parse_date,
     parse_datetime,
     person_case,
+    text_problem,
 )
 from graph.resolution.blocking import probabilistic_keys
 from graph.resolution.features import record_features
+from graph.settings import InputLimits
 
-__all__ = ["PARSERS", "event_key", "record_key"]
+__all__ = ["PARSERS", "event_key", "input_limits", "record_key", "set_input_limits"]
+
+_limits = InputLimits()
+
+
+def set_input_limits(limits: InputLimits) -> None:
+    """Use ``limits`` for every row this process parses from now on (the CLI and the API set
+    them from :attr:`graph.settings.Settings.input_limits` when they start)."""
+    global _limits
+    _limits = limits
+
+
+def input_limits() -> InputLimits:
+    """The limits rows are parsed with now."""
+    return _limits
+
 
 CONSENT_STATUS = {
     "GRANTED": "GRANTED",
@@ -73,6 +97,10 @@ class _Collector:
     def required(self, row: Mapping[str, Any], field: str) -> str | None:
         """An identifier field: any non-empty text counts ("0", "NA" and "X" are real ids)."""
         raw = row.get(field)
+        problem = text_problem(raw, _limits.max_field_chars)
+        if problem is not None:
+            self.fail(field, problem)
+            return None
         value = None if raw is None else " ".join(unicodedata.normalize("NFC", str(raw)).split())
         if not value:
             self.fail(field, "is required")
@@ -179,6 +207,11 @@ _TEXT_FIELDS = (
     "loyaltyId",
     "nationalId",
 )
+#: Fields where a JSON number or text without a single letter is no value at all.
+_WORD_FIELDS = ("givenName", "familyName", "city", "addressLine1", "addressLine2", "country")
+_LETTER_FIELDS = ("givenName", "familyName", "city")
+#: How much of an over-long invalid value ``invalidFields`` keeps (characters).
+_KEPT_CHARS = 100
 #: How far ahead of this machine's clock an ``updatedAt`` may be (clock skew between systems).
 FUTURE_TOLERANCE = timedelta(days=1)
 
@@ -200,7 +233,10 @@ class _Invalid:
         self.fields: dict[str, dict[str, str]] = {}
 
     def add(self, field: str, reason: str) -> None:
-        self.fields[field] = {"value": _as_received(self.row.get(field)), "reason": reason}
+        value = _as_received(self.row.get(field))
+        if len(value) > _KEPT_CHARS:  # an over-long value is refused, not kept whole
+            value = value[:_KEPT_CHARS] + "…"
+        self.fields[field] = {"value": value, "reason": reason}
 
     def convert(self, field: str, fn: Callable[[Any], Any]) -> Any:
         """``fn(value)``, or None (the value kept as invalid) when it raises a ValueError."""
@@ -253,10 +289,23 @@ def parse_record(
                 c.fail(name, "must be text, not a JSON object or list")
             else:
                 bad.add(name, "must be text, not a JSON object or list")
+    for name, value in row.items():
+        if name == "sourceId" or name in bad.fields:
+            continue
+        problem = text_problem(value, _limits.max_field_chars)
+        if problem is None and name in _WORD_FIELDS:
+            problem = number_for_text(value)
+        if problem is None and name in _LETTER_FIELDS and isinstance(value, str):
+            cleaned = clean_text(value)
+            if cleaned and not any(ch.isalpha() for ch in cleaned):
+                problem = f"has no letters ({cleaned!r})"
+        if problem is not None:
+            bad.add(name, problem)
     text_row = {
         k: v
         for k, v in row.items()
-        if not (k in _TEXT_FIELDS and isinstance(v, Mapping | list | tuple))
+        if k == "sourceId"
+        or not (k in bad.fields or (k in _TEXT_FIELDS and isinstance(v, Mapping | list | tuple)))
     }
     source_record_id = c.required(text_row, "sourceId")
     c.done()
@@ -526,13 +575,59 @@ def parse_consent(source: Source, row: Mapping[str, Any], *_: Any) -> dict[str, 
     }
 
 
+def _row_bytes(raw: Mapping[str, Any], limit: int) -> int | None:
+    """The row's size as UTF-8 JSON (bytes) when it may pass ``limit``, else None when it
+    certainly does not (the common case, decided without encoding the row)."""
+    # a character is at most 6 bytes in JSON (\\uXXXX), a key and value add 6 more (quotes,
+    # colon, comma), a number at most 40: this bound decides most rows without encoding them
+    estimate = 2
+    for key, value in raw.items():
+        if isinstance(value, str):
+            estimate += 6 * (len(key) + len(value)) + 6
+        elif value is None or isinstance(value, bool | int | float):
+            estimate += 6 * len(key) + 40
+        else:  # a list or an object: measure
+            estimate = limit + 1
+            break
+    if estimate <= limit:
+        return None
+    return len(_RAW_JSON.encode(dict(raw)).encode("utf-8", "surrogatepass"))
+
+
+def _within_row_limit(
+    parse: Callable[..., dict[str, Any]],
+) -> Callable[..., dict[str, Any]]:
+    """``parse`` refusing first any row larger than ``max_row_bytes`` (field ``row``)."""
+
+    def parse_within_limit(
+        source: Source,
+        row: Mapping[str, Any],
+        extras: Mapping[str, Any] | None = None,
+        raw: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        size = _row_bytes(raw if raw is not None else row, _limits.max_row_bytes)
+        if size is not None and size > _limits.max_row_bytes:
+            raise ValidationError(
+                FieldError(
+                    "row", f"is {size:,} bytes as JSON; the limit is {_limits.max_row_bytes:,}"
+                )
+            )
+        return parse(source, row, extras or {}, raw if raw is not None else row)
+
+    parse_within_limit.__doc__ = parse.__doc__
+    return parse_within_limit
+
+
 PARSERS: dict[str, Callable[..., dict[str, Any]]] = {
-    "records": parse_record,
-    "products": parse_product,
-    "orders": parse_order,
-    "order_lines": parse_order_line,
-    "carts": parse_cart,
-    "cases": parse_case,
-    "engagement": parse_engagement,
-    "consents": parse_consent,
+    name: _within_row_limit(parse)
+    for name, parse in (
+        ("records", parse_record),
+        ("products", parse_product),
+        ("orders", parse_order),
+        ("order_lines", parse_order_line),
+        ("carts", parse_cart),
+        ("cases", parse_case),
+        ("engagement", parse_engagement),
+        ("consents", parse_consent),
+    )
 }

@@ -15,7 +15,8 @@ numbers to ``phonenumbers`` (Google's libphonenumber metadata), email syntax to
 One module per kind of value: :mod:`~graph.normalize.text`, :mod:`~graph.normalize.names`,
 :mod:`~graph.normalize.email`, :mod:`~graph.normalize.phone`,
 :mod:`~graph.normalize.national_id`, :mod:`~graph.normalize.places`
-(countries, postcodes, addresses) and :mod:`~graph.normalize.dates`; this package re-exports
+(countries, postcodes, addresses), :mod:`~graph.normalize.dates` and
+:mod:`~graph.normalize.limits` (values refused before any of them); this package re-exports
 their public names.
 """
 
@@ -29,6 +30,7 @@ from graph.normalize.email import (
     RESERVED_EMAIL_DOMAINS,
     normalize_email,
 )
+from graph.normalize.limits import control_character, number_for_text, text_problem
 from graph.normalize.names import name_variants, normalize_name, person_case
 from graph.normalize.national_id import normalize_national_id
 from graph.normalize.phone import normalize_phone
@@ -52,6 +54,7 @@ __all__ = [
     "Normalized",
     "Status",
     "clean_text",
+    "control_character",
     "fold",
     "fold_address",
     "is_blank",
@@ -63,8 +66,10 @@ __all__ = [
     "normalize_national_id",
     "normalize_phone",
     "normalize_postcode",
+    "number_for_text",
     "parse_date",
     "parse_datetime",
     "parse_moment",
     "postcode_key",
+    "text_problem",
 ]

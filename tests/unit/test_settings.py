@@ -4,7 +4,7 @@ import pydantic
 import pytest
 
 from graph.errors import ConfigError
-from graph.settings import Settings, load_settings
+from graph.settings import PROJECT_ROOT, Settings, env_file, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -86,3 +86,19 @@ def test_a_cors_origin_that_is_not_an_origin_is_refused_with_the_setting_named(m
     monkeypatch.setenv("C360_CORS_ORIGINS", bad)
     with pytest.raises(ConfigError, match="C360_CORS_ORIGINS: .* is not an origin"):
         load_settings()
+
+
+def test_the_env_file_is_the_named_one_else_the_working_directory_s_else_the_project_s(
+    monkeypatch, tmp_path
+):
+    named = tmp_path / "elsewhere" / "c360.env"
+    named.parent.mkdir()
+    named.write_text("NEO4J_DATABASE=named\n")
+    (tmp_path / ".env").write_text("NEO4J_DATABASE=here\n")
+    monkeypatch.setenv("C360_ENV_FILE", str(named))
+    assert env_file() == named and load_settings().neo4j_database == "named"
+    monkeypatch.delenv("C360_ENV_FILE")
+    assert env_file() == (tmp_path / ".env").resolve()
+    assert load_settings().neo4j_database == "here"
+    (tmp_path / ".env").unlink()
+    assert env_file() == PROJECT_ROOT / ".env"  # run from any folder, c360 finds its .env
