@@ -113,16 +113,12 @@ class _GraphQL(GraphQL[Context, None]):
         )
 
 
-#: The media type of the GraphQL over HTTP spec: a client asking for it gets HTTP statuses
-#: that say what happened (503 while Neo4j is unavailable, 429 for too many writes).
-GRAPHQL_RESPONSE = "application/graphql-response+json"
-
-
 def _honest_status(request: Request, response: Any) -> None:
-    """For a client that accepts :data:`GRAPHQL_RESPONSE`: answer in it, with 503 (and
-    ``Retry-After``) when any error is ``UNAVAILABLE``, 429 when one is ``TOO_MANY_REQUESTS``.
-    Plain ``application/json`` clients keep HTTP 200 with the errors in the body."""
-    if GRAPHQL_RESPONSE not in request.headers.get("accept", ""):
+    """For a client that accepts ``application/graphql-response+json``: 503 (and
+    ``Retry-After``) when any error is ``UNAVAILABLE``, 429 when one is ``TOO_MANY_REQUESTS``
+    (:func:`api.media.as_graphql_response` then gives the media type and 400 for a request
+    error). Plain ``application/json`` clients keep HTTP 200 with the errors in the body."""
+    if not wants_graphql_response(request.headers.get("accept", "")):
         return
     codes = request.scope.get("c360.codes", set())
     if response.status_code == 200 and "UNAVAILABLE" in codes:
@@ -131,8 +127,6 @@ def _honest_status(request: Request, response: Any) -> None:
     elif response.status_code == 200 and "TOO_MANY_REQUESTS" in codes:
         response.status_code = 429
         response.headers["Retry-After"] = "1"
-    if response.headers.get("content-type", "").startswith("application/json"):
-        response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
 
 
 def _bad_request(message: str, status: int) -> JSONResponse:

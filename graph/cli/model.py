@@ -44,7 +44,13 @@ def train_cmd(ctx: click.Context, sample_pairs: int, seed: int, activate: bool) 
     def progress(stage: str, done: int, total: int) -> None:
         bar = bars.get(stage)
         if bar is None:
-            bar = bars[stage] = tqdm(total=total or None, desc=stage, unit=" pairs", leave=False)
+            bar = bars[stage] = tqdm(
+                total=total or None,
+                desc=stage,
+                unit=" pairs",
+                leave=False,
+                disable=None,  # no bar when stderr is not a terminal (logs, CI)
+            )
         bar.update(done - bar.n)
 
     try:
@@ -66,6 +72,19 @@ def train_cmd(ctx: click.Context, sample_pairs: int, seed: int, activate: bool) 
         + ("; active now: run `c360 resolve --all` to re-resolve with it" if activate else "")
     )
     click.echo(weights_table(report.model))
+    if report.records < FEW_RECORDS or report.candidate_pairs < FEW_RECORDS:
+        click.echo(
+            f"warning: {report.records:,} records and {report.candidate_pairs:,} candidate pairs "
+            f"are few to estimate m and u from (at least {FEW_RECORDS:,} of each is better); "
+            "if the weights above look wrong, `c360 model activate default` goes back to the "
+            "packaged default",
+            err=True,
+        )
+
+
+#: Below this many records or candidate pairs, ``model train`` warns that its estimates are
+#: rough (EM needs matches to learn m from; a few hundred pairs hold only a handful).
+FEW_RECORDS = 1_000
 
 
 @model_group.command("show")
@@ -80,6 +99,8 @@ def show_cmd(ctx: click.Context, version: str | None) -> None:
     try:
         if version is None:
             stored = match_models.active_model(driver, settings)
+        elif version in ("default", load_model().version):
+            stored = None
         else:
             stored = match_models.stored_model(driver, settings, version)
             if stored is None:
@@ -90,7 +111,7 @@ def show_cmd(ctx: click.Context, version: str | None) -> None:
     origin = (
         f"stored model {stored.version}{'' if stored.active else ' (not active)'}"
         if stored
-        else "packaged default (untrained)"
+        else f"packaged default {load_model().version} (untrained)"
     )
     click.echo(
         f"{origin}: prior {model.prior:.3g} ({model.prior_weight:+.1f} bits), "
@@ -114,8 +135,12 @@ def list_cmd(ctx: click.Context) -> None:
         models = match_models.list_models(driver, settings)
     finally:
         driver.close()
-    if not models:
-        click.echo("no stored model: resolution uses the packaged default (`c360 model train`)")
+    default = load_model()
+    active = any(m.active for m in models)
+    click.echo(
+        f"{' ' if active else '*'} {default.version}  (packaged default, `activate default`)  "
+        f"{default.description}"
+    )
     for m in models:
         click.echo(f"{'*' if m.active else ' '} {m.version}  {m.created_at}  {m.description}")
 
@@ -124,11 +149,16 @@ def list_cmd(ctx: click.Context) -> None:
 @click.argument("version")
 @click.pass_context
 def activate_cmd(ctx: click.Context, version: str) -> None:
-    """Make a stored model version the one every process resolves with."""
+    """Make a stored model version the one every process resolves with; VERSION `default`
+    (or the packaged model's version) goes back to the packaged default model."""
     settings = settings_of(ctx)
     driver = db.connect(settings)
     try:
-        match_models.activate_model(driver, settings, version)
+        if version in ("default", load_model().version):
+            match_models.activate_default(driver, settings)
+            version = f"default ({load_model().version})"
+        else:
+            match_models.activate_model(driver, settings, version)
     finally:
         driver.close()
     click.echo(f"model {version} is active; run `c360 resolve --all` to re-resolve with it")

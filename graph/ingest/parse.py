@@ -363,7 +363,7 @@ def parse_record(
         "nationalId": national.value,
         "deviceIds": device_ids,
         "cookieIds": cookie_ids,
-        "attributes": _SORTED_JSON.encode(dict(extras)) if extras else None,
+        "attributes": _SORTED_JSON.encode(attributes) if (attributes := _filled(extras)) else None,
         "qualityFlags": sorted(flags),
         "invalidFields": _SORTED_JSON.encode(invalid) if invalid else None,
     }
@@ -592,6 +592,12 @@ def _row_bytes(raw: Mapping[str, Any], limit: int) -> int | None:
     if estimate <= limit:
         return None
     return len(_RAW_JSON.encode(dict(raw)).encode("utf-8", "surrogatepass"))
+
+
+def _filled(extras: Mapping[str, Any]) -> dict[str, Any]:
+    """The unmapped columns that hold a value: an empty CSV cell is no attribute (``raw``
+    keeps the row as received)."""
+    return {k: v for k, v in extras.items() if v is not None and v != ""}
 
 
 def _within_row_limit(

@@ -309,7 +309,8 @@ class Resolver:
         if separated and not override:
             raise Conflict(
                 f"a steward's cannot-link (an earlier split) keeps {pa} and {pb} "
-                "apart; merge with override (`c360 merge --override`) to replace it"
+                "apart; merge with override (`c360 merge --override`, or mergePeople with "
+                "override: true) to replace it"
             )
         ka = read(self.driver, self.settings, _PERSON_RECORDS, id=pa)[0]["key"]
         kb = read(self.driver, self.settings, _PERSON_RECORDS, id=pb)[0]["key"]
@@ -360,7 +361,8 @@ class Resolver:
                 verb = "accepted (must-link)" if d["type"] == "MUST_LINK" else "rejected"
                 raise Conflict(
                     f"possible match {key!r} was already {verb} by {d['actor']} at {d['at']}; "
-                    "`c360 merge` or `c360 split` change a decision"
+                    "a merge or a split changes a decision (`c360 merge` / `c360 split`, or the "
+                    "mergePeople / splitRecord mutations)"
                 )
             raise NotFound(f"no possible match {key!r} in the review queue")
         link = "MUST_LINK" if accept else "CANNOT_LINK"

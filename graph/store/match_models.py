@@ -48,6 +48,12 @@ SET m.active = true, m.activatedAt = datetime()
 RETURN m.version AS version
 """
 
+_DEACTIVATE: LiteralString = """
+MATCH (m:MatchModel) WHERE m.active
+SET m.active = false
+RETURN count(m) AS deactivated
+"""
+
 _ACTIVE: LiteralString = """
 MATCH (m:MatchModel) WHERE m.active
 RETURN m.version AS version, m.json AS json, m.description AS description,
@@ -136,6 +142,14 @@ def activate_model(driver: neo4j.Driver, settings: Settings, version: str) -> No
     _CACHE.clear()
     if not rows:
         raise NotFound(f"no stored match model {version!r} (see `c360 model list`)")
+
+
+def activate_default(driver: neo4j.Driver, settings: Settings) -> None:
+    """Make no stored model active, so every process resolves with the packaged default
+    again (stored versions are kept: ``activate_model`` brings one back). Idempotent."""
+    with translate_errors(settings):
+        driver.execute_query(_DEACTIVATE, database_=settings.neo4j_database)
+    _CACHE.clear()
 
 
 def active_model(driver: neo4j.Driver, settings: Settings) -> StoredModel | None:

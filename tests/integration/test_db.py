@@ -97,7 +97,7 @@ def test_the_model_and_review_commands_from_an_empty_database_to_a_trained_model
     assert "records: 0 resolvable records" in capsys.readouterr().err
     assert main(["model", "show"]) == 0
     shown = capsys.readouterr().out
-    assert "packaged default (untrained)" in shown and "birthDate" in shown
+    assert "packaged default " in shown and "(untrained)" in shown and "birthDate" in shown
     assert main(["review", "list"]) == 0
     assert capsys.readouterr().out.startswith("0 possible match(es)")
     assert main(["review", "accept", "crm:X|shop:Y"]) == 1
@@ -117,11 +117,14 @@ def test_the_model_and_review_commands_from_an_empty_database_to_a_trained_model
             },
         )
     assert main(["model", "train", "--sample-pairs", "100"]) == 0
-    trained = capsys.readouterr().out
+    captured = capsys.readouterr()
+    trained = captured.out
     assert "trained model" in trained and "on 4 records" in trained
+    assert "warning: 4 records" in captured.err  # too few to estimate from
     assert main(["model", "list"]) == 0
-    listed = capsys.readouterr().out
-    assert listed.startswith("* ")
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[0].startswith("  ") and "packaged default" in listed[0]
+    assert listed[1].startswith("* ")
     assert main(["model", "show"]) == 0
     shown = capsys.readouterr().out
     assert "stored model" in shown and "match weight of the candidate pairs" in shown
@@ -141,3 +144,16 @@ def test_the_model_and_review_commands_from_an_empty_database_to_a_trained_model
     assert "no stored model 'nosuchversion'" in capsys.readouterr().err
     assert main(["model", "train", "--sample-pairs", "0"]) == 2
     assert "sample-pairs" in capsys.readouterr().err
+
+    # back to the packaged default, and to a stored version again
+    assert main(["model", "activate", "default"]) == 0
+    assert "is active" in capsys.readouterr().out
+    assert main(["model", "list"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[0].startswith("* ") and not any(line.startswith("* ") for line in listed[1:])
+    assert main(["model", "show"]) == 0
+    assert "packaged default" in capsys.readouterr().out
+    assert main(["model", "activate", first]) == 0
+    capsys.readouterr()
+    assert main(["model", "show"]) == 0
+    assert f"stored model {first}:" in capsys.readouterr().out

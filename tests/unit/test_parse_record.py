@@ -200,3 +200,14 @@ def test_a_placeholder_or_malformed_national_id_is_kept_as_invalid_and_is_no_ide
     flags = " ".join(parsed["props"]["qualityFlags"])
     assert "nationalId: invalid" in flags and raw not in flags
     assert [w.field for w in parsed["warnings"]] == ["soc_sec_id"]
+
+
+def test_an_empty_unmapped_cell_is_no_attribute():
+    parsed = parse_row(
+        STORE,
+        "records",
+        {"store_customer_id": "1", "favourite_colour": "", "shoe_size": "42"},
+    )
+    assert json.loads(parsed["props"]["attributes"]) == {"shoe_size": "42"}
+    blank = parse_row(STORE, "records", {"store_customer_id": "2", "favourite_colour": ""})
+    assert blank["props"]["attributes"] is None
