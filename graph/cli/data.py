@@ -110,7 +110,8 @@ def ingest_cmd(
     batch_size: int,
     defer_resolution: bool,
 ) -> None:
-    """Ingest CSV or JSON Lines FILES of one source; records are resolved as they arrive.
+    """Ingest CSV or JSON Lines FILES of one source; records are resolved per batch as they
+    arrive (two writers store batches while the batch before is resolved in one transaction).
 
     Exit status 3 when rows were rejected (listed as ERROR in the errors file); the good rows
     are stored. A record stored with a malformed value (a WARNING there) leaves it at 0."""
