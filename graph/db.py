@@ -18,6 +18,7 @@ from graph.errors import Neo4jAuthError, Neo4jError, Neo4jUnavailable
 from graph.settings import Settings
 
 __all__ = [
+    "clear_caches",
     "connect",
     "process_cache",
     "read",
@@ -154,6 +155,13 @@ def process_cache() -> dict[Any, Any]:
     cache: dict[Any, Any] = {}
     _CACHES.append(cache)
     return cache
+
+
+def clear_caches() -> None:
+    """Empty the in-process caches (:func:`process_cache`): after the database was replaced
+    under this process (a bulk load's import) or wiped."""
+    for cache in _CACHES:
+        cache.clear()
 
 
 def wipe_data(driver: neo4j.Driver, settings: Settings, *, batch: int = 10_000) -> int:

@@ -42,6 +42,7 @@ __all__ = [
     "ingest_record",
     "ingest_rows",
     "parse_row",
+    "write_errors",
 ]
 
 T = TypeVar("T")
@@ -401,11 +402,13 @@ def ingest_file(
         )
     if summary.errors or summary.warnings:
         summary.errors_file = errors_path or path.with_name(path.name + ".errors.csv")
-        _write_errors(summary.errors_file, summary.errors, summary.warnings)
+        write_errors(summary.errors_file, summary.errors, summary.warnings)
     return summary
 
 
-def _write_errors(path: Path, errors: list[FieldError], warnings: list[FieldError]) -> None:
+def write_errors(path: Path, errors: list[FieldError], warnings: list[FieldError]) -> None:
+    """Write rejected rows (``ERROR``) and invalid values (``WARNING``) to ``path`` as CSV
+    ``line,severity,field,reason``, by line."""
     rows = [(e, "ERROR") for e in errors] + [(w, "WARNING") for w in warnings]
     with path.open("w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh)

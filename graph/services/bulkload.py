@@ -1,0 +1,833 @@
+"""Bulk first load: the files of several sources into an empty database, resolved in memory.
+
+``c360 load`` does in one pass what ``c360 ingest`` of every file would do, without a round
+trip per batch and without reading anything back:
+
+1. **parse**: every records file is read and parsed as ingest parses it
+   (:func:`graph.ingest.parse_row`, the source's mapping; rejected rows and invalid values go
+   to ``FILE.errors.csv``); a key seen twice keeps the row ingest would keep (newer wins);
+2. **resolve**: the records become the :class:`~graph.resolution.plan.RecordData` resolution
+   reads from the graph (an identifier held by more than ``max_identifier_records`` records
+   is no evidence), candidate pairs come from shared identifiers and blocking keys, and
+   :func:`~graph.resolution.plan.make_plan` clusters them with the same rules and active
+   match model as incremental resolution, golden records reconciled;
+3. **write**: for the local server, the whole graph (sources, records, identifiers, blocking
+   keys, people, links, audit events, possible matches, and the nodes kept from before: match
+   models, configuration) is written as CSV and imported with ``neo4j-admin database import
+   full`` into a store beside the live one, which then replaces it (the server restarts);
+   then the migrations are applied (constraints, indexes and their history). For a remote
+   server (``NEO4J_URI``: Aura, a cluster) the same records and plan are written by batched
+   transactions instead;
+4. **events**: the other files (orders, cases, consents ...) are ingested as ``c360 ingest``
+   does, onto the resolved records.
+
+Later records resolve incrementally on top, as after any ingest. The database must be empty
+(nothing but sources, match models and configuration): a load refuses anything else with the
+reason. On the local server a killed load leaves the database as it was (empty) or complete:
+the store is built aside and swapped in by renames.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, LiteralString
+
+import neo4j
+from tqdm import tqdm
+
+from graph import db, migrate
+from graph.db import translate_errors
+from graph.errors import Conflict, FieldError, ValidationError
+from graph.ingest import IngestSummary, guess_file_type, ingest_file, parse_row
+from graph.ingest.mappings import mapping_for
+from graph.ingest.parse import PARSERS
+from graph.ingest.pipeline import write_errors
+from graph.ingest.reader import RowError, iter_rows
+from graph.localneo4j import LocalNeo4j
+from graph.models import Source
+from graph.resolution.plan import RecordData, candidate_pairs, make_plan
+from graph.resolution.rules import RuleSet
+from graph.services.resolver import Resolver, new_person_id
+from graph.settings import Settings
+from graph.store import components, records
+from graph.store.sources import require_source
+
+__all__ = [
+    "KEPT_LABELS",
+    "LoadFile",
+    "LoadReport",
+    "bulk_load",
+    "check_empty",
+    "files_from",
+    "manifest_files",
+]
+
+#: Labels a database may hold and still count as empty for a bulk load; kept by the load.
+KEPT_LABELS = ("Source", "MatchModel", "C360Config")
+
+_OTHER_NODES: LiteralString = """
+MATCH (n) WHERE NOT n:__Neo4jMigration AND NOT n:Source AND NOT n:MatchModel
+  AND NOT n:C360Config
+WITH labels(n)[0] AS label, count(*) AS n
+RETURN label, n ORDER BY n DESC
+"""
+
+_KEPT_NODES: LiteralString = """
+MATCH (n) WHERE n:Source OR n:MatchModel OR n:C360Config
+RETURN elementId(n) AS id, labels(n) AS labels, properties(n) AS props
+"""
+
+# The record properties resolution reads (graph.store.components.RECORD_FIELDS)
+_RECORD_FIELDS = (
+    "givenName",
+    "familyName",
+    "email",
+    "phone",
+    "addressLine1",
+    "addressLine2",
+    "city",
+    "postcode",
+    "country",
+    "loyaltyId",
+    "nationalId",
+    "attributes",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadFile:
+    """One input file: the registered source it comes from and what its rows are."""
+
+    source: str
+    path: Path
+    file_type: str
+
+
+@dataclass
+class LoadReport:
+    """What a bulk load did. ``phases``: seconds per phase; ``writer``: ``neo4j-admin
+    import`` or ``transactions``; ``files``: one summary per records file (rejected rows,
+    warnings), ``events``: one per other file, ingested after the records."""
+
+    records: int = 0
+    people: int = 0
+    candidate_pairs: int = 0
+    possible_matches: int = 0
+    writer: str = ""
+    seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)
+    files: list[IngestSummary] = field(default_factory=list)
+    events: list[IngestSummary] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        """Source records per second, end to end."""
+        return self.records / self.seconds if self.seconds else 0.0
+
+    def __str__(self) -> str:
+        phases = ", ".join(f"{k} {v:.1f} s" for k, v in self.phases.items())
+        return (
+            f"{self.records} records -> {self.people} people in {self.seconds:.1f} s "
+            f"({self.rate:,.0f} records/s, {self.writer}): {self.candidate_pairs} candidate "
+            f"pairs, {self.possible_matches} possible matches; {phases}"
+        )
+
+
+def check_empty(driver: neo4j.Driver, settings: Settings) -> None:
+    """Raise :class:`Conflict` naming what the database holds unless it is empty but for
+    sources, match models and configuration (what a bulk load keeps)."""
+    rows = db.read(driver, settings, _OTHER_NODES)
+    if rows:
+        held = ", ".join(f"{r['n']:,} {r['label']}" for r in rows[:4])
+        raise Conflict(
+            f"database {settings.neo4j_database!r} is not empty (it holds {held}): a bulk "
+            "load only fills an empty database; use `c360 ingest` to add to it"
+        )
+
+
+# -- parse ------------------------------------------------------------------------------------
+@dataclass
+class _Parsed:
+    order: int  # first time the key was seen: the record's age
+    source: Source
+    row: dict[str, Any]
+
+
+def _newer_wins(stored: dict[str, Any], row: dict[str, Any]) -> bool:
+    """Whether ``row`` replaces ``stored`` (the rule of graph.store.records' upsert)."""
+    old, new = stored.get("updatedAt"), row.get("updatedAt")
+    return old is None or (new is not None and new >= old)
+
+
+def _parse(
+    inputs: Sequence[tuple[LoadFile, Source]], salt: str | None, show_progress: bool
+) -> tuple[dict[str, _Parsed], list[IngestSummary]]:
+    parsed: dict[str, _Parsed] = {}
+    summaries: list[IngestSummary] = []
+    for entry, source in inputs:
+        summary = IngestSummary(source=source.id, file_type="records")
+        mapping = mapping_for(source.kind, "records", source.mapping)
+        started = time.monotonic()
+        with tqdm(
+            desc=f"parse {source.id}/{entry.path.name}",
+            unit=" rows",
+            unit_scale=True,
+            disable=None if show_progress else True,
+            mininterval=0.5,
+        ) as bar:
+            for line, row in iter_rows(entry.path):
+                summary.rows += 1
+                bar.update(1)
+                if isinstance(row, RowError):
+                    summary.rejected += 1
+                    summary.errors.append(FieldError("row", row.reason, line))
+                    continue
+                try:
+                    one = parse_row(source, "records", row, mapping=mapping, salt=salt, line=line)
+                except ValidationError as exc:
+                    summary.rejected += 1
+                    summary.errors.extend(exc.errors)
+                    continue
+                warnings = one.pop("warnings", None)
+                if warnings:
+                    summary.warned += 1
+                    summary.warnings.extend(warnings)
+                seen = parsed.get(one["key"])
+                if seen is None:
+                    summary.created += 1
+                    parsed[one["key"]] = _Parsed(len(parsed), source, one)
+                elif _newer_wins(seen.row, one):
+                    summary.updated += 1
+                    seen.row = one
+                else:
+                    summary.stale += 1
+        summary.seconds = time.monotonic() - started
+        if summary.errors or summary.warnings:
+            summary.errors_file = entry.path.with_name(entry.path.name + ".errors.csv")
+            write_errors(summary.errors_file, summary.errors, summary.warnings)
+        summaries.append(summary)
+    return parsed, summaries
+
+
+# -- resolve ----------------------------------------------------------------------------------
+def _iso(value: Any) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _record_data(
+    parsed: Mapping[str, _Parsed], max_identifier: int, created: Mapping[str, int]
+) -> tuple[list[RecordData], Counter[tuple[str, str]]]:
+    holders: Counter[tuple[str, str]] = Counter(
+        (i["type"], i["value"]) for p in parsed.values() for i in p.row["identifiers"]
+    )
+    out = []
+    for key, p in parsed.items():
+        props = {name: p.row["props"].get(name) for name in _RECORD_FIELDS}
+        props["birthDate"] = _iso(p.row["props"].get("birthDate"))
+        out.append(
+            RecordData(
+                key=key,
+                source=p.source.id,
+                priority=p.source.priority,
+                created_at=f"{created[key]:020d}",
+                updated_at=_iso(p.row.get("updatedAt")),
+                props=props,
+                identifiers=tuple(
+                    (i["type"], i["value"])
+                    for i in p.row["identifiers"]
+                    if holders[(i["type"], i["value"])] <= max_identifier
+                ),
+            )
+        )
+    return out, holders
+
+
+# -- write: neo4j-admin import ---------------------------------------------------------------
+_ARRAY = "\x1f"  # the importer's array delimiter: a character no text value holds
+
+
+def _type_of(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "long"
+    if isinstance(value, float):
+        return "double"
+    if isinstance(value, datetime | neo4j.time.DateTime):
+        return "datetime"
+    if isinstance(value, date | neo4j.time.Date):
+        return "date"
+    if isinstance(value, list | tuple):
+        inner = next((_type_of(v) for v in value if v is not None), None)
+        return f"{inner or 'string'}[]"
+    return "string"
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, neo4j.time.DateTime | neo4j.time.Date):
+        return value.iso_format()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return _ARRAY.join(_text(v) for v in value)
+    return str(value)
+
+
+class _CsvWriter:
+    """Writes the importer's CSV files: one per node label or relationship type, with a typed
+    header worked out from the values (a column's type is that of its first non-null value;
+    a double wins over a long)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.nodes: list[Path] = []
+        self.relationships: list[Path] = []
+        self.multiline = False
+        self.rows = 0
+
+    def _write(self, name: str, header: list[str], rows: Iterable[list[Any]]) -> Path:
+        path = self.directory / f"{name}.csv"
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            out = csv.writer(fh)
+            out.writerow(header)
+            for row in rows:
+                text = [_text(v) for v in row]
+                if not self.multiline and any("\n" in t or "\r" in t for t in text):
+                    self.multiline = True
+                out.writerow(text)
+                self.rows += 1
+        return path
+
+    def node_file(
+        self,
+        name: str,
+        label: str | None,
+        id_space: str,
+        rows: Sequence[tuple[str, Mapping[str, Any]]]
+        | Sequence[tuple[str, Mapping[str, Any], str]],
+    ) -> None:
+        """``rows``: ``(id, properties)``, or ``(id, properties, labels)`` when ``label`` is
+        None (``;``-separated labels)."""
+        types: dict[str, str] = {}
+        for row in rows:
+            for k, v in row[1].items():
+                if v is None or (isinstance(v, list | tuple) and not v):
+                    continue
+                t = _type_of(v)
+                if t is None:
+                    continue
+                if k not in types or (types[k] == "long" and t == "double"):
+                    types[k] = t
+        columns = sorted(types)
+        header = [f":ID({id_space})", *(f"{c}:{types[c]}" for c in columns), ":LABEL"]
+        self.nodes.append(
+            self._write(
+                name,
+                header,
+                (
+                    [
+                        row[0],
+                        *(row[1].get(c) for c in columns),
+                        label if label is not None else row[2],  # type: ignore[misc]
+                    ]
+                    for row in rows
+                ),
+            )
+        )
+
+    def relationship_file(
+        self,
+        name: str,
+        rel_type: str,
+        start: str,
+        end: str,
+        rows: Iterable[tuple[Any, ...]],
+        properties: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        """``rows``: ``(start id, end id)`` or ``(start id, end id, properties)`` with the
+        ``properties`` columns ``(name, type)``."""
+        header = [
+            f":START_ID({start})",
+            f":END_ID({end})",
+            *(f"{n}:{t}" for n, t in properties),
+            ":TYPE",
+        ]
+        names = [n for n, _ in properties]
+        self.relationships.append(
+            self._write(
+                name,
+                header,
+                (
+                    [row[0], row[1], *(row[2].get(n) for n in names), rel_type]
+                    if names
+                    else [row[0], row[1], rel_type]
+                    for row in rows
+                ),
+            )
+        )
+
+
+def _ident_id(type_: str, value: str) -> str:
+    return f"{type_}:{value}"
+
+
+def _write_import_files(
+    out: _CsvWriter,
+    kept: list[dict[str, Any]],
+    parsed: Mapping[str, _Parsed],
+    created: Mapping[str, datetime],
+    holders: Counter[tuple[str, str]],
+    max_identifier: int,
+    steps: Mapping[str, tuple[list[Any], dict[str, Any]]],
+    now: datetime,
+) -> None:
+    kept_ids = {}
+    source_ids = {}
+    for node in kept:
+        kept_ids[node["id"]] = node
+        if "Source" in node["labels"]:
+            source_ids[node["props"]["id"]] = node["id"]
+    out.node_file("kept", None, "K", [(n["id"], n["props"], ";".join(n["labels"])) for n in kept])
+    out.node_file(
+        "records",
+        "SourceRecord",
+        "R",
+        [
+            (
+                key,
+                {
+                    **p.row["props"],
+                    "key": key,
+                    "source": p.source.id,
+                    "sourceId": p.row["sourceId"],
+                    "createdAt": created[key],
+                    "updatedAt": p.row.get("updatedAt"),
+                    "ingestedAt": now,
+                },
+            )
+            for key, p in parsed.items()
+        ],
+    )
+    generic = now
+    out.node_file(
+        "identifiers",
+        "Identifier",
+        "I",
+        [
+            (
+                _ident_id(t, v),
+                {"type": t, "value": v, "genericSince": generic if n > max_identifier else None},
+            )
+            for (t, v), n in holders.items()
+        ],
+    )
+    blocks = sorted({b for p in parsed.values() for b in p.row["blocks"]})
+    out.node_file("blocks", "BlockingKey", "B", [(b, {"key": b}) for b in blocks])
+    out.relationship_file(
+        "from", "FROM", "R", "K", ((k, source_ids[p.source.id]) for k, p in parsed.items())
+    )
+    out.relationship_file(
+        "has_identifier",
+        "HAS_IDENTIFIER",
+        "R",
+        "I",
+        (
+            (k, _ident_id(i["type"], i["value"]))
+            for k, p in parsed.items()
+            for i in p.row["identifiers"]
+        ),
+    )
+    out.relationship_file(
+        "in_block",
+        "IN_BLOCK",
+        "R",
+        "B",
+        ((k, b) for k, p in parsed.items() for b in p.row["blocks"]),
+    )
+    # the plan: people and their links, audit events, possible matches
+    links, audit = steps.get("links", ([], {}))
+    first: dict[str, datetime] = {}
+    for link in links:
+        at = created[link["key"]]
+        if link["personId"] not in first or at < first[link["personId"]]:
+            first[link["personId"]] = at
+    golden = {row["id"]: row["props"] for row in steps.get("golden", ([], {}))[0]}
+    out.node_file(
+        "people",
+        "Person",
+        "P",
+        [
+            (
+                pid,
+                {
+                    **golden.get(pid, {}),
+                    "id": pid,
+                    "createdAt": first.get(pid, now),
+                    "updatedAt": now,
+                },
+            )
+            for pid in steps.get("created", ([], {}))[0]
+        ],
+    )
+    out.relationship_file(
+        "has_record",
+        "HAS_RECORD",
+        "P",
+        "R",
+        (
+            (
+                link["personId"],
+                link["key"],
+                {
+                    **link,
+                    "linkedAt": now,
+                    "explainedAt": now,
+                    "actor": audit.get("actor"),
+                    "rulesVersion": audit.get("rulesVersion"),
+                    "modelVersion": audit.get("modelVersion"),
+                },
+            )
+            for link in links
+        ),
+        [
+            ("rule", "string"),
+            ("score", "double"),
+            ("scores", "string"),
+            ("matched", "string"),
+            ("linkedAt", "datetime"),
+            ("explainedAt", "datetime"),
+            ("actor", "string"),
+            ("rulesVersion", "string"),
+            ("modelVersion", "string"),
+        ],
+    )
+    events, audit = steps.get("events", ([], {}))
+    out.node_file(
+        "events",
+        "ResolutionEvent",
+        "E",
+        [
+            (
+                e["id"],
+                {
+                    "id": e["id"],
+                    "kind": e["kind"],
+                    "rule": e["rule"],
+                    "score": None if e["score"] is None else float(e["score"]),
+                    "explanation": e["explanation"],
+                    "at": now,
+                    "actor": audit.get("actor"),
+                    "personId": e["personId"],
+                    "absorbedIds": e["absorbed"],
+                    "splitFrom": e["splitFrom"],
+                    "recordKeys": e["recordKeys"],
+                    "rulesVersion": audit.get("rulesVersion"),
+                    "modelVersion": audit.get("modelVersion"),
+                },
+            )
+            for e in events
+        ],
+    )
+    out.relationship_file(
+        "concerns", "CONCERNS", "E", "P", ((e["id"], e["personId"]) for e in events)
+    )
+    out.relationship_file(
+        "about", "ABOUT", "E", "R", ((e["id"], k) for e in events for k in e["recordKeys"])
+    )
+    possible, audit = steps.get("possible", ([], {}))
+    out.node_file(
+        "possible",
+        "PossibleMatch",
+        "M",
+        [
+            (
+                pm["key"],
+                {
+                    **pm,
+                    "weight": float(pm["weight"]),
+                    "modelVersion": audit.get("modelVersion"),
+                    "createdAt": now,
+                    "updatedAt": now,
+                },
+            )
+            for pm in possible
+        ],
+    )
+    out.relationship_file(
+        "between",
+        "BETWEEN",
+        "M",
+        "R",
+        ((pm["key"], k) for pm in possible for k in (pm["a"], pm["b"])),
+    )
+
+
+# -- write: transactions (a remote server) ------------------------------------------------------
+def _write_transactions(
+    driver: neo4j.Driver,
+    settings: Settings,
+    parsed: Mapping[str, _Parsed],
+    plan_steps: list[tuple[LiteralString, str, list[Any], dict[str, Any]]],
+    batch_size: int,
+    show_progress: bool,
+) -> None:
+    by_source: dict[str, list[dict[str, Any]]] = {}
+    for p in parsed.values():
+        by_source.setdefault(p.source.id, []).append(p.row)
+    chunks = [
+        (source, rows[i : i + batch_size])
+        for source, rows in by_source.items()
+        for i in range(0, len(rows), batch_size)
+    ]
+    with (
+        translate_errors(settings),
+        tqdm(
+            total=len(parsed) + sum(len(rows) for _, _, rows, _ in plan_steps),
+            desc="write",
+            unit=" rows",
+            unit_scale=True,
+            disable=None if show_progress else True,
+            mininterval=0.5,
+        ) as bar,
+    ):
+
+        def upsert(source: str, rows: list[dict[str, Any]]) -> int:
+            with driver.session(database=settings.neo4j_database) as session:
+                session.execute_write(lambda tx: records.upsert_records(tx, source, rows))
+            return len(rows)
+
+        # two writers: identifiers and blocking keys are locked in one order (see
+        # graph.store.records), so they never deadlock
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="c360-load") as pool:
+            for done in pool.map(lambda c: upsert(*c), chunks):
+                bar.update(done)
+        with driver.session(database=settings.neo4j_database) as session:
+            for query, name, rows, params in plan_steps:
+                for i in range(0, len(rows), batch_size):
+                    chunk = rows[i : i + batch_size]
+                    session.execute_write(_run, query, {name: chunk, **params})
+                    bar.update(len(chunk))
+
+
+def _run(tx: neo4j.ManagedTransaction, query: LiteralString, params: dict[str, Any]) -> None:
+    tx.run(query, params).consume()
+
+
+# -- the load ---------------------------------------------------------------------------------
+def bulk_load(
+    settings: Settings,
+    files: Sequence[LoadFile],
+    *,
+    rules: RuleSet | None = None,
+    actor: str = "bulk-load",
+    use_import: bool | None = None,
+    batch_size: int = 5000,
+    show_progress: bool = True,
+) -> LoadReport:
+    """Load ``files`` (records and event files of registered sources) into the empty
+    database and resolve them; returns the report. Connects by itself: with the importer
+    the store is replaced and the local server restarts, so any driver opened before holds
+    bookmarks of the old store and must be replaced afterwards.
+
+    ``use_import``: write with ``neo4j-admin import`` (default: when the server is the local
+    one) or with batched transactions. Raises :class:`Conflict` when the database is not
+    empty, :class:`graph.errors.NotFound` for an unregistered source,
+    :class:`ValidationError` for a missing file or unknown type (before anything is
+    written), :class:`graph.errors.LocalNeo4jError` when the importer or the restart fails,
+    :class:`graph.errors.Neo4jError` when Neo4j does.
+    """
+    problems = [
+        FieldError("file", f"{f.path} does not exist") for f in files if not f.path.is_file()
+    ] + [
+        FieldError("type", f"{f.path}: {f.file_type!r} is not one of {', '.join(PARSERS)}")
+        for f in files
+        if f.file_type not in PARSERS
+    ]
+    if problems:
+        raise ValidationError(problems)
+    driver = db.connect(settings)
+    try:
+        report, driver = _load(
+            driver, settings, files, rules, actor, use_import, batch_size, show_progress
+        )
+    finally:
+        driver.close()
+    return report
+
+
+def _load(
+    driver: neo4j.Driver,
+    settings: Settings,
+    files: Sequence[LoadFile],
+    rules: RuleSet | None,
+    actor: str,
+    use_import: bool | None,
+    batch_size: int,
+    show_progress: bool,
+) -> tuple[LoadReport, neo4j.Driver]:
+    started = time.monotonic()
+    report = LoadReport()
+    use_import = settings.uses_local_server if use_import is None else use_import
+    report.writer = "neo4j-admin import" if use_import else "transactions"
+    check_empty(driver, settings)
+    resolver = Resolver(driver, settings, rules, actor=actor)
+    registered = {s: require_source(driver, settings, s) for s in sorted({f.source for f in files})}
+    record_files = [(f, registered[f.source]) for f in files if f.file_type == "records"]
+    event_files = [f for f in files if f.file_type != "records"]
+    limits = resolver.rules.limits
+
+    parsed, report.files = _parse(record_files, None, show_progress)
+    report.records = len(parsed)
+    report.phases["parse"] = time.monotonic() - started
+
+    mark = time.monotonic()
+    now = datetime.now(UTC)
+    # a record's age is the order it came in: createdAt one microsecond apart, as ingest's
+    created = {key: now + timedelta(microseconds=p.order) for key, p in parsed.items()}
+    nanos = {
+        key: int(at.timestamp()) * 1_000_000_000 + at.microsecond * 1000
+        for key, at in created.items()
+    }
+    data, holders = _record_data(parsed, limits.max_identifier_records, nanos)
+    features = {r.key: r.features() for r in data}
+    pairs = candidate_pairs(data, features, limits.max_block_records)
+    report.candidate_pairs = len(pairs)
+    new_ids: list[str] = []
+
+    def new_id() -> str:
+        new_ids.append(new_person_id())
+        return new_ids[-1]
+
+    model = resolver.model
+    with tqdm(
+        total=1, desc="resolve", unit=" plan", disable=None if show_progress else True
+    ) as bar:
+        plan = make_plan(
+            data,
+            resolver.rules,
+            new_id=new_id,
+            pairs=pairs,
+            features=features,
+            model=model,
+        )
+        bar.update(1)
+    del features, pairs
+    report.people = len(plan.assignments)
+    report.possible_matches = len(plan.possible)
+    steps = components.plan_steps(
+        plan,
+        actor=actor,
+        rules_version=resolver.rules.version,
+        new_people=new_ids,
+        model_version=model.model.version,
+    )
+    report.phases["resolve"] = time.monotonic() - mark
+
+    mark = time.monotonic()
+    if use_import:
+        kept = [
+            {"id": r["id"], "labels": list(r["labels"]), "props": dict(r["props"])}
+            for r in db.read(driver, settings, _KEPT_NODES)
+        ]
+        server = LocalNeo4j(settings, log=lambda m: None)
+        with tempfile.TemporaryDirectory(prefix="c360-load-", dir=settings.local_home) as tmp:
+            out = _CsvWriter(Path(tmp))
+            with tqdm(
+                total=1, desc="write CSV", unit=" files", disable=None if show_progress else True
+            ) as bar:
+                _write_import_files(
+                    out,
+                    kept,
+                    parsed,
+                    created,
+                    holders,
+                    limits.max_identifier_records,
+                    {name: (rows, params) for _, name, rows, params in steps},
+                    now,
+                )
+                bar.update(1)
+            report.phases["write CSV"] = time.monotonic() - mark
+            mark = time.monotonic()
+            staged = server.import_database(
+                out.nodes,
+                out.relationships,
+                array_delimiter=_ARRAY,
+                multiline_fields=out.multiline,
+                heap=_import_heap(settings),
+                echo=show_progress,
+            )
+        report.phases["import"] = time.monotonic() - mark
+        mark = time.monotonic()
+        check_empty(driver, settings)  # nothing came in meanwhile
+        driver.close()
+        server.replace_database(staged)
+        db.clear_caches()
+        driver = db.connect(settings)
+        report.phases["restart"] = time.monotonic() - mark
+        mark = time.monotonic()
+        migrate.migrate(driver, settings, log=lambda m: None)
+        report.phases["migrations"] = time.monotonic() - mark
+    else:
+        _write_transactions(driver, settings, parsed, steps, batch_size, show_progress)
+        report.phases["write"] = time.monotonic() - mark
+    del parsed, data, plan, steps
+
+    mark = time.monotonic()
+    for f in event_files:
+        report.events.append(
+            ingest_file(
+                driver, settings, f.path, f.source, f.file_type, show_progress=show_progress
+            )
+        )
+    if event_files:
+        report.phases["events"] = time.monotonic() - mark
+    report.seconds = time.monotonic() - started
+    return report, driver
+
+
+def _import_heap(settings: Settings) -> str:
+    """The importer's heap: the server's, at least 1 GiB."""
+    text = settings.heap_size.strip().lower()
+    units = {"k": 1 / 1024 / 1024, "m": 1 / 1024, "g": 1.0}
+    try:
+        gib = float(text[:-1]) * units[text[-1]] if text[-1] in units else float(text) / 2**30
+    except ValueError:
+        return "1g"
+    return text if gib >= 1 else "1g"
+
+
+def files_from(pairs: Iterable[str], file_type: str | None = None) -> Iterator[LoadFile]:
+    """``SOURCE=PATH`` arguments as :class:`LoadFile`; the type from the file name unless
+    given. Raises :class:`ValidationError` for an argument without ``=``."""
+    for arg in pairs:
+        source, sep, path = arg.partition("=")
+        if not sep or not source or not path:
+            raise ValidationError(FieldError("file", f"{arg!r} is not SOURCE=PATH"))
+        yield LoadFile(source, Path(path), file_type or guess_file_type(Path(path)))
+
+
+def manifest_files(path: Path) -> list[LoadFile]:
+    """The files a ``manifest.json`` lists (``{"files": [{source, file_type, path}]}``, paths
+    relative to it), in its order. Raises :class:`ValidationError` when it is not one."""
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))["files"]
+        return [LoadFile(e["source"], path.parent / e["path"], e["file_type"]) for e in entries]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValidationError(
+            FieldError("manifest", f"{path} is not a manifest of files: {exc}")
+        ) from None
