@@ -56,6 +56,11 @@ _JVM_OPTIONS = (
 )
 
 
+# Servers this process started (a bulk load restarts one) outlive the LocalNeo4j that
+# started them: their handles stay here so they are never reported as leaked children.
+_CHILDREN: list[subprocess.Popen[bytes]] = []
+
+
 @dataclass(frozen=True, slots=True)
 class ServerStatus:
     """What ``status`` knows: ``running`` with its ``pid``, and where it listens."""
@@ -390,6 +395,7 @@ class LocalNeo4j:
         console.close()
         self.pid_file.write_text(f"{proc.pid}\n")
         self._proc = proc
+        _CHILDREN.append(proc)
         return proc
 
     def _wait_for_bolt(self, proc: subprocess.Popen[bytes]) -> None:

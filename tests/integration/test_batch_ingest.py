@@ -27,7 +27,7 @@ def register_demo_sources(driver, settings) -> None:
 def people(driver, settings) -> list[list[str]]:
     """Every person as the sorted keys of its records (ids are random, membership is not)."""
     rows, _, _ = driver.execute_query(
-        "MATCH (p:Person)-[:HAS_RECORD]->(r:SourceRecord) RETURN collect(r.key) AS keys",
+        "MATCH (p:Person)-[:HAS_RECORD]->(r:SourceRecord) WITH p, collect(r.key) AS keys RETURN keys",
         database_=settings.neo4j_database,
     )
     return sorted(sorted(r["keys"]) for r in rows)
