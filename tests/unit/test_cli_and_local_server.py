@@ -77,3 +77,17 @@ def test_explain_refuses_a_record_key_where_a_person_id_belongs(capsys):
 def test_version_is_printed(capsys):
     assert main(["--version"]) == 0
     assert "c360, version" in capsys.readouterr().out
+
+
+def test_load_refuses_an_argument_that_is_not_source_equals_file(capsys):
+    assert main(["load", "shop"]) == 1
+    assert "'shop' is not SOURCE=PATH" in capsys.readouterr().err
+
+
+def test_load_names_every_missing_file_before_connecting(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("NEO4J_URI", "bolt://127.0.0.1:1")  # never reached
+    missing = [tmp_path / "customers.jsonl", tmp_path / "orders.csv"]
+    assert main(["load", *(f"shop={p}" for p in missing)]) == 1
+    err = capsys.readouterr().err
+    assert all(f"{p} does not exist" in err for p in missing)
+    assert "not reachable" not in err
