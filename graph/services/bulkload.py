@@ -24,7 +24,10 @@ trip per batch and without reading anything back:
 Later records resolve incrementally on top, as after any ingest. The database must be empty
 (nothing but sources, match models and configuration): a load refuses anything else with the
 reason. On the local server a killed load leaves the database as it was (empty) or complete:
-the store is built aside and swapped in by renames.
+the store is built aside and swapped in by renames (killed between the swap and the
+migrations, the graph is complete and ``c360 migrate`` adds its constraints). Batched
+transactions cannot promise that: a killed transactional load leaves some records stored,
+and ``c360 ingest`` of the same files (idempotent) then completes it.
 """
 
 from __future__ import annotations
@@ -273,8 +276,13 @@ def _type_of(value: Any) -> str | None:
 
 
 def _text(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        return value  # most values: no other test
     if value is None:
         return ""
+    if kind is int or kind is float:
+        return str(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):
@@ -305,11 +313,13 @@ class _CsvWriter:
         with path.open("w", newline="", encoding="utf-8") as fh:
             out = csv.writer(fh)
             out.writerow(header)
+            text = _text
             for row in rows:
-                text = [_text(v) for v in row]
-                if not self.multiline and any("\n" in t or "\r" in t for t in text):
-                    self.multiline = True
-                out.writerow(text)
+                values = [text(v) for v in row]
+                if not self.multiline:
+                    joined = "".join(values)
+                    self.multiline = "\n" in joined or "\r" in joined
+                out.writerow(values)
                 self.rows += 1
         return path
 
@@ -326,12 +336,12 @@ class _CsvWriter:
         types: dict[str, str] = {}
         for row in rows:
             for k, v in row[1].items():
-                if v is None or (isinstance(v, list | tuple) and not v):
+                if v is None or (k in types and types[k] != "long"):
+                    continue  # typed already (only a long may still become a double)
+                if isinstance(v, list | tuple) and not v:
                     continue
                 t = _type_of(v)
-                if t is None:
-                    continue
-                if k not in types or (types[k] == "long" and t == "double"):
+                if t is not None and (k not in types or t == "double"):
                     types[k] = t
         columns = sorted(types)
         header = [f":ID({id_space})", *(f"{c}:{types[c]}" for c in columns), ":LABEL"]
