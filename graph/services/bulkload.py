@@ -32,7 +32,6 @@ and ``c360 ingest`` of the same files (idempotent) then completes it.
 
 from __future__ import annotations
 
-import csv
 import json
 import tempfile
 import time
@@ -40,7 +39,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, LiteralString
 
@@ -50,6 +49,7 @@ from tqdm import tqdm
 from graph import db, migrate
 from graph.db import translate_errors
 from graph.errors import Conflict, FieldError, ValidationError
+from graph.import_csv import ARRAY_DELIMITER, ImportFiles
 from graph.ingest import IngestSummary, guess_file_type, ingest_file, parse_row
 from graph.ingest.mappings import mapping_for
 from graph.ingest.parse import PARSERS
@@ -62,6 +62,7 @@ from graph.resolution.rules import RuleSet
 from graph.services.resolver import Resolver, new_person_id
 from graph.settings import Settings
 from graph.store import components, records
+from graph.store.graph_import import write_import_files
 from graph.store.sources import require_source
 
 __all__ = [
@@ -254,339 +255,6 @@ def _record_data(
     return out, holders
 
 
-# -- write: neo4j-admin import ---------------------------------------------------------------
-_ARRAY = "\x1f"  # the importer's array delimiter: a character no text value holds
-
-
-def _type_of(value: Any) -> str | None:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "long"
-    if isinstance(value, float):
-        return "double"
-    if isinstance(value, datetime | neo4j.time.DateTime):
-        return "datetime"
-    if isinstance(value, date | neo4j.time.Date):
-        return "date"
-    if isinstance(value, list | tuple):
-        inner = next((_type_of(v) for v in value if v is not None), None)
-        return f"{inner or 'string'}[]"
-    return "string"
-
-
-def _text(value: Any) -> str:
-    kind = type(value)
-    if kind is str:
-        return value  # most values: no other test
-    if value is None:
-        return ""
-    if kind is int or kind is float:
-        return str(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, neo4j.time.DateTime | neo4j.time.Date):
-        return value.iso_format()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return _ARRAY.join(_text(v) for v in value)
-    return str(value)
-
-
-class _CsvWriter:
-    """Writes the importer's CSV files: one per node label or relationship type, with a typed
-    header worked out from the values (a column's type is that of its first non-null value;
-    a double wins over a long)."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.nodes: list[Path] = []
-        self.relationships: list[Path] = []
-        self.multiline = False
-        self.rows = 0
-
-    def _write(self, name: str, header: list[str], rows: Iterable[list[Any]]) -> Path:
-        path = self.directory / f"{name}.csv"
-        with path.open("w", newline="", encoding="utf-8") as fh:
-            out = csv.writer(fh)
-            out.writerow(header)
-            text = _text
-            for row in rows:
-                values = [text(v) for v in row]
-                if not self.multiline:
-                    joined = "".join(values)
-                    self.multiline = "\n" in joined or "\r" in joined
-                out.writerow(values)
-                self.rows += 1
-        return path
-
-    def node_file(
-        self,
-        name: str,
-        label: str | None,
-        id_space: str,
-        rows: Sequence[tuple[str, Mapping[str, Any]]]
-        | Sequence[tuple[str, Mapping[str, Any], str]],
-    ) -> None:
-        """``rows``: ``(id, properties)``, or ``(id, properties, labels)`` when ``label`` is
-        None (``;``-separated labels)."""
-        types: dict[str, str] = {}
-        for row in rows:
-            for k, v in row[1].items():
-                if v is None or (k in types and types[k] != "long"):
-                    continue  # typed already (only a long may still become a double)
-                if isinstance(v, list | tuple) and not v:
-                    continue
-                t = _type_of(v)
-                if t is not None and (k not in types or t == "double"):
-                    types[k] = t
-        columns = sorted(types)
-        header = [f":ID({id_space})", *(f"{c}:{types[c]}" for c in columns), ":LABEL"]
-        self.nodes.append(
-            self._write(
-                name,
-                header,
-                (
-                    [
-                        row[0],
-                        *(row[1].get(c) for c in columns),
-                        label if label is not None else row[2],  # type: ignore[misc]
-                    ]
-                    for row in rows
-                ),
-            )
-        )
-
-    def relationship_file(
-        self,
-        name: str,
-        rel_type: str,
-        start: str,
-        end: str,
-        rows: Iterable[tuple[Any, ...]],
-        properties: Sequence[tuple[str, str]] = (),
-    ) -> None:
-        """``rows``: ``(start id, end id)`` or ``(start id, end id, properties)`` with the
-        ``properties`` columns ``(name, type)``."""
-        header = [
-            f":START_ID({start})",
-            f":END_ID({end})",
-            *(f"{n}:{t}" for n, t in properties),
-            ":TYPE",
-        ]
-        names = [n for n, _ in properties]
-        self.relationships.append(
-            self._write(
-                name,
-                header,
-                (
-                    [row[0], row[1], *(row[2].get(n) for n in names), rel_type]
-                    if names
-                    else [row[0], row[1], rel_type]
-                    for row in rows
-                ),
-            )
-        )
-
-
-def _ident_id(type_: str, value: str) -> str:
-    return f"{type_}:{value}"
-
-
-def _write_import_files(
-    out: _CsvWriter,
-    kept: list[dict[str, Any]],
-    parsed: Mapping[str, _Parsed],
-    created: Mapping[str, datetime],
-    holders: Counter[tuple[str, str]],
-    max_identifier: int,
-    steps: Mapping[str, tuple[list[Any], dict[str, Any]]],
-    now: datetime,
-) -> None:
-    kept_ids = {}
-    source_ids = {}
-    for node in kept:
-        kept_ids[node["id"]] = node
-        if "Source" in node["labels"]:
-            source_ids[node["props"]["id"]] = node["id"]
-    out.node_file("kept", None, "K", [(n["id"], n["props"], ";".join(n["labels"])) for n in kept])
-    out.node_file(
-        "records",
-        "SourceRecord",
-        "R",
-        [
-            (
-                key,
-                {
-                    **p.row["props"],
-                    "key": key,
-                    "source": p.source.id,
-                    "sourceId": p.row["sourceId"],
-                    "createdAt": created[key],
-                    "updatedAt": p.row.get("updatedAt"),
-                    "ingestedAt": now,
-                },
-            )
-            for key, p in parsed.items()
-        ],
-    )
-    generic = now
-    out.node_file(
-        "identifiers",
-        "Identifier",
-        "I",
-        [
-            (
-                _ident_id(t, v),
-                {"type": t, "value": v, "genericSince": generic if n > max_identifier else None},
-            )
-            for (t, v), n in holders.items()
-        ],
-    )
-    blocks = sorted({b for p in parsed.values() for b in p.row["blocks"]})
-    out.node_file("blocks", "BlockingKey", "B", [(b, {"key": b}) for b in blocks])
-    out.relationship_file(
-        "from", "FROM", "R", "K", ((k, source_ids[p.source.id]) for k, p in parsed.items())
-    )
-    out.relationship_file(
-        "has_identifier",
-        "HAS_IDENTIFIER",
-        "R",
-        "I",
-        (
-            (k, _ident_id(i["type"], i["value"]))
-            for k, p in parsed.items()
-            for i in p.row["identifiers"]
-        ),
-    )
-    out.relationship_file(
-        "in_block",
-        "IN_BLOCK",
-        "R",
-        "B",
-        ((k, b) for k, p in parsed.items() for b in p.row["blocks"]),
-    )
-    # the plan: people and their links, audit events, possible matches
-    links, audit = steps.get("links", ([], {}))
-    first: dict[str, datetime] = {}
-    for link in links:
-        at = created[link["key"]]
-        if link["personId"] not in first or at < first[link["personId"]]:
-            first[link["personId"]] = at
-    golden = {row["id"]: row["props"] for row in steps.get("golden", ([], {}))[0]}
-    out.node_file(
-        "people",
-        "Person",
-        "P",
-        [
-            (
-                pid,
-                {
-                    **golden.get(pid, {}),
-                    "id": pid,
-                    "createdAt": first.get(pid, now),
-                    "updatedAt": now,
-                },
-            )
-            for pid in steps.get("created", ([], {}))[0]
-        ],
-    )
-    out.relationship_file(
-        "has_record",
-        "HAS_RECORD",
-        "P",
-        "R",
-        (
-            (
-                link["personId"],
-                link["key"],
-                {
-                    **link,
-                    "linkedAt": now,
-                    "explainedAt": now,
-                    "actor": audit.get("actor"),
-                    "rulesVersion": audit.get("rulesVersion"),
-                    "modelVersion": audit.get("modelVersion"),
-                },
-            )
-            for link in links
-        ),
-        [
-            ("rule", "string"),
-            ("score", "double"),
-            ("scores", "string"),
-            ("matched", "string"),
-            ("linkedAt", "datetime"),
-            ("explainedAt", "datetime"),
-            ("actor", "string"),
-            ("rulesVersion", "string"),
-            ("modelVersion", "string"),
-        ],
-    )
-    events, audit = steps.get("events", ([], {}))
-    out.node_file(
-        "events",
-        "ResolutionEvent",
-        "E",
-        [
-            (
-                e["id"],
-                {
-                    "id": e["id"],
-                    "kind": e["kind"],
-                    "rule": e["rule"],
-                    "score": None if e["score"] is None else float(e["score"]),
-                    "explanation": e["explanation"],
-                    "at": now,
-                    "actor": audit.get("actor"),
-                    "personId": e["personId"],
-                    "absorbedIds": e["absorbed"],
-                    "splitFrom": e["splitFrom"],
-                    "recordKeys": e["recordKeys"],
-                    "rulesVersion": audit.get("rulesVersion"),
-                    "modelVersion": audit.get("modelVersion"),
-                },
-            )
-            for e in events
-        ],
-    )
-    out.relationship_file(
-        "concerns", "CONCERNS", "E", "P", ((e["id"], e["personId"]) for e in events)
-    )
-    out.relationship_file(
-        "about", "ABOUT", "E", "R", ((e["id"], k) for e in events for k in e["recordKeys"])
-    )
-    possible, audit = steps.get("possible", ([], {}))
-    out.node_file(
-        "possible",
-        "PossibleMatch",
-        "M",
-        [
-            (
-                pm["key"],
-                {
-                    **pm,
-                    "weight": float(pm["weight"]),
-                    "modelVersion": audit.get("modelVersion"),
-                    "createdAt": now,
-                    "updatedAt": now,
-                },
-            )
-            for pm in possible
-        ],
-    )
-    out.relationship_file(
-        "between",
-        "BETWEEN",
-        "M",
-        "R",
-        ((pm["key"], k) for pm in possible for k in (pm["a"], pm["b"])),
-    )
-
-
 # -- write: transactions (a remote server) ------------------------------------------------------
 def _write_transactions(
     driver: neo4j.Driver,
@@ -756,14 +424,14 @@ def _load(
         ]
         server = LocalNeo4j(settings, log=lambda m: None)
         with tempfile.TemporaryDirectory(prefix="c360-load-", dir=settings.local_home) as tmp:
-            out = _CsvWriter(Path(tmp))
+            out = ImportFiles(Path(tmp))
             with tqdm(
                 total=1, desc="write CSV", unit=" files", disable=None if show_progress else True
             ) as bar:
-                _write_import_files(
+                write_import_files(
                     out,
                     kept,
-                    parsed,
+                    {key: (p.source.id, p.row) for key, p in parsed.items()},
                     created,
                     holders,
                     limits.max_identifier_records,
@@ -776,7 +444,7 @@ def _load(
             staged = server.import_database(
                 out.nodes,
                 out.relationships,
-                array_delimiter=_ARRAY,
+                array_delimiter=ARRAY_DELIMITER,
                 multiline_fields=out.multiline,
                 heap=_import_heap(settings),
                 echo=show_progress,
