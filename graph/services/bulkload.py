@@ -85,6 +85,8 @@ WITH labels(n)[0] AS label, count(*) AS n
 RETURN label, n ORDER BY n DESC
 """
 
+_AWAIT_INDEXES: LiteralString = "CALL db.awaitIndexes(3600)"
+
 _KEPT_NODES: LiteralString = """
 MATCH (n) WHERE n:Source OR n:MatchModel OR n:C360Config
 RETURN elementId(n) AS id, labels(n) AS labels, properties(n) AS props
@@ -459,6 +461,8 @@ def _load(
         report.phases["restart"] = time.monotonic() - mark
         mark = time.monotonic()
         migrate.migrate(driver, settings, log=lambda m: None)
+        # ingest's statements name indexes in hints: they must be online before it runs
+        db.read(driver, settings, _AWAIT_INDEXES)
         report.phases["migrations"] = time.monotonic() - mark
     else:
         _write_transactions(driver, settings, parsed, steps, batch_size, show_progress)
