@@ -33,7 +33,7 @@ and ``c360 ingest`` of the same files (idempotent) then completes it.
 from __future__ import annotations
 
 import json
-import tempfile
+import shutil
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -425,8 +425,12 @@ def _load(
             for r in db.read(driver, settings, _KEPT_NODES)
         ]
         server = LocalNeo4j(settings, log=lambda m: None)
-        with tempfile.TemporaryDirectory(prefix="c360-load-", dir=settings.local_home) as tmp:
-            out = ImportFiles(Path(tmp))
+        # one fixed place beside the store, emptied first: a killed load leaves no litter
+        csv_dir = settings.local_home / "import-csv"
+        shutil.rmtree(csv_dir, ignore_errors=True)
+        csv_dir.mkdir(parents=True)
+        try:
+            out = ImportFiles(csv_dir)
             with tqdm(
                 total=1, desc="write CSV", unit=" files", disable=None if show_progress else True
             ) as bar:
@@ -451,6 +455,8 @@ def _load(
                 heap=_import_heap(settings),
                 echo=show_progress,
             )
+        finally:
+            shutil.rmtree(csv_dir, ignore_errors=True)
         report.phases["import"] = time.monotonic() - mark
         mark = time.monotonic()
         check_empty(driver, settings)  # nothing came in meanwhile

@@ -178,6 +178,9 @@ def test_a_killed_import_leaves_the_database_empty_and_a_new_load_completes_it(
 
     report = bulk_load(settings, first, show_progress=False)
     assert report.writer == "neo4j-admin import"
+    # what the killed load left beside the store is gone with the new load's own files
+    assert not LocalNeo4j(settings).staging_home.exists()
+    assert not (settings.local_home / "import-csv").exists()
     driver = db.connect(settings)  # the store was replaced: a driver of the new one
     try:
         assert count(driver, settings, "MATCH (s:Source) RETURN count(s) AS n") == 4
