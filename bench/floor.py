@@ -89,6 +89,12 @@ def _rows(start: int, count: int) -> list[dict]:
     return rows
 
 
+def transactional_floor(settings, total: int, writers: int = 2) -> float:
+    """Records/s of the record graph through transactions (the floor other benchmarks print
+    their ratio to, measured in their own run)."""
+    return _write(settings, RECORD_GRAPH, total, writers)
+
+
 def _write(settings, query: str, total: int, writers: int, batch: int = 5000) -> float:
     """Records/s writing ``total`` synthetic records with ``writers`` threads."""
     driver = fresh_database(settings)

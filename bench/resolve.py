@@ -14,6 +14,9 @@ Before the real-time records the resolver is warmed up (:meth:`Resolver.warm_up`
 does at start): the figures are those of a running service, not of Neo4j planning its
 statements for the first time (0.5-1.5 s, once per server).
 
+3. Measures the floor in the same run (``bench/floor.py``'s record graph through 2
+   transactional writers, as many records) and prints both batch rates as ratios to it.
+
 Targets (issue 12): resolution alone >= 2,088 records/s on 100,000 people; real-time
 resolution p50 <= 5 ms, p99 <= 25 ms into that store.
 """
@@ -32,6 +35,7 @@ from _common import (
     print_peak_memory,
     register_demo_sources,
 )
+from floor import transactional_floor
 
 from graph.ingest import ingest_rows
 from graph.ingest.reader import iter_rows
@@ -130,6 +134,13 @@ def main() -> None:
     print(
         f"  ingest+resolution p50 {_percentile(total_ms, 50):6.1f} ms  "
         f"p99 {_percentile(total_ms, 99):6.1f} ms"
+    )
+    # the floor, on the same server in the same run (it empties the database: last)
+    floor = transactional_floor(settings, ingested, writers=2)
+    print(
+        f"floor (record graph, 2 transactional writers, {ingested} records): {floor:,.0f}/s; "
+        f"ingest + resolution {ingested / total_seconds / floor:.0%} of it, "
+        f"resolution alone {ingested / report.seconds / floor:.0%}"
     )
     print_peak_memory(settings)
 

@@ -18,6 +18,7 @@ from graph.errors import Neo4jAuthError, Neo4jError, Neo4jUnavailable
 from graph.settings import Settings
 
 __all__ = [
+    "clear_caches",
     "connect",
     "process_cache",
     "read",
@@ -156,6 +157,13 @@ def process_cache() -> dict[Any, Any]:
     return cache
 
 
+def clear_caches() -> None:
+    """Empty the in-process caches (:func:`process_cache`): after the database was replaced
+    under this process (a bulk load's import) or wiped."""
+    for cache in _CACHES:
+        cache.clear()
+
+
 def wipe_data(
     driver: neo4j.Driver,
     settings: Settings,
@@ -170,8 +178,7 @@ def wipe_data(
     Used by tests and ``c360 db wipe``; schema (constraints, indexes) and the migration chain
     are kept, the in-process caches (:func:`process_cache`) are emptied.
     """
-    for cache in _CACHES:
-        cache.clear()
+    clear_caches()
     total = 0
     with translate_errors(settings):
         while True:

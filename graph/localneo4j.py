@@ -18,7 +18,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,6 +155,11 @@ def diagnose_start_failure(
                     home=home,
                 )
     return None
+
+
+# Servers this process started (a bulk load restarts one) outlive the LocalNeo4j that
+# started them: their handles stay here so they are never reported as leaked children.
+_CHILDREN: list[subprocess.Popen[bytes]] = []
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,6 +408,96 @@ class LocalNeo4j:
             reason = " | ".join(ln.strip() for ln in lines if ln.strip())[-600:]
             raise LocalNeo4jError(f"neo4j-admin {' '.join(args[:2])} failed: {reason}")
 
+    # -- bulk import ---------------------------------------------------------------------------
+    @property
+    def staging_home(self) -> Path:
+        """Where :meth:`import_database` builds a store, beside the live one (same file
+        system, so :meth:`replace_database` only renames directories)."""
+        return self.home / "import-staging"
+
+    def import_database(
+        self,
+        nodes: Sequence[Path],
+        relationships: Sequence[Path],
+        *,
+        array_delimiter: str = ";",
+        multiline_fields: bool = False,
+        heap: str = "1g",
+        echo: bool = False,
+    ) -> Path:
+        """Build a new store of the database with ``neo4j-admin database import full`` from
+        CSV files with typed headers, in :attr:`staging_home` (the live server keeps running
+        and is not touched). Returns the staging home for :meth:`replace_database`. With
+        ``echo`` the importer's progress goes to this process's stderr. Raises
+        :class:`LocalNeo4jError` with the importer's last lines when it fails (the staging
+        home is removed then)."""
+        staged = self.staging_home
+        shutil.rmtree(staged, ignore_errors=True)
+        (staged / "conf").mkdir(parents=True)
+        conf = (self.conf_dir / "neo4j.conf").read_text()
+        (staged / "conf" / "neo4j.conf").write_text(
+            conf.replace(str(self.home.resolve()), str(staged.resolve()))
+        )
+        env = dict(os.environ, NEO4J_HOME=str(staged.resolve()), NEO4J_CONF=str(staged / "conf"))
+        cmd = [
+            "java",
+            f"-Xmx{heap}",
+            "-cp",
+            f"{self.lib.resolve()}/*",
+            _ADMIN_TOOL,
+            "database",
+            "import",
+            "full",
+            self.settings.neo4j_database,
+            "--overwrite-destination=true",
+            f"--array-delimiter={array_delimiter}",
+            f"--multiline-fields={'true' if multiline_fields else 'false'}",
+            f"--report-file={staged / 'import.report'}",
+            *(f"--nodes={path.resolve()}" for path in nodes),
+            *(f"--relationships={path.resolve()}" for path in relationships),
+        ]
+        proc = subprocess.run(
+            cmd,
+            env=env,
+            cwd=staged,
+            stdout=None if echo else subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            tail = (proc.stdout or "").strip().splitlines()[-6:]
+            shutil.rmtree(staged, ignore_errors=True)
+            raise LocalNeo4jError(
+                f"neo4j-admin database import failed (exit {proc.returncode}): "
+                + (" | ".join(tail) or "see its output above")
+            )
+        return staged
+
+    def replace_database(self, staged: Path) -> str:
+        """Stop the server, put the store built by :meth:`import_database` in place of the
+        database's store and start the server again. The old store is moved aside before the
+        new one moves in and is deleted last, so a kill at any point leaves the database
+        either as it was, missing (Neo4j starts it empty) or replaced, never a mix. Returns
+        the start message; raises :class:`LocalNeo4jError` when the server does not start."""
+        name = self.settings.neo4j_database
+        old = staged / "replaced"
+        old.mkdir(exist_ok=True)
+        self.stop()
+        for sub in ("databases", "transactions"):
+            live = self.home / "data" / sub / name
+            if live.exists():
+                (old / sub).mkdir(exist_ok=True)
+                live.rename(old / sub / name)
+        for sub in ("databases", "transactions"):
+            new = staged / "data" / sub / name
+            if new.exists():
+                (self.home / "data" / sub).mkdir(parents=True, exist_ok=True)
+                new.rename(self.home / "data" / sub / name)
+        message = self.start()
+        shutil.rmtree(staged, ignore_errors=True)
+        return message
+
     # -- steps -----------------------------------------------------------------------------
     def _write_config(self) -> None:
         s = self.settings
@@ -486,6 +581,8 @@ class LocalNeo4j:
         self.pid_file.write_text(f"{proc.pid}\n")
         self._proc = proc
         _LAUNCHED.append(proc)  # the server outlives this object: never collect its Popen
+
+        _CHILDREN.append(proc)
         return proc
 
     def _wait_for_bolt(self, proc: subprocess.Popen[bytes]) -> None:

@@ -42,6 +42,7 @@ __all__ = [
     "ingest_record",
     "ingest_rows",
     "parse_row",
+    "write_errors",
 ]
 
 T = TypeVar("T")
@@ -60,6 +61,10 @@ _WRITERS: dict[str, Callable[..., list[tuple[str, str]]]] = {
     "engagement": activity.upsert_engagement,
     "consents": consents.upsert_consents,
 }
+
+#: How many batches ``after_batch`` (batch resolution) may lag behind the writers: enough to
+#: keep Neo4j busy on both while one resolves, few enough to bound memory.
+_HOOKS_AHEAD = 2
 
 _FILE_NAMES = {
     "records": "records",
@@ -265,9 +270,12 @@ def ingest_rows(
     Up to ``writers`` batches are written concurrently while the next is parsed (Neo4j uses a
     core per transaction). A key seen again while an earlier batch holding it is still being
     written waits for that batch, so rows of one key are applied in file order and newer-wins
-    holds. Returns the :class:`IngestSummary`; rejected rows are in ``summary.errors`` (line,
-    field, reason). Raises :class:`graph.errors.Neo4jError` when Neo4j fails (batches already
-    written stay written; re-running the same input is safe).
+    holds. ``after_batch`` (batch resolution) runs in a thread of its own, one call at a time
+    in batch order, each after its batch is committed, while later batches are written; it
+    lags at most a few batches behind, and its errors are raised from here. Returns the
+    :class:`IngestSummary`; rejected rows are in ``summary.errors`` (line, field, reason).
+    Raises :class:`graph.errors.Neo4jError` when Neo4j fails (batches already written stay
+    written; re-running the same input is safe).
     """
     if file_type not in PARSERS:
         raise ValidationError(FieldError("type", f"must be one of {', '.join(EVENT_TYPES)}"))
@@ -279,6 +287,7 @@ def ingest_rows(
     product_field = _product_field(mapping, file_type)
     started = time.monotonic()
     pending: list[tuple[Future, set[str]]] = []
+    hooks: list[Future] = []  # after_batch calls, run one at a time in batch order
     batch: list[tuple[int, dict[str, Any]]] = []
     batch_keys: set[str] = set()
 
@@ -288,12 +297,17 @@ def ingest_rows(
         summary.rejected += len(refused)
         summary.errors.extend(err for _, err in refused)
         if after_batch is not None and outcomes:
-            after_batch(file_type, outcomes)
+            while len(hooks) > _HOOKS_AHEAD:
+                hooks.pop(0).result()  # re-raises the hook's error here
+            hooks.append(after.submit(after_batch, file_type, outcomes))
 
     def in_flight(key: str) -> bool:
         return any(key in keys for _, keys in pending)
 
-    with ThreadPoolExecutor(max_workers=max(1, writers), thread_name_prefix="c360-writer") as pool:
+    with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="c360-after-batch") as after,
+        ThreadPoolExecutor(max_workers=max(1, writers), thread_name_prefix="c360-writer") as pool,
+    ):
 
         def drain(keep: int) -> None:
             while len(pending) > keep:
@@ -341,6 +355,8 @@ def ingest_rows(
                 flush()
         flush()
         drain(0)
+        for hook in hooks:
+            hook.result()
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -391,11 +407,13 @@ def ingest_file(
         )
     if summary.errors or summary.warnings:
         summary.errors_file = errors_path or path.with_name(path.name + ".errors.csv")
-        _write_errors(summary.errors_file, summary.errors, summary.warnings)
+        write_errors(summary.errors_file, summary.errors, summary.warnings)
     return summary
 
 
-def _write_errors(path: Path, errors: list[FieldError], warnings: list[FieldError]) -> None:
+def write_errors(path: Path, errors: list[FieldError], warnings: list[FieldError]) -> None:
+    """Write rejected rows (``ERROR``) and invalid values (``WARNING``) to ``path`` as CSV
+    ``line,severity,field,reason``, by line."""
     rows = [(e, "ERROR") for e in errors] + [(w, "WARNING") for w in warnings]
     with path.open("w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh)

@@ -222,3 +222,17 @@ def test_the_jvm_option_naming_out_of_memory_is_no_out_of_memory():
         diagnose_start_failure([options], heap="512m", bolt_port=1, http_port=2, home=Path("/h"))
         is None
     )
+
+
+def test_load_refuses_an_argument_that_is_not_source_equals_file(capsys):
+    assert main(["load", "shop"]) == 1
+    assert "'shop' is not SOURCE=PATH" in capsys.readouterr().err
+
+
+def test_load_names_every_missing_file_before_connecting(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("NEO4J_URI", "bolt://127.0.0.1:1")  # never reached
+    missing = [tmp_path / "customers.jsonl", tmp_path / "orders.csv"]
+    assert main(["load", *(f"shop={p}" for p in missing)]) == 1
+    err = capsys.readouterr().err
+    assert all(f"{p} does not exist" in err for p in missing)
+    assert "not reachable" not in err
