@@ -68,7 +68,8 @@ case "${1:-}" in
       .venv/bin/c360 neo4j start
     fi
     .venv/bin/c360 migrate
-    .venv/bin/c360 demo load --people "${C360_DEMO_PEOPLE:-500}" --seed 42
+    people=$(grep -s '^C360_DEMO_PEOPLE=' .env | tail -1 | cut -d= -f2 || true)
+    .venv/bin/c360 demo load --people "${C360_DEMO_PEOPLE:-${people:-500}}" --seed 42
     api="http://127.0.0.1:$(env_value C360_API_PORT 8000)"
     echo "==> GraphQL API and GraphiQL: $api/graphql  (the key: C360_API_KEYS in .env)"
     if [ -z "${NEO4J_URI:-}" ] && ! grep -qs '^NEO4J_URI=' .env; then
