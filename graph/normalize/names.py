@@ -24,6 +24,8 @@ from graph.normalize.values import (
 __all__ = ["name_variants", "normalize_name", "person_case"]
 
 _MAC_SPLIT = re.compile(r"\bMac(\w)")
+# "Saint" abbreviated is written capitalised, never as a particle ("St. John", "Ste. Marie")
+_SAINT = re.compile(r"\b(?:st|ste)\b(?=\.|\s|$)", re.IGNORECASE)
 
 
 @lru_cache(maxsize=65_536)
@@ -35,7 +37,8 @@ def person_case(text: str, *, family: bool = False) -> str:
 
     nameparser's capitalisation does the work, with one change: it reads every "Mac" as a
     prefix (``"MacIej"``, ``"MacHado"``), so a word starting with "Mac" is title-cased instead
-    (``"Maciej"``, ``"Machado"``, ``"Macdonald"``); "Mc" is always a prefix.
+    (``"Maciej"``, ``"Machado"``, ``"Macdonald"``); "Mc" is always a prefix. And it lowers "St."
+    as a particle (``"st. John"``): an abbreviated Saint is capitalised (``"St. John"``).
     """
     if not (text.isupper() or text.islower()):
         return text
@@ -49,7 +52,8 @@ def person_case(text: str, *, family: bool = False) -> str:
     cased = "".join(chars)[start : start + len(text)]
     if cased.lower() != text.lower():  # repair changes case only; anything else: keep it
         return text
-    return _MAC_SPLIT.sub(lambda m: "Mac" + m.group(1).lower(), cased)
+    cased = _MAC_SPLIT.sub(lambda m: "Mac" + m.group(1).lower(), cased)
+    return _SAINT.sub(lambda m: m.group(0).capitalize(), cased)
 
 
 def normalize_name(raw: object) -> Normalized:

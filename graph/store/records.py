@@ -17,6 +17,8 @@ from typing import Any, LiteralString
 
 import neo4j
 
+from graph.normalize.masking import masked_identifier
+
 __all__ = ["ENSURE_RECORD", "LOCK_EVIDENCE", "STATUS_NEWER_WINS", "upsert_records"]
 
 #: Cypher fragment: make sure ``row.recordKey`` exists (as a placeholder when unseen) and is
@@ -65,6 +67,7 @@ CALL () {
 CALL () {
   UNWIND $lockIdentifiers AS ident
   MERGE (i:Identifier {type: ident[0], value: ident[1]})
+  ON CREATE SET i.masked = ident[2]
   SET i._lock = true REMOVE i._lock
   RETURN collect([i.type + ':' + i.value, elementId(i)]) AS identifiers
 }
@@ -160,7 +163,10 @@ def upsert_records(
     """
     identifiers = sorted({(i["type"], i["value"]) for r in rows for i in r["identifiers"]})
     blocks = sorted({b for r in rows for b in r["blocks"]})
-    locks = {"lockIdentifiers": [list(i) for i in identifiers], "lockBlocks": blocks}
+    locks = {
+        "lockIdentifiers": [[t, v, masked_identifier(t, v)] for t, v in identifiers],
+        "lockBlocks": blocks,
+    }
     hashes = sorted({h for r in rows for h in r.get("forgotten", ())})
     locked = tx.run(LOCK_EVIDENCE, locks, hashes=hashes).single(strict=True)
     found = set(locked["forgotten"])
