@@ -106,8 +106,8 @@ class CompiledSegment:
 
 
 class _Compiler:
-    def __init__(self, lookup: Lookup, as_of: datetime) -> None:
-        self.lookup, self.as_of = lookup, as_of
+    def __init__(self, lookup: Lookup, as_of: datetime, prefix: LiteralString) -> None:
+        self.lookup, self.as_of, self.prefix = lookup, as_of, prefix
         self.params: dict[str, Any] = {}
         self.inlined: set[str] = set()
 
@@ -160,33 +160,36 @@ class _Compiler:
             return dict(v)
         return {}
 
-    def compile(self, node: Json, trail: tuple[str, ...], path: str) -> tuple[LiteralString, str]:
+    def compile(
+        self, node: Json, trail: tuple[str, ...], path: str, anchor: str | None = None
+    ) -> tuple[LiteralString, str]:
+        """``anchor``: the path of the outermost ``inSegment`` being inlined, where a fault
+        inside another segment's definition is reported."""
         kind, value = next(iter(node.items()))
         if kind in ("and", "or"):
-            parts = [self.compile(c, trail, f"{path}.{kind}[{i}]") for i, c in enumerate(value)]
+            parts = [
+                self.compile(c, trail, f"{path}.{kind}[{i}]", anchor) for i, c in enumerate(value)
+            ]
             joiner: LiteralString = " AND " if kind == "and" else " OR "
             words = " and " if kind == "and" else " or "
             return "(" + joiner.join(p for p, _ in parts) + ")", (
                 "(" + words.join(w for _, w in parts) + ")"
             )
         if kind == "not":
-            inner, words = self.compile(value, trail, f"{path}.not")
+            inner, words = self.compile(value, trail, f"{path}.not", anchor)
             return "(NOT " + inner + ")", f"not {words}"
         if kind == "inSegment":
+            where = anchor or f"{path}.inSegment"
             if value in trail:
                 cycle = " -> ".join([*trail, value])
-                raise ValidationError(
-                    FieldError(f"{path}.inSegment", f"makes a cycle of segments: {cycle}")
-                )
+                raise ValidationError(FieldError(where, f"makes a cycle of segments: {cycle}"))
             definition = self.lookup(value)
             if definition is None:
-                raise ValidationError(
-                    FieldError(f"{path}.inSegment", f"no segment with id {value!r}")
-                )
+                raise ValidationError(FieldError(where, f"no segment with id {value!r}"))
             self.inlined.add(value)
-            inner, words = self.compile(definition, (*trail, value), path)
+            inner, words = self.compile(definition, (*trail, value), path, where)
             return inner, f"in segment {value} {words}"
-        name = param_name("c", len(self.params))
+        name = param_name(self.prefix, len(self.params))
         self.params[name] = self.values(kind, value)
         return _FRAGMENTS[kind].replace("$X", "$" + name), _words(kind, value)
 
@@ -251,6 +254,7 @@ def compile_definition(
     *,
     as_of: datetime | None = None,
     segment_id: str | None = None,
+    prefix: LiteralString = "c",
 ) -> CompiledSegment:
     """Compile a validated definition (see :mod:`graph.services.segment_definition`).
 
@@ -258,9 +262,10 @@ def compile_definition(
     for ``inSegment``, which is inlined; ``segment_id`` names the segment compiled, so a
     definition reaching itself is refused. ``as_of`` (default now, UTC) anchors every
     "within N days". Raises :class:`ValidationError` naming the path of an unknown segment or
-    a cycle.
+    a cycle. Parameters are named ``prefix`` and a number (``c0``, ``c1`` ...), so several
+    compiled segments can share one statement when each has its own prefix.
     """
-    compiler = _Compiler(lookup, as_of or datetime.now(UTC))
+    compiler = _Compiler(lookup, as_of or datetime.now(UTC), prefix)
     trail = (segment_id,) if segment_id else ()
     predicate, words = compiler.compile(definition, trail, "definition")
     return CompiledSegment(predicate, compiler.params, words, frozenset(compiler.inlined))
