@@ -135,3 +135,48 @@ def test_bad_arguments_are_named(world):
         export_audience(
             world.driver, world.settings, "nope", "EMAIL", "MARKETING", io.StringIO(), actor="t"
         )
+
+
+def test_the_cli_creates_counts_shows_and_exports_a_segment(
+    neo4j_driver, settings, monkeypatch, capsys, tmp_path
+):
+    from graph.cli import main
+
+    build(neo4j_driver, settings)
+    monkeypatch.chdir(tmp_path)
+    for name, value in (
+        ("NEO4J_URI", settings.uri),
+        ("NEO4J_USERNAME", settings.neo4j_username),
+        ("NEO4J_PASSWORD", settings.password()),
+        ("NEO4J_DATABASE", settings.neo4j_database),
+    ):
+        monkeypatch.setenv(name, value)
+    (tmp_path / "gb.json").write_text('{"and": [{"country": ["GB"]}, {"orderCount": {"min": 1}}]}')
+    assert main(["segments", "create", "GB buyers", "gb.json", "--id", "gb"]) == 0
+    assert main(["segments", "list"]) == 0
+    assert main(["segments", "count", "gb"]) == 0
+    assert main(["segments", "show", "gb", "--cypher"]) == 0
+    out = capsys.readouterr().out
+    assert "gb\tv1\tGB buyers" in out and "\n2\n" in out and "$c1.min" in out
+    assert main(["segments", "create", "bad", '{"age": {"min": -1}}']) == 1
+    assert "definition.age.min: must be >= 0" in capsys.readouterr().err
+    status = main(
+        [
+            "segments",
+            "export",
+            "gb",
+            "--format",
+            "jsonl",
+            "-o",
+            "out.jsonl",
+            "--promoted-sku",
+            "SKU-1",
+            "--purchase-days",
+            "3650",
+        ]
+    )
+    assert status == 0
+    lines = (tmp_path / "out.jsonl").read_text().splitlines()
+    assert [json.loads(line)["contactPoint"] for line in lines] == ["bob@example.org"]
+    err = capsys.readouterr().err
+    assert "1 of 2 people" in err and "RECENT_PURCHASE: 1 removed" in err
