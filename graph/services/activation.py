@@ -35,7 +35,7 @@ from tqdm import tqdm
 
 from graph.db import translate_errors
 from graph.errors import FieldError, NotFound, ValidationError
-from graph.services.segments import compile_segment
+from graph.services.segments import compile_segment, members_head
 from graph.settings import Settings
 from graph.store import segments as store
 from graph.store.segments import ExportView
@@ -104,7 +104,6 @@ class Suppression:
         return tuple(r for r in RULES if on[r])
 
 
-_HEAD: LiteralString = "MATCH (p:Person) WHERE "
 _TAIL: LiteralString = """
 WITH p, CASE WHEN $channel = 'EMAIL' THEN COLLECT {
   MATCH (p)-[:HAS_RECORD]->(r:SourceRecord)-[:HAS_IDENTIFIER]->(i:Identifier {type: 'EMAIL'})
@@ -260,7 +259,9 @@ def export_audience(
     exported: list[str] = []
     bar = tqdm(desc=f"export {segment.id}", unit=" people", disable=not progress)
     try:
-        for record in _stream(driver, settings, _HEAD + compiled.predicate + _TAIL, params):
+        for record in _stream(
+            driver, settings, members_head(compiled) + compiled.predicate + _TAIL, params
+        ):
             bar.update()
             rule = record["suppressedBy"]
             if rule is not None:

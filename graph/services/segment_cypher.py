@@ -94,15 +94,42 @@ _FRAGMENTS: dict[str, LiteralString] = {
 }
 
 
+# Where the people of a condition can be found from an index rather than by testing every
+# person: a MATCH binding ``p`` to a superset of the condition's people (the predicate is still
+# tested on each). Used for a top-level condition or one of a top-level AND, the first found in
+# this order of selectivity.
+_ANCHORS: dict[str, LiteralString] = {
+    "purchase": """MATCH (pr:Product)
+WHERE ($X.sku IS NULL OR pr.sku = $X.sku)
+  AND ($X.category IS NULL OR toLower(pr.category) = $X.category)
+MATCH (pr)<-[:CONTAINS]-(o:Order)<-[:PLACED]-(:SourceRecord)<-[:HAS_RECORD]-(p:Person)
+WHERE $X.since IS NULL OR o.placedAt >= $X.since""",
+    "abandonedCart": """MATCH (c:Cart)
+WHERE c.updatedAt <= $X.before AND ($X.since IS NULL OR c.updatedAt >= $X.since)
+  AND c.status IN ['OPEN', 'ABANDONED']
+MATCH (c)<-[:HAS_CART]-(:SourceRecord)<-[:HAS_RECORD]-(p:Person)""",
+    "engaged": """MATCH (e:Engagement)
+WHERE ($X.since IS NULL OR e.at >= $X.since) AND e.type IN $X.types
+  AND ($X.campaign IS NULL OR e.campaign = $X.campaign)
+MATCH (e)<-[:ENGAGED]-(:SourceRecord)<-[:HAS_RECORD]-(p:Person)""",
+    "openCase": """MATCH (k:Case) WHERE k.closedAt IS NULL
+MATCH (k)<-[:OPENED]-(:SourceRecord)<-[:HAS_RECORD]-(p:Person)""",
+}
+_ANCHOR_ORDER = ("purchase", "abandonedCart", "openCase", "engaged")
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledSegment:
     """``predicate``: Cypher boolean expression on ``p`` using ``params``; ``words``: the
-    definition in a sentence; ``segments``: the ids of segments inlined (``inSegment``)."""
+    definition in a sentence; ``segments``: the ids of segments inlined (``inSegment``);
+    ``anchor``: None, or a MATCH binding ``p`` (repeated: take DISTINCT) to a superset of the
+    members, found through indexes, for the predicate to test instead of every person."""
 
     predicate: LiteralString
     params: dict[str, Any]
     words: str
     segments: frozenset[str] = field(default_factory=frozenset)
+    anchor: LiteralString | None = None
 
 
 class _Compiler:
@@ -110,6 +137,7 @@ class _Compiler:
         self.lookup, self.as_of, self.prefix = lookup, as_of, prefix
         self.params: dict[str, Any] = {}
         self.inlined: set[str] = set()
+        self.anchors: dict[str, LiteralString] = {}
 
     def since(self, days: int | None) -> datetime | None:
         return None if days is None else self.as_of - timedelta(days=days)
@@ -191,6 +219,8 @@ class _Compiler:
             return inner, f"in segment {value} {words}"
         name = param_name(self.prefix, len(self.params))
         self.params[name] = self.values(kind, value)
+        if kind in _ANCHORS:
+            self.anchors.setdefault(kind, _ANCHORS[kind].replace("$X", "$" + name))
         return _FRAGMENTS[kind].replace("$X", "$" + name), _words(kind, value)
 
 
@@ -267,5 +297,20 @@ def compile_definition(
     """
     compiler = _Compiler(lookup, as_of or datetime.now(UTC), prefix)
     trail = (segment_id,) if segment_id else ()
-    predicate, words = compiler.compile(definition, trail, "definition")
-    return CompiledSegment(predicate, compiler.params, words, frozenset(compiler.inlined))
+    # conditions every member must meet: the definition itself, or the parts of a top AND
+    required = definition["and"] if "and" in definition else [definition]
+    anchors: dict[str, LiteralString] = {}
+    parts: list[tuple[LiteralString, str]] = []
+    for n, condition in enumerate(required):
+        compiler.anchors = {}
+        where = f"definition.and[{n}]" if "and" in definition else "definition"
+        parts.append(compiler.compile(condition, trail, where))
+        if next(iter(condition)) in _ANCHORS:
+            anchors.update({k: v for k, v in compiler.anchors.items() if k not in anchors})
+    if "and" in definition:
+        predicate: LiteralString = "(" + " AND ".join(p for p, _ in parts) + ")"
+        words = "(" + " and ".join(w for _, w in parts) + ")"
+    else:
+        predicate, words = parts[0]
+    anchor = next((anchors[k] for k in _ANCHOR_ORDER if k in anchors), None)
+    return CompiledSegment(predicate, compiler.params, words, frozenset(compiler.inlined), anchor)

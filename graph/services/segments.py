@@ -37,6 +37,7 @@ __all__ = [
     "create_segment",
     "explain",
     "member_page",
+    "members_head",
     "preview",
     "remove_segment",
     "segments_of_person",
@@ -46,10 +47,19 @@ __all__ = [
 PREVIEW_SIZE = 10
 _MAX_NAME = 200
 
-_COUNT_HEAD: LiteralString = "MATCH (p:Person) WHERE "
+_EVERYONE: LiteralString = "MATCH (p:Person) WHERE "
 _COUNT_TAIL: LiteralString = "\nRETURN count(p) AS n"
-_PAGE_HEAD: LiteralString = "MATCH (p:Person) WHERE ($after IS NULL OR p.id > $after) AND "
+_AFTER: LiteralString = "($after IS NULL OR p.id > $after) AND "
 _PAGE_TAIL: LiteralString = "\nWITH p ORDER BY p.id LIMIT $limit RETURN p.id AS id"
+
+
+def members_head(compiled: CompiledSegment) -> LiteralString:
+    """The start of a statement over the members: every person, or the people the compiled
+    segment's anchor finds through indexes (each once), ending in ``WHERE `` for the
+    predicate to follow."""
+    if compiled.anchor is None:
+        return _EVERYONE
+    return "CALL () {\n" + compiled.anchor + "\nRETURN DISTINCT p\n}\nWITH p WHERE "
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +200,8 @@ def remove_segment(
 
 def count_members(driver: neo4j.Driver, settings: Settings, compiled: CompiledSegment) -> int:
     """How many people the compiled segment holds now."""
-    rows = read(driver, settings, _COUNT_HEAD + compiled.predicate + _COUNT_TAIL, **compiled.params)
+    query = members_head(compiled) + compiled.predicate + _COUNT_TAIL
+    rows = read(driver, settings, query, **compiled.params)
     return int(rows[0]["n"])
 
 
@@ -206,7 +217,7 @@ def member_page(
     rows = read(
         driver,
         settings,
-        _PAGE_HEAD + compiled.predicate + _PAGE_TAIL,
+        members_head(compiled) + _AFTER + compiled.predicate + _PAGE_TAIL,
         after=after,
         limit=first + 1,
         **compiled.params,
@@ -237,7 +248,7 @@ def explain(compiled: CompiledSegment) -> Explanation:
 
     return Explanation(
         compiled.words,
-        _COUNT_HEAD + compiled.predicate + _COUNT_TAIL,
+        members_head(compiled) + compiled.predicate + _COUNT_TAIL,
         {k: plain(v) for k, v in compiled.params.items()},
     )
 

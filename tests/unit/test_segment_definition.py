@@ -94,3 +94,16 @@ def test_a_segment_reaching_itself_is_a_cycle():
 
 def test_parameter_names_are_built_from_digits():
     assert [param_name("c", n) for n in (0, 7, 12, 305)] == ["c0", "c7", "c12", "c305"]
+
+
+def test_a_top_level_and_is_anchored_on_its_most_selective_indexed_condition():
+    definition = validate_definition(
+        {"and": [{"consent": {"channel": "EMAIL"}}, {"abandonedCart": {"olderThanHours": 1}},
+                 {"purchase": {"category": "Footwear"}}]}
+    )  # fmt: skip
+    compiled = compile_definition(definition, lambda _: None, as_of=AS_OF)
+    assert compiled.anchor is not None and "(pr:Product)" in compiled.anchor
+    assert "$c2.category" in compiled.anchor  # the purchase condition's own parameter
+    # under OR or NOT no single condition holds for every member: no anchor
+    for top in ({"or": [{"openCase": True}, {"age": {"min": 3}}]}, {"not": {"openCase": True}}):
+        assert compile_definition(validate_definition(top), lambda _: None).anchor is None
