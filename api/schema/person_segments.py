@@ -3,8 +3,6 @@ resolver, apart from the person read path)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
-
 import anyio
 import strawberry
 from strawberry.types import Info
@@ -13,10 +11,14 @@ from api.errors import graph_errors
 from api.permissions import CanUseSegments
 from graph.services import segments
 
-if TYPE_CHECKING:
-    from api.schema.segments import SegmentType
+__all__ = ["PersonSegments", "SegmentMembership"]
 
-__all__ = ["PersonSegments"]
+
+@strawberry.type(description="A segment a person belongs to now (query segment(id) for more).")
+class SegmentMembership:
+    id: str
+    name: str
+    version: int
 
 
 @strawberry.type
@@ -30,13 +32,9 @@ class PersonSegments:
         description="The segments this person belongs to now (admin and marketer roles).",
     )
     @graph_errors
-    async def segments(
-        self, info: Info
-    ) -> list[Annotated[SegmentType, strawberry.lazy("api.schema.segments")]]:
-        from api.schema.segments import SegmentType
-
+    async def segments(self, info: Info) -> list[SegmentMembership]:
         ctx = info.context
         found = await anyio.to_thread.run_sync(
             segments.segments_of_person, ctx.driver, ctx.settings, self.person_id
         )
-        return [SegmentType.of(s) for s in found]
+        return [SegmentMembership(id=s.id, name=s.name, version=s.version) for s in found]
