@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from api.auth import Role
 
-__all__ = ["CanIngest", "CanReadPeople", "CanSetConsent", "IsAdmin"]
+__all__ = ["CanIngest", "CanReadPeople", "CanSetConsent", "CanUseSegments", "IsAdmin"]
 
 
 class _RolePermission(BasePermission):
@@ -39,6 +39,11 @@ class CanSetConsent(_RolePermission):
 class CanIngest(_RolePermission):
     roles = frozenset({Role.ADMIN, Role.INGEST})
     action = "ingest records"
+
+
+class CanUseSegments(_RolePermission):
+    roles = frozenset({Role.ADMIN, Role.MARKETER})
+    action = "use segments and audience exports"
 
 
 class IsAdmin(_RolePermission):

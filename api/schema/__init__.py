@@ -26,6 +26,7 @@ from api.schema.events import EventsMutation, PrivacyQuery
 from api.schema.health import HealthQuery
 from api.schema.people import PeopleQuery
 from api.schema.review import ReviewMutation, ReviewQuery
+from api.schema.segments import SegmentsMutation, SegmentsQuery
 from api.schema.stewardship import PrivacyMutation, StewardshipMutation
 from api.schema.subscriptions import IdentitySubscription
 from api.warnings import Warnings
@@ -33,9 +34,12 @@ from graph.settings import Settings
 
 __all__ = ["build_schema", "schema"]
 
-Query = merge_types("Query", (HealthQuery, PeopleQuery, AuditQuery, PrivacyQuery, ReviewQuery))
+Query = merge_types(
+    "Query", (HealthQuery, PeopleQuery, AuditQuery, PrivacyQuery, ReviewQuery, SegmentsQuery)
+)
 Mutation = merge_types(
-    "Mutation", (StewardshipMutation, EventsMutation, PrivacyMutation, ReviewMutation)
+    "Mutation",
+    (StewardshipMutation, EventsMutation, PrivacyMutation, ReviewMutation, SegmentsMutation),
 )
 
 
