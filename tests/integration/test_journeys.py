@@ -335,7 +335,12 @@ def test_order_placed_journey_fires_for_a_new_order(neo4j_driver, settings, shop
             "name": "Thank you",
             "trigger": {"type": "order_placed"},
             "steps": [
-                {"delay": "30m", "channel": "EMAIL", "template": "thanks", "conditions": ["consent"]}
+                {
+                    "delay": "30m",
+                    "channel": "EMAIL",
+                    "template": "thanks",
+                    "conditions": ["consent"],
+                }
             ],
         },
     )
