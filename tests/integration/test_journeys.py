@@ -452,3 +452,55 @@ def test_two_runners_at_once_emit_each_action_once(neo4j_driver, settings, shop,
     ids = [x["actionId"] for x in _lines(shared) + _lines(tmp_path / "own.jsonl")]
     assert len(ids) == len(set(ids)) == 200
     assert _statuses(neo4j_driver, settings) == {"EMITTED": 200}
+
+
+def test_the_journeys_commands_create_list_show_schedule_run_and_deactivate(
+    neo4j_driver, settings, shop, tmp_path, monkeypatch, capsys
+):
+    from graph.cli import main
+
+    for name, value in _env(settings, tmp_path).items():
+        if name.startswith(("NEO4J_", "C360_ENV")):
+            monkeypatch.setenv(name, value)
+    _person(neo4j_driver, settings, "C1")
+    _cart(neo4j_driver, settings, "K1", "C1", _at())
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(CART_RECOVERY | {"steps": [{"delay": "soon"}]}), encoding="utf-8")
+    assert main(["journeys", "create", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert 'steps[0].delay: must be like "1h", "24h", "30m"' in err
+    assert "steps[0].channel: must be one of" in err
+    good = tmp_path / "cart.json"
+    good.write_text(json.dumps(CART_RECOVERY), encoding="utf-8")
+    assert main(["journeys", "create", str(good)]) == 0
+    assert main(["journeys", "create", str(good)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "created: journey cart-recovery version 1 (active)",
+        "unchanged: journey cart-recovery version 1 (active)",
+    ]
+    assert main(["journeys", "list"]) == 0
+    assert capsys.readouterr().out == (
+        "cart-recovery\tv1\tactive\tcart_abandoned: EMAIL +1h, SMS +24h\n"
+    )
+    assert main(["journeys", "show", "cart-recovery"]) == 0
+    assert json.loads(capsys.readouterr().out)["definition"]["steps"][0]["delay"] == "1h"
+    assert main(["journeys", "schedule", "--now", _at(timedelta(minutes=1))]) == 0
+    assert "scheduled 2 new action(s) from 1 trigger(s)" in capsys.readouterr().err
+    assert main(["journeys", "run", "--now", _at(timedelta(hours=2)), "--out", "-"]) == 0
+    captured = capsys.readouterr()
+    assert [json.loads(x)["template"] for x in captured.out.splitlines()] == ["cart-email-1"]
+    assert "emitted 1 action(s)" in captured.err
+    carts = tmp_path / "carts.jsonl"
+    recent = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+    carts.write_text(
+        json.dumps({"cartId": "K2", "sourceId": "C1", "status": "OPEN", "updatedAt": recent})
+        + "\n",
+        encoding="utf-8",
+    )
+    assert main(["ingest", str(carts), "--source", "shop"]) == 0
+    assert "scheduled 2 new action(s) from 1 trigger(s)" in capsys.readouterr().out
+    assert main(["journeys", "deactivate", "cart-recovery"]) == 0
+    assert main(["journeys", "show", "nope"]) == 1
+    assert "no journey with id 'nope'" in capsys.readouterr().err
+    assert main(["journeys", "run", "--now", "someday"]) == 1
+    assert "now: " in capsys.readouterr().err
