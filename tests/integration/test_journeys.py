@@ -504,3 +504,15 @@ def test_the_journeys_commands_create_list_show_schedule_run_and_deactivate(
     assert "no journey with id 'nope'" in capsys.readouterr().err
     assert main(["journeys", "run", "--now", "someday"]) == 1
     assert "now: " in capsys.readouterr().err
+
+
+def test_action_ids_are_unique_in_the_schema(neo4j_driver, settings):
+    rows, _, _ = neo4j_driver.execute_query(
+        "SHOW CONSTRAINTS YIELD name, labelsOrTypes, properties "
+        "WHERE name IN ['action_id', 'journey_version'] RETURN name, properties ORDER BY name",
+        database_=settings.neo4j_database,
+    )
+    assert [(r["name"], r["properties"]) for r in rows] == [
+        ("action_id", ["id"]),
+        ("journey_version", ["id", "version"]),
+    ]
