@@ -2,7 +2,8 @@
 
 :mod:`~graph.services.resolver` resolves records against the graph (real time, batch, a
 steward's merge and split); :mod:`~graph.services.explain` says why records are or are not
-one person.
+one person; :mod:`~graph.services.journeys` schedules and runs journey triggers (their
+definitions validated by :mod:`~graph.services.journey_rules`).
 """
 
 from __future__ import annotations

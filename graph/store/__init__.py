@@ -15,6 +15,7 @@ values only as ``$parameters``, and maps results into plain dicts or frozen data
 ``consents``       ``(:Consent)`` events captured by sources or set through the API
 ``audit``          the ``(:ResolutionEvent)`` trail, filtered and paged
 ``privacy``        subject access export and forgetting (``(:ForgottenIdentifier)``)
+``journeys``       ``(:Journey)`` versions and their outbox of ``(:Action)`` nodes
 =================  ===========================================================================
 """
 
