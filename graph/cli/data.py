@@ -13,6 +13,7 @@ from graph.ingest import guess_file_type, ingest_file
 from graph.ingest.mappings import load_mapping_file
 from graph.models import EVENT_TYPES, SourceKind
 from graph.services.bulkload import bulk_load, files_from, manifest_files
+from graph.services.journeys import schedule_after_ingest
 from graph.services.resolver import Resolver, resolve_after_ingest
 from graph.store import sources
 
@@ -145,6 +146,9 @@ def ingest_cmd(
             )
             click.echo(str(summary))
             rejected += summary.rejected
+        scheduled = schedule_after_ingest(driver, settings)
+        if scheduled.journeys:
+            click.echo(str(scheduled))
     finally:
         driver.close()
     if rejected:
