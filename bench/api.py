@@ -148,12 +148,13 @@ def main() -> None:
     sample = [rng.choice(ids) for _ in range(args.requests)]
 
     key = "bench-admin-key-0123456789"
+    port = os.environ.get("C360_BENCH_API_PORT", "18990")
     env = dict(
         os.environ,
         NEO4J_URI=settings.uri,
         NEO4J_PASSWORD=settings.password(),
         C360_API_KEYS=f"{key}=admin",
-        C360_API_PORT="18990",
+        C360_API_PORT=port,
     )
     server = subprocess.Popen(
         [
@@ -163,7 +164,7 @@ def main() -> None:
             "api.app:create_app",
             "--factory",
             "--port",
-            "18990",
+            port,
             "--log-level",
             "warning",
         ],
@@ -171,7 +172,7 @@ def main() -> None:
     )
     try:
         with httpx.Client(
-            base_url="http://127.0.0.1:18990", headers={"X-API-Key": key}, timeout=30
+            base_url=f"http://127.0.0.1:{port}", headers={"X-API-Key": key}, timeout=30
         ) as client:
             for _ in range(100):
                 try:
