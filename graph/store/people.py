@@ -292,14 +292,19 @@ CALL (p) {
   MATCH (p)-[:HAS_RECORD]->(r:SourceRecord)-[:PLACED]->(x:Order)
   WHERE x.placeholder IS NULL
   WITH r, x ORDER BY x.placedAt DESC, x.key
-  WITH collect([r, x]) AS all
-  RETURN size(all) AS orderTotal,
-         [o IN all[$ordersFrom..$ordersTo] | {key: o[1].key, id: o[1].id, source: o[1].source,
-           recordKey: o[0].key, placedAt: toString(o[1].placedAt), status: o[1].status,
-           total: o[1].total, currency: o[1].currency,
-           lines: [(o[1])-[l:CONTAINS]->(pr:Product) | {sku: pr.sku, name: pr.name,
-                   category: pr.category, quantity: l.quantity, unitPrice: l.unitPrice,
-                   lineKey: l.lineKey}]}] AS orders
+  WITH collect([r, x]) AS pairs
+  WITH size(pairs) AS orderTotal, pairs[$ordersFrom..$ordersTo] AS page
+  CALL (page) {
+    UNWIND page AS pair
+    WITH pair[0] AS r, pair[1] AS x
+    RETURN collect({key: x.key, id: x.id, source: x.source, recordKey: r.key,
+                    placedAt: toString(x.placedAt), status: x.status, total: x.total,
+                    currency: x.currency,
+                    lines: [(x)-[l:CONTAINS]->(pr:Product) | {sku: pr.sku, name: pr.name,
+                            category: pr.category, quantity: l.quantity,
+                            unitPrice: l.unitPrice, lineKey: l.lineKey}]}) AS orders
+  }
+  RETURN orderTotal, orders
 }
 CALL (p) {
   WITH p WHERE 'timeline' IN $parts
@@ -331,7 +336,7 @@ CALL (p) {
 RETURN p.id AS id, toString(p.createdAt) AS createdAt, toString(p.updatedAt) AS updatedAt,
        p {.givenName, .familyName, .email, .phone, .addressLine1, .addressLine2, .city,
           .postcode, .country, .loyaltyId, birthDate: toString(p.birthDate)} AS golden,
-       p.sources AS sources, p.recordCount AS recordCount,
+       p.goldenSources AS goldenSources, p.sources AS sources, p.recordCount AS recordCount,
        [(a:PersonAlias)-[:ALIAS_OF]->(p) | a.id] AS aliases,
        recordTotal, records, consents, orderTotal, orders, timelineTotal, timeline
 """
@@ -415,7 +420,7 @@ def person_360(
             created_at=row["createdAt"],
             updated_at=row["updatedAt"],
             golden=dict(row["golden"]),
-            golden_sources={},
+            golden_sources=json.loads(row["goldenSources"] or "{}"),
             sources=tuple(row["sources"] or ()),
             record_count=int(row["recordCount"] or 0),
             aliases=tuple(sorted(row["aliases"])),
