@@ -291,12 +291,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         except C360Error as exc:  # Neo4j down, a bad rules file: requests will say so
             log.warning("resolution warm-up skipped: %s", exc)
         app.state.api_keys = api_keys
+        app.state.person_reads = graphql_view.person_reads
         try:
             yield
         finally:
             await anyio.to_thread.run_sync(app.state.driver.close)
 
-    graphql = _Authenticated(_GraphQL(settings, api_keys), settings, api_keys)
+    graphql_view = _GraphQL(settings, api_keys)
+    graphql = _Authenticated(graphql_view, settings, api_keys)
     routes = [
         Route("/health", _health, methods=["GET"]),
         Route("/ready", _ready, methods=["GET"]),

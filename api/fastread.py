@@ -207,6 +207,8 @@ class PersonReads:
         settings: Settings,
     ) -> None:
         self.schema, self.documents, self.settings = schema, documents, settings
+        #: requests answered here (the others went to the general path)
+        self.served = 0
         # (id of the document, operation name) -> (the document, plan or None): holding the
         # document keeps its id from being reused while the entry lives
         self._plans: dict[tuple[int, str | None], tuple[DocumentNode, _Plan | None]] = {}
@@ -295,6 +297,7 @@ class PersonReads:
         key = plan.person.key
         if found is None:
             message = f"no person has 360 ID {person_id!r}, nor had it before a merge"
+            self.served += 1
             return orjson.dumps(
                 {
                     "data": {key: None},
@@ -304,7 +307,9 @@ class PersonReads:
                 }
             )
         person = _person(found, marketer, pages)
-        return orjson.dumps({"data": {key: _emit(plan.person.children, person)}})
+        answer = orjson.dumps({"data": {key: _emit(plan.person.children, person)}})
+        self.served += 1
+        return answer
 
 
 # --- compiling a selection -------------------------------------------------------------------
