@@ -60,11 +60,12 @@ class _GraphQL(GraphQL[Context, None]):
         self.settings, self.api_keys = settings, api_keys
         self.person_reads = PersonReads(schema._schema, schema.documents, settings)
 
-    def encode_json(self, data: object) -> bytes:
+    def encode_json(self, data: object) -> str:
+        # text, not bytes: WebSocket messages are sent as text frames
         try:
-            return orjson.dumps(data)
+            return orjson.dumps(data).decode()
         except (TypeError, orjson.JSONEncodeError):  # an integer past 64 bits in a JSON scalar
-            return super().encode_json(data)  # type: ignore[return-value]
+            return str(super().encode_json(data))
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         # graphql-transport-ws authenticated in TransportWSHandler already; this is for the
@@ -112,8 +113,10 @@ class _GraphQL(GraphQL[Context, None]):
     async def _person_read(self, request: Request) -> bytes | None:
         """The person-360 read without per-field resolvers when it can answer the request
         exactly (:mod:`api.fastread`), else None: the general path answers."""
-        if request.method != "POST" or not request.headers.get("content-type", "").startswith(
-            "application/json"
+        if (
+            not self.settings.fast_reads
+            or request.method != "POST"
+            or not request.headers.get("content-type", "").startswith("application/json")
         ):
             return None
         body = await request.body()  # kept by the request: the general path reads it again

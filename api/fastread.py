@@ -31,6 +31,7 @@ A person not found answers ``null`` with the general path's ``NOT_FOUND`` warnin
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -71,6 +72,8 @@ from graph.settings import Settings
 from graph.store import people
 
 __all__ = ["FIELDS", "PersonReads"]
+
+log = logging.getLogger("customer360.api")
 
 _NAME_AND_ADDRESS = (
     "givenName",
@@ -256,6 +259,10 @@ class PersonReads:
         try:
             return await self._run(plan, variables or {}, principal.role == Role.MARKETER, driver)
         except (_General, C360Error, GraphQLError):
+            return None
+        except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError):
+            # not retried here (one round trip): the general path retries, or says why
+            log.warning("person-360 read handed to the general path", exc_info=True)
             return None
 
     async def _run(

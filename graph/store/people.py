@@ -18,7 +18,7 @@ from typing import Any, LiteralString
 
 import neo4j
 
-from graph.db import read
+from graph.db import read, read_once
 from graph.resolution.rules import RECONCILED_ATTRIBUTES
 from graph.settings import Settings
 
@@ -387,8 +387,9 @@ def person_360(
     ``timeline_types`` only those entry types (of :data:`TIMELINE_TYPES`). The orders are
     :func:`history_of_people`'s order (newest first, then by key), the timeline the API's
     merge of orders, cases, engagements and consent events (newest first, ties in that order
-    of kinds, then by key). Raises ``ValueError`` for an unknown part or a bad page, and
-    :class:`graph.errors.Neo4jError` when Neo4j fails.
+    of kinds, then by key). One auto-commit round trip, not retried
+    (:func:`graph.db.read_once`). Raises ``ValueError`` for an unknown part or a bad page,
+    :class:`graph.errors.Neo4jError` or the driver's error when Neo4j fails.
     """
     unknown = set(parts) - PERSON_360_PARTS
     if unknown:
@@ -396,7 +397,7 @@ def person_360(
     for name, (start, end) in (("records", records), ("orders", orders), ("timeline", timeline)):
         if not 0 <= start <= end:
             raise ValueError(f"{name} page {start}..{end} is not a page")
-    rows = read(
+    rows = read_once(  # one round trip; the API falls back to people_with when this fails
         driver,
         settings,
         _PERSON_360,
