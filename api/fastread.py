@@ -27,6 +27,12 @@ those of the schema:
   which answers them with its coded errors.
 
 A person not found answers ``null`` with the general path's ``NOT_FOUND`` warning.
+
+The values are those of the schema's resolvers by construction where they share code
+(:func:`api.schema.identity.visible_to_marketer`, :func:`api.schema.identity.why_linked`,
+:func:`api.schema.history.timeline_summary`, :func:`api.schema.pagination.cursor_at`), and
+``tests/api/test_person_reads_api.py`` compares the two paths' answers field for field: a
+change to how a field of :data:`FIELDS` resolves belongs in both (or out of :data:`FIELDS`).
 """
 
 from __future__ import annotations

@@ -184,27 +184,69 @@ def _profile(pid: int, out: Path) -> subprocess.Popen:
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     fmt = "raw" if out.suffix == ".txt" else "speedscope"
     return subprocess.Popen(
-        [spy, "record", "--pid", str(pid), "--rate", "500", "--format", fmt, "-o", str(out)],
+        # --gil: only the thread holding the GIL, i.e. where the process's Python time goes
+        [
+            spy,
+            "record",
+            "--pid",
+            str(pid),
+            "--gil",
+            "--rate",
+            "500",
+            "--format",
+            fmt,
+            "-o",
+            str(out),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
 
 
+#: Where a sample of the API server's stack is spent: the first of these frames (by file)
+#: from the top of the stack names the layer; the rest is the event loop's own work.
+_LAYERS = (
+    ("neo4j driver (worker thread)", "neo4j/"),
+    ("graph.store (rows to views)", "graph/store/"),
+    ("thread hop (anyio)", "anyio/"),
+    ("fast path: plan, arguments, emit", "api/fastread.py"),
+    ("Strawberry / graphql-core", "strawberry/"),
+    ("Strawberry / graphql-core", "graphql/"),
+    ("app: auth, limits, routing", "api/"),
+    ("Starlette", "starlette/"),
+    ("uvicorn HTTP", "uvicorn/"),
+    ("uvicorn HTTP", "httptools"),
+)
+
+
 def _print_profile(out: Path) -> None:
-    """The top functions by own samples of a collapsed-stack file (py-spy's raw format)."""
+    """Shares of the samples by layer and the top functions by own samples, from a
+    collapsed-stack file (py-spy's raw format)."""
     if out.suffix != ".txt" or not out.is_file():
         print(f"  profile written to {out}")
         return
     own: collections.Counter[str] = collections.Counter()
+    layers: collections.Counter[str] = collections.Counter()
     total = 0
     for line in out.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         frames = stack.split(";")
-        own[frames[-1].split(" (")[0] if frames else "?"] += int(count)
-        total += int(count)
-    print(f"  profile of the fast API server ({total} samples, {out}), top own time:")
-    for name, count in own.most_common(15):
-        print(f"    {100 * count / total:5.1f}%  {name}")
+        n = int(count)
+        total += n
+        own[frames[-1]] += n
+        for frame in reversed(frames):  # innermost first: the deepest layer named wins
+            layer = next((name for name, part in _LAYERS if part in frame), None)
+            if layer is not None:
+                layers[layer] += n
+                break
+        else:
+            layers["event loop, other"] += n
+    print(f"  profile of the fast API server, GIL holder ({total} samples, {out}):")
+    for name, n in layers.most_common():
+        print(f"    {100 * n / total:5.1f}%  {name}")
+    print("  top functions by own samples:")
+    for name, n in own.most_common(12):
+        print(f"    {100 * n / total:5.1f}%  {name}")
 
 
 def main() -> None:

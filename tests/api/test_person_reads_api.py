@@ -207,7 +207,15 @@ def test_unknown_and_absorbed_ids_answer_as_the_general_path(
     assert body["data"] == {"person": None} and body["extensions"]["warnings"][0]["code"] == (
         "NOT_FOUND"
     )
-    assert reads.served - before == 4
+    # GraphQL over HTTP's media type, asked for: the same type, status and body from both
+    accept = {"Accept": "application/graphql-response+json"}
+    got, want = (
+        c.post("/graphql", json={"query": FULL, "variables": {"id": a}}, headers=accept)
+        for c in (fast, slow)
+    )
+    assert got.headers["content-type"] == want.headers["content-type"]
+    assert (got.status_code, got.json()) == (want.status_code, want.json())
+    assert reads.served - before == 5
 
 
 def test_queries_outside_the_fast_path_take_the_general_path(
