@@ -34,6 +34,7 @@ from api.auth import Role, authenticate, credentials_presented, parse_api_keys
 from api.browser_guide import browser_app
 from api.console import CONSOLE_ASSETS, console_page
 from api.context import Context, Loaders
+from api.errors import log_client_error
 from api.examples import ASSETS, graphiql_page
 from api.fastread import PersonReads
 from api.limits import BodyLimit
@@ -162,6 +163,7 @@ def _honest_status(request: Request, response: Any) -> None:
 
 
 def _bad_request(message: str, status: int) -> JSONResponse:
+    log_client_error("BAD_REQUEST", message)
     return JSONResponse(
         {"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]},
         status_code=status,
@@ -174,6 +176,7 @@ def _unauthenticated(presented: bool = False) -> JSONResponse:
         if presented
         else "authentication required: send X-API-Key or Authorization: Bearer <token>"
     )
+    log_client_error("UNAUTHENTICATED", message)
     return JSONResponse(
         {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
         status_code=401,

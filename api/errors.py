@@ -51,6 +51,7 @@ __all__ = [
     "KNOWN_CODES",
     "CodedErrors",
     "graph_errors",
+    "log_client_error",
     "log_errors",
     "should_mask",
     "to_graphql",
@@ -164,6 +165,12 @@ class CodedErrors(MaskErrors):
         return processed
 
 
+def log_client_error(code: str, message: str, where: str = "") -> None:
+    """One INFO line for what a client did wrong: ``client error CODE[ path]: message``. Also
+    for what never reaches GraphQL (a 401, 400 or 413 answer, a refused WebSocket)."""
+    log.info("client error %s%s: %s", code, f" {where}" if where else "", message)
+
+
 def log_errors(errors: list[GraphQLError]) -> None:
     """Log the errors of one operation: a client's (coded, parse, validation) as one INFO line
     each, ``code path: message``; an unexpected one (what :func:`should_mask` masks) as an
@@ -173,5 +180,5 @@ def log_errors(errors: list[GraphQLError]) -> None:
             log.error("unexpected error: %s", error.message, exc_info=error.original_error)
             continue
         code = (error.extensions or {}).get("code") or _code(error)
-        where = " " + ".".join(str(p) for p in error.path) if error.path else ""
-        log.info("client error %s%s: %s", code, where, error.message)
+        where = ".".join(str(p) for p in error.path) if error.path else ""
+        log_client_error(code, error.message, where)

@@ -22,12 +22,15 @@ from starlette.responses import JSONResponse
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
+from api.errors import log_client_error
+
 __all__ = ["BodyLimit", "WriteGate", "WriteLimit", "payload_too_large", "write_limit"]
 
 
 def payload_too_large(limit: int) -> JSONResponse:
     """The 413 answer: a GraphQL error body naming the limit."""
     message = f"the request body is larger than {limit:,} bytes (C360_MAX_BODY_BYTES)"
+    log_client_error("PAYLOAD_TOO_LARGE", message)
     return JSONResponse(
         {"errors": [{"message": message, "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]},
         status_code=413,

@@ -32,6 +32,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import Connec
 
 from api.auth import Role, authenticate_headers
 from api.context import Context
+from api.errors import log_client_error
 from graph.settings import Settings
 
 __all__ = ["MISSING", "REJECTED", "Refusal", "TransportWSHandler", "authenticate_connection"]
@@ -107,6 +108,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             if refusal is not None:
                 if self.connection_init_timeout_task:
                     self.connection_init_timeout_task.cancel()
+                log_client_error(f"WEBSOCKET_{refusal.code}", refusal.reason)
                 await self.websocket.close(code=refusal.code, reason=refusal.reason)
                 return
         await super().handle_connection_init(message)

@@ -11,7 +11,10 @@ ID policy (:func:`assign_ids`), explicit and deterministic:
 * each existing person is anchored at its oldest record (first ingested, then key);
 * a cluster holding the anchors of several people keeps the ID of the oldest person (created
   first, then ID); the others become aliases of it (a merge);
-* the part of a split person that holds its anchor keeps the ID; other parts get new IDs;
+* the part of a split person that holds its anchor keeps the ID; another part whose records a
+  merge took from one absorbed person (an alias now) takes that person's ID back, so undoing a
+  wrong merge gives every system that stored the absorbed ID its own person again (the
+  "unmerge" of MDM hubs); other parts get new IDs;
 * a cluster with no anchor is a new person.
 """
 
@@ -218,6 +221,7 @@ class Assignment:
     is_new: bool
     absorbed: tuple[str, ...] = ()
     split_from: str | None = None
+    reclaimed: bool = False  # the ID is an absorbed person's, taken back from its alias
 
 
 def assign_ids(
@@ -226,12 +230,16 @@ def assign_ids(
     person_created: Mapping[str, str],
     record_age: Mapping[str, str],
     new_id: Callable[[], str],
+    former: Mapping[str, str] | None = None,
 ) -> list[Assignment]:
     """Give every cluster a person ID by the policy in the module docstring.
 
     ``current``: record key -> its person ID now (or None); ``person_created``: person ID ->
-    creation time (ISO, sortable); ``record_age``: record key -> first-ingested time (ISO).
+    creation time (ISO, sortable); ``record_age``: record key -> first-ingested time (ISO);
+    ``former``: record key -> the absorbed person (an alias now) a merge took it from.
     """
+    former = former or {}
+    taken = {pid for pid in current.values() if pid}
     members: dict[str, list[str]] = {}
     for key, pid in current.items():
         if pid is not None:
@@ -251,7 +259,12 @@ def assign_ids(
             result.append(Assignment(owners[0], tuple(keys), False, tuple(owners[1:])))
         else:
             previous = sorted({pid for k in keys if (pid := current.get(k))})
-            result.append(
-                Assignment(new_id(), tuple(keys), True, (), previous[0] if previous else None)
-            )
+            split_from = previous[0] if previous else None
+            back = {former[k] for k in keys if k in former}
+            if split_from and len(back) == 1 and not (back & taken):
+                (pid,) = back
+                taken.add(pid)
+                result.append(Assignment(pid, tuple(keys), True, (), split_from, reclaimed=True))
+            else:
+                result.append(Assignment(new_id(), tuple(keys), True, (), split_from))
     return result

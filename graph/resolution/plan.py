@@ -50,7 +50,10 @@ class RecordData:
 
     ``props``: stored properties (givenName, email, birthDate as ISO ...); ``identifiers``:
     ``(type, value)`` pairs usable as evidence (placeholders already left out); ``person``
-    and ``person_created``: its person now, if any; ``link_rule``: the rule of its current link.
+    and ``person_created``: its person now, if any; ``link_rule``: the rule of its current link;
+    ``former_person``: the person a merge took it from, while that ID is an alias (a split
+    taking the record off again gives that ID back, see
+    :func:`~graph.resolution.clustering.assign_ids`).
     """
 
     key: str
@@ -64,6 +67,7 @@ class RecordData:
     person_created: str | None = None
     link_rule: str | None = None
     possible: tuple[str, ...] = ()  # keys of the possible matches it is part of now
+    former_person: str | None = None
 
     def features(self) -> Features:
         """Comparison features; email, phone and loyalty id only when their identifier is
@@ -446,7 +450,8 @@ def make_plan(
     current = {r.key: r.person for r in records}
     created = {r.person: r.person_created or "" for r in records if r.person}
     age = {r.key: r.created_at for r in records}
-    assignments = assign_ids(clustering.clusters, current, created, age, new_id)
+    former = {r.key: r.former_person for r in records if r.former_person}
+    assignments = assign_ids(clustering.clusters, current, created, age, new_id, former)
     links: list[LinkSpec] = []
     events: list[EventSpec] = []
     golden: dict[str, dict[str, Any]] = {}

@@ -50,6 +50,9 @@ RETURN x.key AS key, s.id AS source, s.priority AS priority,
         WHERE COUNT { (i)<-[:HAS_IDENTIFIER]-() } <= $maxIdentifier | [i.type, i.value]]
          AS identifiers,
        p.id AS person, h.rule AS rule,
+       CASE WHEN h.formerPerson IS NOT NULL
+                 AND EXISTS { (:PersonAlias {id: h.formerPerson}) }
+            THEN h.formerPerson END AS formerPerson,
        p.createdAt.epochSeconds * 1000000000 + p.createdAt.nanosecond AS personCreated,
        [(x)<-[:BETWEEN]-(pm:PossibleMatch) | pm.key] AS possible"""
 )
@@ -169,9 +172,17 @@ MATCH (a:SourceRecord)-[l:MUST_LINK|CANNOT_LINK]->(b:SourceRecord)
 RETURN a.key AS a, type(l) AS type, b.key AS b
 """
 
+# An ID taken back from an alias (a split undoing a merge) keeps the absorbed person's
+# creation time; the alias goes, the ID names a person again.
 _CREATE_PEOPLE: LiteralString = """
 UNWIND created AS id
-CREATE (:Person {id: id, createdAt: datetime(), updatedAt: datetime()})
+OPTIONAL MATCH (alias:PersonAlias {id: id})
+WITH id, alias, coalesce(alias.createdAt, datetime()) AS createdAt
+CALL (alias) {
+  WITH alias WHERE alias IS NOT NULL
+  DETACH DELETE alias
+}
+CREATE (:Person {id: id, createdAt: createdAt, updatedAt: datetime()})
 """
 
 # A record staying with its person keeps linkedAt and actor; its evidence is re-explained.
@@ -180,11 +191,12 @@ UNWIND links AS l
 MATCH (r:SourceRecord {key: l.key}) USING INDEX r:SourceRecord(key)
 MATCH (p:Person {id: l.personId}) USING INDEX p:Person(id)
 CALL (r, p) {
-  MATCH (other:Person)-[old:HAS_RECORD]->(r) WHERE other <> p
+  OPTIONAL MATCH (other:Person)-[old:HAS_RECORD]->(r) WHERE other <> p
   DELETE old
+  RETURN collect(other.id)[0] AS former
 }
 MERGE (p)-[h:HAS_RECORD]->(r)
-ON CREATE SET h.linkedAt = datetime(), h.actor = actor
+ON CREATE SET h.linkedAt = datetime(), h.actor = actor, h.formerPerson = former
 SET h.rule = l.rule, h.score = l.score, h.scores = l.scores, h.matched = l.matched,
     h.rulesVersion = rulesVersion, h.modelVersion = modelVersion, h.explainedAt = datetime()
 """
@@ -311,6 +323,7 @@ def _record(row: neo4j.Record) -> RecordData:
         person_created=_sortable(row["personCreated"]) if row["person"] else None,
         link_rule=row["rule"],
         possible=tuple(row["possible"]),
+        former_person=row["formerPerson"],
     )
 
 
@@ -438,7 +451,7 @@ def _plan_rows(plan: Plan, new_people: Sequence[str]) -> dict[str, list[Any]]:
         for x in plan.possible
     ]
     return {
-        "created": sorted(new_people),
+        "created": sorted(set(new_people) | {a.person_id for a in plan.assignments if a.reclaimed}),
         "links": links,
         "absorbed": absorbed,
         "golden": golden,

@@ -120,3 +120,24 @@ def test_an_unexpected_error_keeps_its_traceback_in_the_log_and_is_masked(
         r for r in caplog.records if r.name == "customer360.api" and r.levelno == logging.ERROR
     ]
     assert len(errors) == 1 and errors[0].exc_info and errors[0].exc_info[0] is RuntimeError
+
+
+def test_requests_refused_before_graphql_runs_are_logged_as_one_line_too(
+    http, client_as, caplog, api_settings
+):
+    """401, 400 and 413 never reach GraphQL's error handling; their log line is the same."""
+    caplog.set_level(logging.INFO)
+    client_as(None).post("/graphql", json={"query": "{ sources { id } }"})
+    http.post("/graphql", content=b"{not json", headers={"Content-Type": "application/json"})
+    http.post(
+        "/graphql",
+        content=b"x" * (api_settings.max_body_bytes + 1),
+        headers={"Content-Type": "application/json"},
+    )
+    lines = [r.getMessage() for r in caplog.records if r.name == "customer360.api"]
+    assert [m.split(":")[0] for m in lines] == [
+        "client error UNAUTHENTICATED",
+        "client error BAD_REQUEST",
+        "client error PAYLOAD_TOO_LARGE",
+    ], lines
+    assert all("\n" not in m for m in lines)

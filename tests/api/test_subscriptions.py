@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 from websockets.exceptions import ConnectionClosed
@@ -91,12 +92,18 @@ def test_created_linked_and_merged_events_reach_a_subscriber(api, http):
         assert merged["kind"] == "MERGED" and merged["absorbedIds"] == [second_person]
 
 
-def test_anonymous_websocket_is_refused(api):
+def test_anonymous_websocket_is_refused(api, caplog):
+    caplog.set_level(logging.INFO)
     with _ws(api, None) as ws:
         ws.send(json.dumps({"type": "connection_init", "payload": {}}))
         with pytest.raises(ConnectionClosed) as closed:
             ws.recv(timeout=5)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+    # logged as one line, as every client error is
+    assert any(
+        r.name == "customer360.api" and r.getMessage().startswith("client error WEBSOCKET_4401")
+        for r in caplog.records
+    )
 
 
 def test_invalid_header_key_is_refused_with_4403(api):

@@ -89,6 +89,24 @@ def test_every_query_of_the_guide_runs_and_finds_something(demo_graph, query):
     assert records, query
 
 
+def test_the_persons_history_query_finds_the_orders_of_the_record_it_starts_from(demo_graph):
+    """A pattern never uses one relationship twice: the history query must not start and end
+    on the same HAS_RECORD, or it loses the starting record's own orders (fresh-user report)."""
+    driver, settings = demo_graph
+    query = next(q for q in QUERIES if "PLACED" in q)
+    records, _, _ = driver.execute_query(query, database_=settings.neo4j_database)
+    start = "commerce:00000016"
+    keys = {r["r"]["key"] for r in records}
+    placed = {r["r"]["key"] for r in records if r["e"] is not None and r["e"].type == "PLACED"}
+    expected, _, _ = driver.execute_query(
+        "MATCH (:SourceRecord {key: $key})-[:PLACED]->(o) RETURN count(o) AS n",
+        key=start,
+        database_=settings.neo4j_database,
+    )
+    assert expected[0]["n"] > 0  # the demo's example person has orders on that record
+    assert start in keys and start in placed
+
+
 def _grass_blocks() -> dict[str, dict[str, str]]:
     blocks = {}
     for selector, body in re.findall(r"^([\w.]+) \{\n(.*?)\n\}", GRASS.read_text(), re.S | re.M):
@@ -122,5 +140,6 @@ def test_the_style_sheet_captions_every_label_with_properties_its_nodes_have(dem
         assert used and used <= keys, f"{label} caption {block['caption']} names {used - keys}"
     assert (
         "{id}" in blocks["node.Person"]["caption"]
-        and "{key}" in blocks["node.SourceRecord"]["caption"]
+        and "{sourceId}" in blocks["node.SourceRecord"]["caption"]
+        and "{masked}" in blocks["node.Identifier"]["caption"]
     )

@@ -327,6 +327,40 @@ def test_a_steward_merge_persists_keeps_the_oldest_id_and_survives_resolve_all(g
         graph.resolver.merge_people(p1, p2)  # the alias names the same person now
 
 
+def test_undoing_a_wrong_merge_gives_the_absorbed_person_its_own_id_back(graph):
+    """A split of the records a merge took from a person restores that person's 360 ID (the
+    alias goes), so a system that stored the absorbed ID finds its own person again."""
+    graph.ingest("crm:A", **ANN)
+    graph.ingest("shop:B", givenName="Julia", familyName="Kutera", email="julia@example.com")
+    ann, julia = graph.person_of("crm:A"), graph.person_of("shop:B")
+    created = graph.person(julia)["createdAt"]
+    graph.resolver.merge_people(ann, julia)
+    assert graph.people() == {ann: {"crm:A", "shop:B"}}
+    assert graph.resolver.person_id(julia) == ann
+
+    graph.resolver.split_record("shop:B")
+
+    assert graph.people() == {ann: {"crm:A"}, julia: {"shop:B"}}  # the absorbed ID, back
+    assert graph.resolver.person_id(julia) == julia  # no longer an alias of Ann
+    assert graph.run("MATCH (a:PersonAlias {id: $id}) RETURN a", id=julia) == []
+    assert graph.person(julia)["createdAt"] == created
+    [split] = graph.events("SPLIT")
+    assert split["personId"] == julia
+    # and the ID is no one else's to take: a second record split off Ann gets a new one
+    graph.ingest("web:C", **ANN)
+    graph.resolver.split_record("web:C")
+    assert graph.person_of("web:C") not in (ann, julia)
+
+
+def test_a_split_of_a_record_never_merged_in_gets_a_new_id(graph):
+    person = _three_records_of_ann(graph)
+
+    graph.resolver.split_record("web:C")
+
+    new = graph.person_of("web:C")
+    assert new not in (person, None) and graph.person_of("crm:A") == person
+
+
 def test_merging_a_person_with_itself_or_an_unknown_id_raises(graph):
     graph.ingest("crm:A", **ANN)
     person = graph.person_of("crm:A")

@@ -6,6 +6,7 @@ Names, emails and phones marked "case NN" come from the shared resolution cases
 
 from __future__ import annotations
 
+import string
 import unicodedata
 from datetime import UTC, date, datetime, timedelta, timezone
 
@@ -863,6 +864,26 @@ def test_a_moment_is_what_parse_datetime_gives_for_a_real_time():
 )
 def test_a_name_written_in_one_case_gets_the_persons_casing(written, family, cased):
     assert person_case(written, family=family) == cased
+
+
+@given(
+    st.text(alphabet=string.ascii_uppercase, min_size=1, max_size=14),
+    st.booleans(),
+    st.booleans(),
+)
+def test_a_plain_word_is_cased_as_the_parser_would(word, lower, family):
+    from graph.normalize.names import _parsed_case, _plain_word
+
+    word = word.lower() if lower else word
+    if _plain_word(word):
+        assert person_case(word, family=family) == _parsed_case(word, family)
+
+
+@pytest.mark.parametrize("word", ["MACHADO", "MCCOY", "VAN", "III", "JR", "AND", "PRINCE", "PHD"])
+def test_words_the_parser_treats_specially_are_not_plain(word):
+    from graph.normalize.names import _plain_word
+
+    assert not _plain_word(word)
 
 
 @given(st.text(min_size=1, max_size=30))

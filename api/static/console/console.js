@@ -5,7 +5,7 @@
   var api = window.location.origin + "/graphql";
   var docs = JSON.parse(document.getElementById("documents").textContent);
   var $ = function (id) { return document.getElementById(id); };
-  var state = { key: window.sessionStorage.getItem(STORAGE) || "", personId: null, ws: null };
+  var state = { key: window.sessionStorage.getItem(STORAGE) || "", personId: null, name: "", ws: null };
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -20,6 +20,8 @@
   function text(value) { return value === null || value === undefined ? "" : String(value); }
   function nodes(connection) { return connection.edges.map(function (e) { return e.node; }); }
   function clear(id) { var n = $(id); while (n.firstChild) n.removeChild(n.firstChild); return n; }
+  function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
+  function none(parent, what) { parent.appendChild(el("div", { "class": "muted none", text: what })); }
 
   function gql(query, variables) {
     return window.fetch(api, {
@@ -60,6 +62,7 @@
     var form = event.target, vars = {};
     ["name", "email", "phone"].forEach(function (f) { if (form[f].value.trim()) vars[f] = form[f].value.trim(); });
     $("search-status").textContent = "searching…";
+    clear("results"); // a failed search must not leave the previous answer on screen
     gql(docs.search, vars).then(function (data) {
       var found = nodes(data.searchPeople), list = clear("results");
       $("search-status").textContent = data.searchPeople.totalCount + " found";
@@ -79,6 +82,7 @@
       var p = data.person;
       if (!p) { $("action-status").textContent = "no person " + personId; return; }
       state.personId = p.personId;
+      state.name = (text(p.givenName) + " " + text(p.familyName)).trim();
       $("person").hidden = false;
       $("notice").hidden = !notice;
       $("notice").textContent = notice || "";
@@ -114,17 +118,21 @@
     p.consents.forEach(function (c) {
       consents.appendChild(el("tr", {}, [c.channel, c.purpose, c.status, c.at].map(function (v) { return el("td", { text: text(v) }); })));
     });
+    if (!p.consents.length) consents.appendChild(el("tr", {}, [el("td", { "class": "muted none", colspan: "4", text: "no consent recorded" })]));
     var carts = clear("carts");
-    nodes(p.carts).filter(function (c) { return (c.status || "").toUpperCase() !== "CONVERTED"; }).forEach(function (c) {
+    var open = nodes(p.carts).filter(function (c) { return (c.status || "").toUpperCase() !== "CONVERTED"; });
+    if (!open.length) none(carts, "no open cart");
+    open.forEach(function (c) {
       carts.appendChild(el("div", { text: text(c.status) + " " + text(c.total) + " " + text(c.currency) + ": " +
         c.lines.map(function (l) { return l.quantity + "× " + l.name; }).join(", ") }));
     });
     var cases = clear("cases");
+    if (!nodes(p.cases).length) none(cases, "no case");
     nodes(p.cases).forEach(function (c) {
       cases.appendChild(el("div", { text: text(c.caseId) + " " + text(c.subject) + " (" + text(c.status) + ", " + text(c.openedAt).slice(0, 10) + ")" }));
     });
     var orders = clear("orders");
-    orders.appendChild(el("p", { "class": "muted", text: p.orders.totalCount + " orders" }));
+    orders.appendChild(el("p", { "class": "muted", text: p.orders.totalCount ? plural(p.orders.totalCount, "order") : "no order" }));
     nodes(p.orders).forEach(function (o) {
       orders.appendChild(el("div", { "class": "order" }, [
         el("strong", { text: text(o.orderId) + " · " + text(o.placedAt).slice(0, 10) + " · " + text(o.status) + " · " + text(o.total) + " " + text(o.currency) }),
@@ -132,6 +140,7 @@
       ]));
     });
     var timeline = clear("timeline");
+    if (!nodes(p.timeline).length) none(timeline, "nothing yet");
     nodes(p.timeline).forEach(function (t) {
       timeline.appendChild(el("li", { text: text(t.at).slice(0, 16).replace("T", " ") + "  " + t.type + "  " + t.summary }));
     });
@@ -146,20 +155,29 @@
     event.preventDefault();
     var other = $("merge-with").value.trim();
     if (!other || !state.personId) return;
-    if (!window.confirm("Merge " + other + " into " + state.personId + "? Both become one person.")) return;
-    gql(docs.merge, { a: state.personId, b: other, reason: "console merge" }).then(function (data) {
-      var r = data.mergePeople;
-      if (r.__typename !== "PersonMergeSuccess") { report(r.message, false); return; }
-      report("merged: " + r.absorbedIds.join(", ") + " into " + r.person.personId, true);
-      show(r.person.personId);
-    }, function (error) { report(error.message, false); });
+    var into = state.personId, intoName = state.name;
+    // the confirmation names both people, so an agent sees whom they are about to join
+    gql(docs.person, { id: other }).then(function (data) {
+      var o = data.person;
+      if (!o) { report("no person " + other, false); return; }
+      var name = (text(o.givenName) + " " + text(o.familyName)).trim();
+      if (!window.confirm("Merge " + name + " (" + o.personId + ") into " + intoName + " (" + into +
+        ")? Both become one person.")) return;
+      return gql(docs.merge, { a: into, b: o.personId, reason: "console merge" }).then(function (data) {
+        var r = data.mergePeople;
+        if (r.__typename !== "PersonMergeSuccess") { report(r.message, false); return; }
+        report("merged " + name + " (" + r.absorbedIds.join(", ") + ") into " + r.person.personId, true);
+        $("merge-with").value = "";
+        show(r.person.personId);
+      });
+    }).catch(function (error) { report(error.message, false); });
   });
   function split(recordKey) {
     if (!window.confirm("Split " + recordKey + " off this person? It becomes a person of its own.")) return;
     gql(docs.split, { key: recordKey, reason: "console split" }).then(function (data) {
       var r = data.splitRecord;
       if (r.__typename !== "RecordSplitSuccess") { report(r.message, false); return; }
-      report("split off " + recordKey, true);
+      report("split off " + recordKey + " (now " + r.person.personId + ")", true);
       show(state.personId);
     }, function (error) { report(error.message, false); });
   }
@@ -180,9 +198,13 @@
       next: function (message) {
         var e = message.data && message.data.identityEvents;
         if (!e || !state.personId) return;
-        var mine = e.personId === state.personId || e.splitFrom === state.personId ||
-          e.absorbedIds.indexOf(state.personId) >= 0;
-        if (mine) show(e.personId || state.personId, e.kind + " " + e.recordKeys.join(", ") + " at " + e.at);
+        var absorbed = e.absorbedIds.indexOf(state.personId) >= 0;
+        var mine = absorbed || e.personId === state.personId || e.splitFrom === state.personId;
+        if (!mine) return;
+        // stay with the person on screen (the caller): follow them only when a merge absorbed
+        // them into another; a record split off them becomes someone else, not the caller
+        $("action-status").textContent = "";
+        show(absorbed ? e.personId : state.personId, e.kind + " " + e.recordKeys.join(", ") + " at " + e.at);
       },
       error: function () {},
       complete: function () {},
