@@ -204,7 +204,7 @@ def _profile(pid: int, out: Path) -> subprocess.Popen:
 
 
 #: Where a sample of the API server's stack is spent: the first of these frames (by file)
-#: from the top of the stack names the layer; the rest is the event loop's own work.
+#: from the innermost frame out names the layer (uvicorn at the root: also the event loop).
 _LAYERS = (
     ("neo4j driver (worker thread)", "neo4j/"),
     ("graph.store (rows to views)", "graph/store/"),
@@ -214,8 +214,8 @@ _LAYERS = (
     ("Strawberry / graphql-core", "graphql/"),
     ("app: auth, limits, routing", "api/"),
     ("Starlette", "starlette/"),
-    ("uvicorn HTTP", "uvicorn/"),
-    ("uvicorn HTTP", "httptools"),
+    ("uvicorn HTTP and the event loop", "uvicorn/"),
+    ("uvicorn HTTP and the event loop", "httptools"),
 )
 
 
