@@ -17,12 +17,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
+import orjson
 from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
@@ -35,6 +36,7 @@ from api.console import CONSOLE_ASSETS, console_page
 from api.context import Context, Loaders
 from api.errors import log_client_error
 from api.examples import ASSETS, graphiql_page
+from api.fastread import PersonReads
 from api.limits import BodyLimit
 from api.media import as_graphql_response, wants_graphql_response
 from api.schema import build_schema
@@ -54,8 +56,17 @@ class _GraphQL(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
 
     def __init__(self, settings: Settings, api_keys: dict[str, Role]) -> None:
-        super().__init__(build_schema(settings), allowed_origins=settings.cors_origins)
+        schema = build_schema(settings)
+        super().__init__(schema, allowed_origins=settings.cors_origins)
         self.settings, self.api_keys = settings, api_keys
+        self.person_reads = PersonReads(schema._schema, schema.documents, settings)
+
+    def encode_json(self, data: object) -> str:
+        # text, not bytes: WebSocket messages are sent as text frames
+        try:
+            return orjson.dumps(data).decode()
+        except (TypeError, orjson.JSONEncodeError):  # an integer past 64 bits in a JSON scalar
+            return str(super().encode_json(data))
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         # graphql-transport-ws authenticated in TransportWSHandler already; this is for the
@@ -78,6 +89,13 @@ class _GraphQL(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope=scope, receive=receive)
+        fast = await self._person_read(request)
+        if fast is not None:
+            response: Any = Response(fast, media_type="application/json")
+            if wants_graphql_response(request.headers.get("accept", "")):
+                response = as_graphql_response(response)
+            await response(scope, receive, send)
+            return
         try:
             response = await self.run(request)
             _honest_status(request, response)
@@ -92,6 +110,20 @@ class _GraphQL(GraphQL[Context, None]):
         if wants_graphql_response(HTTPConnection(scope).headers.get("accept", "")):
             response = as_graphql_response(response)
         await response(scope, receive, send)
+
+    async def _person_read(self, request: Request) -> bytes | None:
+        """The person-360 read without per-field resolvers when it can answer the request
+        exactly (:mod:`api.fastread`), else None: the general path answers."""
+        if (
+            not self.settings.fast_reads
+            or request.method != "POST"
+            or not request.headers.get("content-type", "").startswith("application/json")
+        ):
+            return None
+        body = await request.body()  # kept by the request: the general path reads it again
+        return await self.person_reads.respond(
+            body, request.scope.get("c360.principal"), request.app.state.driver
+        )
 
     async def process_result(self, request: Any, result: Any) -> Any:
         request.scope["c360.codes"] = {
@@ -265,12 +297,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         except C360Error as exc:  # Neo4j down, a bad rules file: requests will say so
             log.warning("resolution warm-up skipped: %s", exc)
         app.state.api_keys = api_keys
+        app.state.person_reads = graphql_view.person_reads
         try:
             yield
         finally:
             await anyio.to_thread.run_sync(app.state.driver.close)
 
-    graphql = _Authenticated(_GraphQL(settings, api_keys), settings, api_keys)
+    graphql_view = _GraphQL(settings, api_keys)
+    graphql = _Authenticated(graphql_view, settings, api_keys)
     routes = [
         Route("/health", _health, methods=["GET"]),
         Route("/ready", _ready, methods=["GET"]),

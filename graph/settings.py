@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     # HS256 secret for bearer tokens (JWT with a "role" claim)
     jwt_secret: SecretStr | None = Field(None, validation_alias=_env("C360_JWT_SECRET"))
     max_page_size: int = Field(100, ge=1, le=10_000, validation_alias=_env("C360_MAX_PAGE"))
+    # answer person-360 queries without per-field resolvers where exact (api.fastread);
+    # false sends every query through Strawberry's general path
+    fast_reads: bool = Field(True, validation_alias=_env("C360_FAST_READS"))
     max_query_depth: int = Field(12, ge=2, le=100, validation_alias=_env("C360_MAX_DEPTH"))
     max_aliases: int = Field(20, ge=1, le=1000, validation_alias=_env("C360_MAX_ALIASES"))
     max_tokens: int = Field(4000, ge=100, le=100_000, validation_alias=_env("C360_MAX_TOKENS"))

@@ -21,7 +21,7 @@ from strawberry.types import ExecutionContext
 from api.errors import CodedErrors, log_errors
 from api.limits import WriteGate, write_limit
 from api.schema.audit import AuditQuery
-from api.schema.documents import document_cache
+from api.schema.documents import Documents, document_cache
 from api.schema.events import EventsMutation, PrivacyQuery
 from api.schema.health import HealthQuery
 from api.schema.journeys import JourneysMutation, JourneysQuery
@@ -53,13 +53,16 @@ Mutation = merge_types(
 
 
 class _Schema(strawberry.Schema):
+    #: the parsed and validated query texts of this schema (:mod:`api.schema.documents`)
+    documents: Documents
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         log_errors(errors)  # before masking: the original errors
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+def build_schema(settings: Settings | None = None) -> _Schema:
     """The schema with the limits of ``settings`` (defaults when None).
 
     The depth and alias rules are made once, and each distinct query text is parsed and
@@ -81,19 +84,22 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query_depth_limiter.create_validator(depth, None),
         max_aliases.create_validator(aliases),
     ]
-    return _Schema(
+    documents = Documents()
+    built = _Schema(
         query=Query,
         mutation=Mutation,
         subscription=IdentitySubscription,
         extensions=[
             lambda: AddValidationRules(limits),
             lambda: MaxTokensLimiter(max_token_count=tokens),
-            document_cache(),
+            document_cache(documents),
             write_limit(gate),
             CodedErrors,
             Warnings,
         ],
     )
+    built.documents = documents
+    return built
 
 
 schema = build_schema()

@@ -18,15 +18,22 @@ from typing import Any
 from graphql import DocumentNode
 from strawberry.extensions import SchemaExtension
 
-__all__ = ["document_cache"]
+__all__ = ["Documents", "document_cache"]
 
 
-class _Documents:
+class Documents:
     """An LRU map of (query text, parse options) -> (document, validated)."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int = 256) -> None:
         self.size = size
         self.entries: OrderedDict[tuple[Any, ...], list[Any]] = OrderedDict()
+        self.by_text: dict[str, list[Any]] = {}
+
+    def validated(self, query: str) -> DocumentNode | None:
+        """The parsed document of ``query`` when that text passed validation (the parse
+        options are the schema's, fixed when it is built), else None."""
+        entry = self.by_text.get(query)
+        return entry[0] if entry is not None and entry[1] else None
 
     def get(self, key: tuple[Any, ...]) -> list[Any] | None:
         entry = self.entries.get(key)
@@ -35,13 +42,15 @@ class _Documents:
         return entry
 
     def put(self, key: tuple[Any, ...], document: DocumentNode) -> None:
-        self.entries[key] = [document, False]
+        self.entries[key] = self.by_text[key[0]] = [document, False]
         if len(self.entries) > self.size:
-            self.entries.popitem(last=False)
+            old, entry = self.entries.popitem(last=False)
+            if self.by_text.get(old[0]) is entry:
+                del self.by_text[old[0]]
 
 
 class _DocumentCache(SchemaExtension):
-    def __init__(self, documents: _Documents) -> None:
+    def __init__(self, documents: Documents) -> None:
         self.documents = documents
         self.key: tuple[Any, ...] = ()
 
@@ -66,9 +75,10 @@ class _DocumentCache(SchemaExtension):
             entry[1] = not ctx.pre_execution_errors
 
 
-def document_cache(size: int = 256) -> Callable[[], SchemaExtension]:
-    """An extension factory for one schema: parse and validate each query text once (LRU of
-    ``size`` texts). List it after the extensions that set parse options or validation rules
-    (``MaxTokensLimiter``, ``QueryDepthLimiter``, ...): they run first on each operation."""
-    documents = _Documents(size)
-    return lambda: _DocumentCache(documents)
+def document_cache(documents: Documents | None = None) -> Callable[[], SchemaExtension]:
+    """An extension factory for one schema: parse and validate each query text once (in
+    ``documents``, by default a new LRU of 256 texts). List it after the extensions that set
+    parse options or validation rules (``MaxTokensLimiter``, ``QueryDepthLimiter``, ...):
+    they run first on each operation."""
+    cache = documents if documents is not None else Documents()
+    return lambda: _DocumentCache(cache)

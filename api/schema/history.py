@@ -14,7 +14,7 @@ from api.schema.pagination import Connection, paginate
 from graph.errors import FieldError, ValidationError
 from graph.normalize import parse_moment
 
-__all__ = ["PersonHistory"]
+__all__ = ["PersonHistory", "order_line", "timeline_summary"]
 
 
 @strawberry.type(description="A product line of an order or cart.")
@@ -100,6 +100,33 @@ class TimelineEntry:
     type: TimelineType
     source_record: str | None
     summary: str
+
+
+def timeline_summary(type: str, r: dict[str, Any]) -> str:
+    """The one-line summary of a timeline entry of ``type`` (ORDER, CASE, ENGAGEMENT,
+    CONSENT) from its row's fields (an order's id, status, total, currency; a case's id,
+    subject, status; an engagement's type, channel, campaign; a consent's channel, purpose,
+    status)."""
+    if type == "ORDER":
+        return (
+            f"order {r['id']} {r['status'] or ''} {r['total'] or ''} {r['currency'] or ''}".strip()
+        )
+    if type == "CASE":
+        return f"case {r['id']}: {r['subject'] or ''} ({r['status'] or ''})"
+    if type == "ENGAGEMENT":
+        return f"{r['type']} {r['channel'] or ''} {r['campaign'] or ''}".strip()
+    return f"{r['channel']} {r['purpose']} {r['status']}"
+
+
+def order_line(r: dict[str, Any]) -> dict[str, Any]:
+    """A product line's fields (Line's, by GraphQL name) from a history row's line."""
+    return {
+        "sku": r["sku"],
+        "name": r.get("name"),
+        "category": r.get("category"),
+        "quantity": r.get("quantity"),
+        "unitPrice": r.get("unitPrice"),
+    }
 
 
 def _lines(rows: list[dict]) -> list[Line]:
@@ -302,8 +329,7 @@ class PersonHistory:
                     at=r["placedAt"],
                     type=TimelineType.ORDER,
                     source_record=r["recordKey"],
-                    summary=f"order {r['id']} {r['status'] or ''} "
-                    f"{r['total'] or ''} {r['currency'] or ''}".strip(),
+                    summary=timeline_summary("ORDER", r),
                 )
                 for r in await self._history(info, "orders")
                 if r["placedAt"]
@@ -314,7 +340,7 @@ class PersonHistory:
                     at=r["openedAt"],
                     type=TimelineType.CASE,
                     source_record=r["recordKey"],
-                    summary=f"case {r['id']}: {r['subject'] or ''} ({r['status'] or ''})",
+                    summary=timeline_summary("CASE", r),
                 )
                 for r in await self._history(info, "cases")
                 if r["openedAt"]
@@ -325,7 +351,7 @@ class PersonHistory:
                     at=r["at"],
                     type=TimelineType.ENGAGEMENT,
                     source_record=r["recordKey"],
-                    summary=f"{r['type']} {r['channel'] or ''} {r['campaign'] or ''}".strip(),
+                    summary=timeline_summary("ENGAGEMENT", r),
                 )
                 for r in await self._history(info, "engagements")
                 if r["at"]
@@ -336,7 +362,7 @@ class PersonHistory:
                     at=r["at"],
                     type=TimelineType.CONSENT,
                     source_record=r["sourceKey"],
-                    summary=f"{r['channel']} {r['purpose']} {r['status']}",
+                    summary=timeline_summary("CONSENT", r),
                 )
                 for r in await self._history(info, "consentHistory")
                 if r["at"]

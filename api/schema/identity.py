@@ -36,6 +36,7 @@ __all__ = [
     "explain_link",
     "shown",
     "visible_identifiers",
+    "visible_to_marketer",
     "why_linked",
 ]
 
@@ -60,11 +61,16 @@ async def visible_identifiers(
         return identifiers
     if person_id is None:
         return []
-    granted = {
-        c.channel
-        for c in await info.context.loaders.consents.load(person_id)
-        if c.purpose == "MARKETING" and c.status == "GRANTED"
-    }
+    return visible_to_marketer(await info.context.loaders.consents.load(person_id), identifiers)
+
+
+def visible_to_marketer(
+    consents: Iterable[people.ConsentView], identifiers: Iterable[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """The ``(type, value)`` identifiers a marketer may see of a person with these effective
+    ``consents``: those of a channel with GRANTED MARKETING consent (:data:`CHANNEL_OF`),
+    others (a loyalty id) with any GRANTED MARKETING consent, never :data:`NEVER_FOR_MARKETERS`."""
+    granted = {c.channel for c in consents if c.purpose == "MARKETING" and c.status == "GRANTED"}
     return [
         (t, v)
         for t, v in identifiers

@@ -10,7 +10,16 @@ import strawberry
 
 from graph.errors import FieldError, ValidationError
 
-__all__ = ["Connection", "Edge", "PageInfo", "keyset_connection", "page_size", "paginate"]
+__all__ = [
+    "Connection",
+    "Edge",
+    "PageInfo",
+    "cursor_at",
+    "keyset_connection",
+    "offset_after",
+    "page_size",
+    "paginate",
+]
 
 N = TypeVar("N")
 
@@ -36,11 +45,14 @@ class Connection(Generic[N]):
     total_count: int
 
 
-def _cursor(offset: int) -> str:
+def cursor_at(offset: int) -> str:
+    """The cursor of the item at ``offset`` (0-based) of a list paged by :func:`paginate`."""
     return base64.b64encode(f"offset:{offset}".encode()).decode()
 
 
-def _offset(cursor: str | None) -> int:
+def offset_after(cursor: str | None) -> int:
+    """The offset a cursor of :func:`cursor_at` names (-1 for None: before the first item).
+    Raises :class:`ValidationError` (field ``after``) for any other text."""
     if cursor is None:
         return -1
     try:
@@ -82,9 +94,9 @@ def paginate(
     Raises :class:`ValidationError` for a ``first`` out of range or a foreign cursor.
     """
     size = page_size(first, max_page)
-    start = _offset(after) + 1
+    start = offset_after(after) + 1
     page = items[start : start + size]
-    edges = [Edge(cursor=_cursor(start + i), node=node) for i, node in enumerate(page)]
+    edges = [Edge(cursor=cursor_at(start + i), node=node) for i, node in enumerate(page)]
     return Connection(
         edges=edges,
         total_count=len(items),

@@ -18,7 +18,7 @@ from typing import Any, LiteralString
 
 import neo4j
 
-from graph.db import read
+from graph.db import read, read_once
 from graph.resolution.rules import RECONCILED_ATTRIBUTES
 from graph.settings import Settings
 
@@ -27,6 +27,7 @@ __all__ = [
     "PERSON_PARTS",
     "ConsentView",
     "PersonData",
+    "Person360",
     "PersonView",
     "RecordView",
     "consents_of_people",
@@ -34,6 +35,7 @@ __all__ = [
     "history_of_people",
     "people_by_ids",
     "people_with",
+    "person_360",
     "records_by_keys",
     "records_of_people",
     "search_people_by_name",
@@ -254,6 +256,187 @@ def people_with(
             history={k: row[k] for k in HISTORY_KINDS if k in parts},
         )
     return out
+
+
+# The person-360 read in one statement, every list paged in Cypher (only the page is sent):
+# the golden record, its records (by key), its effective consents, its orders (newest first)
+# and the merged timeline, each part only when in $parts. Timeline ties keep the order of
+# the API's merge: orders, cases, engagements, consents (rank), then by key.
+_PERSON_360: LiteralString = (
+    """
+OPTIONAL MATCH (direct:Person {id: $id})
+OPTIONAL MATCH (:PersonAlias {id: $id})-[:ALIAS_OF]->(aliased:Person)
+WITH coalesce(direct, aliased) AS p
+WHERE p IS NOT NULL
+CALL (p) {
+  WITH p WHERE 'records' IN $parts
+  MATCH (p)-[h:HAS_RECORD]->(r:SourceRecord)-[:FROM]->(s:Source)
+  WHERE $kind IS NULL OR s.kind = $kind
+  WITH p, h, r, s ORDER BY r.key
+  WITH collect("""
+    + _RECORD
+    + """) AS records
+  RETURN size(records) AS recordTotal, records[$recordsFrom..$recordsTo] AS records
+}
+CALL (p) {
+  WITH p WHERE 'consents' IN $parts
+  MATCH (p)-[:GAVE]->(c:Consent)
+  WITH c ORDER BY c.at DESC, c.key
+  WITH c.channel AS channel, c.purpose AS purpose, collect(c)[0] AS latest
+  ORDER BY channel, purpose
+  RETURN collect({channel: channel, purpose: purpose, status: latest.status,
+                  at: toString(latest.at), sourceKey: latest.sourceKey}) AS consents
+}
+CALL (p) {
+  WITH p WHERE 'orders' IN $parts
+  MATCH (p)-[:HAS_RECORD]->(r:SourceRecord)-[:PLACED]->(x:Order)
+  WHERE x.placeholder IS NULL
+  WITH r, x ORDER BY x.placedAt DESC, x.key
+  WITH collect([r, x]) AS pairs
+  WITH size(pairs) AS orderTotal, pairs[$ordersFrom..$ordersTo] AS page
+  CALL (page) {
+    UNWIND page AS pair
+    WITH pair[0] AS r, pair[1] AS x
+    RETURN collect({key: x.key, id: x.id, source: x.source, recordKey: r.key,
+                    placedAt: toString(x.placedAt), status: x.status, total: x.total,
+                    currency: x.currency,
+                    lines: [(x)-[l:CONTAINS]->(pr:Product) | {sku: pr.sku, name: pr.name,
+                            category: pr.category, quantity: l.quantity,
+                            unitPrice: l.unitPrice, lineKey: l.lineKey}]}) AS orders
+  }
+  RETURN orderTotal, orders
+}
+CALL (p) {
+  WITH p WHERE 'timeline' IN $parts
+  CALL (p) {
+    MATCH (p)-[:HAS_RECORD]->(r:SourceRecord)-[:PLACED]->(x:Order)
+    WHERE 'ORDER' IN $timelineTypes AND x.placeholder IS NULL AND x.placedAt IS NOT NULL
+    RETURN x.placedAt AS at, 'ORDER' AS type, 0 AS rank, x.key AS key, r.key AS record,
+           {id: x.id, status: x.status, total: x.total, currency: x.currency} AS row
+    UNION ALL
+    MATCH (p)-[:HAS_RECORD]->(r:SourceRecord)-[:OPENED]->(x:Case)
+    WHERE 'CASE' IN $timelineTypes AND x.placeholder IS NULL AND x.openedAt IS NOT NULL
+    RETURN x.openedAt AS at, 'CASE' AS type, 1 AS rank, x.key AS key, r.key AS record,
+           {id: x.id, subject: x.subject, status: x.status} AS row
+    UNION ALL
+    MATCH (p)-[:HAS_RECORD]->(r:SourceRecord)-[:ENGAGED]->(x:Engagement)
+    WHERE 'ENGAGEMENT' IN $timelineTypes AND x.at IS NOT NULL
+    RETURN x.at AS at, 'ENGAGEMENT' AS type, 2 AS rank, x.key AS key, r.key AS record,
+           {type: x.type, channel: x.channel, campaign: x.campaign} AS row
+    UNION ALL
+    MATCH (p)-[:GAVE]->(x:Consent)
+    WHERE 'CONSENT' IN $timelineTypes AND x.at IS NOT NULL
+    RETURN x.at AS at, 'CONSENT' AS type, 3 AS rank, x.key AS key, x.sourceKey AS record,
+           {channel: x.channel, purpose: x.purpose, status: x.status} AS row
+  }
+  WITH at, type, rank, key, record, row ORDER BY at DESC, rank, key
+  WITH collect({at: toString(at), type: type, sourceRecord: record, row: row}) AS entries
+  RETURN size(entries) AS timelineTotal, entries[$timelineFrom..$timelineTo] AS timeline
+}
+RETURN p.id AS id, toString(p.createdAt) AS createdAt, toString(p.updatedAt) AS updatedAt,
+       p {.givenName, .familyName, .email, .phone, .addressLine1, .addressLine2, .city,
+          .postcode, .country, .loyaltyId, birthDate: toString(p.birthDate)} AS golden,
+       p.goldenSources AS goldenSources, p.sources AS sources, p.recordCount AS recordCount,
+       [(a:PersonAlias)-[:ALIAS_OF]->(p) | a.id] AS aliases,
+       recordTotal, records, consents, orderTotal, orders, timelineTotal, timeline
+"""
+)
+
+#: What :func:`person_360` can fetch with the person.
+PERSON_360_PARTS = frozenset({"records", "consents", "orders", "timeline"})
+#: Kinds of timeline entries, in the order of the API's merge (ties keep it).
+TIMELINE_TYPES = ("ORDER", "CASE", "ENGAGEMENT", "CONSENT")
+
+
+@dataclass(frozen=True, slots=True)
+class Person360:
+    """One page of each part of a person's 360 view (:func:`person_360`): ``*_total`` counts
+    the whole list, the lists hold the page only. ``orders`` rows are those of
+    :func:`history_of_people`; ``timeline`` rows are ``{at, type, sourceRecord, row}`` with
+    ``row`` the fields its summary is made of (an order's id, status, total, currency; a
+    case's id, subject, status; an engagement's type, channel, campaign; a consent's
+    channel, purpose, status). A part not asked for is empty with a total of 0."""
+
+    person: PersonView
+    records: list[RecordView]
+    record_total: int
+    consents: list[ConsentView]
+    orders: list[dict[str, Any]]
+    order_total: int
+    timeline: list[dict[str, Any]]
+    timeline_total: int
+
+
+def person_360(
+    driver: neo4j.Driver,
+    settings: Settings,
+    id: str,
+    parts: Collection[str],
+    *,
+    records: tuple[int, int] = (0, 0),
+    record_kind: str | None = None,
+    orders: tuple[int, int] = (0, 0),
+    timeline: tuple[int, int] = (0, 0),
+    timeline_types: Collection[str] = TIMELINE_TYPES,
+) -> Person360 | None:
+    """The person with 360 ID (or absorbed alias) ``id`` and one page of each of ``parts``
+    (of :data:`PERSON_360_PARTS`) in one statement, or None when no one has that id.
+
+    ``records``, ``orders`` and ``timeline`` are the pages as ``(start, end)`` positions
+    (end exclusive); ``record_kind`` keeps only records of that source kind and
+    ``timeline_types`` only those entry types (of :data:`TIMELINE_TYPES`). The orders are
+    :func:`history_of_people`'s order (newest first, then by key), the timeline the API's
+    merge of orders, cases, engagements and consent events (newest first, ties in that order
+    of kinds, then by key). One auto-commit round trip, not retried
+    (:func:`graph.db.read_once`). Raises ``ValueError`` for an unknown part or a bad page,
+    :class:`graph.errors.Neo4jError` or the driver's error when Neo4j fails.
+    """
+    unknown = set(parts) - PERSON_360_PARTS
+    if unknown:
+        raise ValueError(f"unknown person-360 parts: {sorted(unknown)}")
+    for name, (start, end) in (("records", records), ("orders", orders), ("timeline", timeline)):
+        if not 0 <= start <= end:
+            raise ValueError(f"{name} page {start}..{end} is not a page")
+    rows = read_once(  # one round trip; the API falls back to people_with when this fails
+        driver,
+        settings,
+        _PERSON_360,
+        id=id,
+        parts=list(parts),
+        kind=record_kind,
+        recordsFrom=records[0],
+        recordsTo=records[1],
+        ordersFrom=orders[0],
+        ordersTo=orders[1],
+        timelineFrom=timeline[0],
+        timelineTo=timeline[1],
+        timelineTypes=list(timeline_types),
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    return Person360(
+        person=PersonView(
+            id=row["id"],
+            created_at=row["createdAt"],
+            updated_at=row["updatedAt"],
+            golden=dict(row["golden"]),
+            golden_sources=json.loads(row["goldenSources"] or "{}"),
+            sources=tuple(row["sources"] or ()),
+            record_count=int(row["recordCount"] or 0),
+            aliases=tuple(sorted(row["aliases"])),
+        ),
+        records=[_record_view(r) for r in row["records"]],
+        record_total=row["recordTotal"],
+        consents=[
+            ConsentView(c["channel"], c["purpose"], c["status"], c["at"], c["sourceKey"])
+            for c in row["consents"]
+        ],
+        orders=row["orders"],
+        order_total=row["orderTotal"],
+        timeline=row["timeline"],
+        timeline_total=row["timelineTotal"],
+    )
 
 
 def people_by_ids(
