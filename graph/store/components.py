@@ -21,6 +21,7 @@ from graph.resolution.plan import Plan, RecordData
 
 __all__ = [
     "SET_BLOCKS",
+    "UNMARK_PENDING",
     "Component",
     "apply_plan",
     "find_person_id",
@@ -77,6 +78,13 @@ CALL (r, row) {
 # key carry an index hint, so no plan cached on a nearly empty database scans a label per row.
 _COMPONENT: LiteralString = (
     """
+CALL () {
+  // resolved by this transaction: no longer pending (see graph.store.records)
+  UNWIND $keys AS key
+  MATCH (x:SourceRecord {key: key}) USING INDEX x:SourceRecord(key)
+  WHERE x:Pending
+  REMOVE x:Pending
+}
 CALL () {
   UNWIND $keys AS key
   MATCH (x:SourceRecord {key: key})-[:HAS_IDENTIFIER]->(i) USING INDEX x:SourceRecord(key)
@@ -143,6 +151,14 @@ OPTIONAL MATCH (p:Person)-[h:HAS_RECORD]->(x)
        x.key IN regroup AS regroup
 """
 )
+
+#: Batch resolution's last step: the records it read and resolved are no longer pending.
+UNMARK_PENDING: LiteralString = """
+UNWIND $resolved AS key
+MATCH (r:SourceRecord {key: key}) USING INDEX r:SourceRecord(key)
+WHERE r:Pending
+REMOVE r:Pending
+"""
 
 _ALL_RECORDS: LiteralString = (
     """
@@ -332,7 +348,8 @@ def read_component(
 ) -> Component:
     """Lock the evidence of ``keys`` and read the records a change to them can affect: the
     seeds, their candidates, must/cannot partners, and every record of every person among
-    them."""
+    them. ``keys`` stop being pending (``:Pending``) in ``tx``: the caller resolves them in
+    the same transaction, so a rolled-back resolution leaves them pending."""
     rows = list(
         tx.run(
             _COMPONENT,
