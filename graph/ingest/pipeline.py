@@ -313,6 +313,7 @@ def ingest_rows(
     batch_keys: set[str] = set()
 
     waiting = threading.Lock()
+    shown = [False]  # "waiting for Neo4j" is on the progress bar
 
     def on_wait(attempt: int, delay: float, error: BaseException) -> None:
         message = (
@@ -321,13 +322,15 @@ def ingest_rows(
         )
         if progress is not None:
             with waiting:
+                shown[0] = True
                 progress.set_postfix_str("waiting for Neo4j", refresh=False)
                 progress.write(message, file=sys.stderr)
 
     def patiently(work: Callable[..., T], *args: Any) -> T:
         result = outlive_outage(settings, lambda: work(*args), on_wait=on_wait)
-        if progress is not None and progress.postfix:
+        if progress is not None and shown[0]:
             with waiting:
+                shown[0] = False
                 progress.set_postfix_str("", refresh=False)
         return result
 

@@ -237,17 +237,29 @@ class Resolver:
         """Ingest one source record (native or canonical field names) and resolve it, in one
         transaction: ``(outcome, resolution)``. The real-time path of the API.
 
-        Raises :class:`ValidationError` naming every bad field and :class:`NotFound` for an
-        unregistered source; nothing is written then.
+        A record sent again unchanged (a client retrying after an uncertain commit) gets the
+        decision stored for it the first time (created, linked or merged, with its rule and
+        score), never a second person. Raises :class:`ValidationError` naming every bad
+        field and :class:`NotFound` for an unregistered source; nothing is written then.
         """
-        outcome, result = ingest_and_resolve(
-            self.driver,
-            self.settings,
-            source_id,
-            record,
-            lambda tx, keys: self.resolve_in(tx, keys, actor=actor),
-        )
-        return outcome, result.of(outcome.key)
+
+        def resolve(tx: neo4j.ManagedTransaction, keys: list[str]) -> RecordResolution:
+            resolution = self.resolve_in(tx, keys, actor=actor).of(keys[0])
+            if resolution.decision != "unchanged":
+                return resolution
+            stored = components.stored_decision(tx, keys[0])
+            if stored is None or stored["kind"] is None:
+                return resolution
+            return RecordResolution(
+                resolution.key,
+                stored["person"],
+                stored["kind"].lower(),
+                stored["rule"],
+                stored["score"],
+                tuple(stored["absorbed"]),
+            )
+
+        return ingest_and_resolve(self.driver, self.settings, source_id, record, resolve)
 
     def _apply(
         self,

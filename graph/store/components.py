@@ -30,6 +30,7 @@ __all__ = [
     "read_component",
     "read_golden",
     "read_links",
+    "stored_decision",
     "warm_up",
 ]
 
@@ -528,6 +529,25 @@ def warm_up(tx: neo4j.ManagedTransaction) -> None:
     tx.run(_COMPONENT, keys=["\u0000warm-up"], maxIdentifier=1, maxBlock=1, mark="").consume()
     empty: dict[str, list[Any]] = {name: [] for _, name, _ in _WRITES}
     tx.run(_APPLY, plan=_plan_parameter(empty, "", "", "")).consume()
+
+
+_STORED_DECISION: LiteralString = """
+MATCH (r:SourceRecord {key: $key})<-[h:HAS_RECORD]-(p:Person)
+OPTIONAL MATCH (e:ResolutionEvent)-[:ABOUT]->(r)
+WHERE e.kind IN ['CREATED', 'LINKED', 'MERGED'] AND e.personId = p.id
+WITH p, h, e ORDER BY e.at DESC
+RETURN p.id AS person, h.rule AS rule, h.score AS score, e.kind AS kind,
+       coalesce(e.absorbedIds, []) AS absorbed
+LIMIT 1
+"""
+
+
+def stored_decision(tx: neo4j.ManagedTransaction, key: str) -> dict[str, Any] | None:
+    """How record ``key`` came to its person: ``{person, rule, score, kind, absorbed}`` from
+    its ``HAS_RECORD`` link and the latest CREATED / LINKED / MERGED event about it that
+    names that person (``kind`` None when none does); None when no person holds it."""
+    row = tx.run(_STORED_DECISION, key=key).single()
+    return None if row is None else dict(row)
 
 
 def find_person_id(tx: neo4j.ManagedTransaction, person_id: str) -> str | None:
