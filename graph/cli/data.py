@@ -135,7 +135,7 @@ def ingest_cmd(
     errors_files = [_errors_file(path, errors_path, len(files)) for path in files]
     settings = settings_of(ctx)
     # the driver's own retries stay short: the pipeline's waits are bounded, logged and shown
-    driver = db.connect(settings, retry_s=10.0)
+    driver = db.connect(settings, retry_s=3.0)
     resolver = None if defer_resolution else Resolver(driver, settings, actor=f"ingest:{source_id}")
     hook = None if resolver is None else resolve_after_ingest(resolver)
     rejected = 0
