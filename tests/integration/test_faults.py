@@ -34,7 +34,7 @@ from graph.settings import PROJECT_ROOT, Settings
 from graph.store import records
 from tests.integration.demo_graphs import people, register_demo_sources
 
-PEOPLE = 150  # ~270 records in four files: a few seconds per run with 25-row batches
+PEOPLE = 80  # ~145 records in four files: a few seconds per run with 25-row batches
 
 
 def _free_port() -> int:
@@ -151,13 +151,13 @@ def _clusters(driver, settings) -> dict[str, str]:
 def _f1_against_clean_run(driver, settings, demo, faulted: dict[str, str]) -> float:
     db.wipe_data(driver, settings)
     register_demo_sources(driver, settings)
-    assert _ingest_all(demo, "--batch-size", "25") == 0
+    assert _ingest_all(demo) == 0
     return evaluate(faulted, _clusters(driver, settings)).f1
 
 
 def test_ingest_outlives_neo4j_killed_in_the_middle(on_own_server, demo, capsys):
     settings, server, driver = on_own_server
-    killer = _kill_neo4j_after(driver, settings, server, stored=60, restart=True)
+    killer = _kill_neo4j_after(driver, settings, server, stored=40, restart=True)
     assert _ingest_all(demo, "--batch-size", "25") == 0
     killer.join(timeout=120)
     assert "waiting for Neo4j" in capsys.readouterr().err
@@ -171,9 +171,9 @@ def test_ingest_gives_up_with_what_it_wrote_and_the_command_that_resumes(
     on_own_server, demo, monkeypatch, capsys
 ):
     settings, server, driver = on_own_server
-    monkeypatch.setenv("C360_INGEST_WAIT_S", "3")
+    monkeypatch.setenv("C360_INGEST_WAIT_S", "1")
     source, path, _ = max(demo, key=lambda d: d[2])
-    killer = _kill_neo4j_after(driver, settings, server, stored=40, restart=False)
+    killer = _kill_neo4j_after(driver, settings, server, stored=30, restart=False)
     started = time.monotonic()
     assert main(["ingest", str(path), "--source", source, "--batch-size", "20"]) == 4
     assert time.monotonic() - started < 60
