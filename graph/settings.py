@@ -113,7 +113,7 @@ class Settings(BaseSettings):
         120.0, ge=0, le=86_400, validation_alias=_env("C360_INGEST_WAIT_S")
     )
     ingest_retry_max_s: float = Field(
-        15.0, gt=0, le=3_600, validation_alias=_env("C360_INGEST_RETRY_MAX_S")
+        4.0, gt=0, le=3_600, validation_alias=_env("C360_INGEST_RETRY_MAX_S")
     )
     max_field_chars: int = Field(1_000, ge=1, validation_alias=_env("C360_MAX_FIELD_CHARS"))
     max_row_bytes: int = Field(65_536, ge=256, validation_alias=_env("C360_MAX_ROW_BYTES"))
