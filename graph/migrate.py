@@ -14,6 +14,12 @@ read and continue our history:
 ``checksum`` is CRC32 over the UTF-8 bytes of the file's statements (split on ``;`` + newline,
 trimmed, the trailing ``;`` removed, empty ones skipped), as an unsigned decimal string: the
 algorithm of neo4j-migrations' ``DefaultCypherResource.computeChecksum``.
+
+A migration runs in one write transaction, all or nothing. A data migration too big for one
+transaction uses ``CALL { ... } IN TRANSACTIONS``, which Neo4j runs only in an auto-commit
+transaction: a file holding such a statement has each statement run on its own, auto-commit,
+in order (as neo4j-migrations does), so it must be written to be re-runnable after a failure
+(``WHERE x.prop IS NULL``).
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ __all__ = ["Migration", "MigrationInfo", "MigrationReport", "discover", "info", 
 
 _FILE_NAME = re.compile(r"^V(?P<version>\d+(?:_\d+)*)__(?P<description>\w+)\.cypher$")
 _STATEMENT_END = re.compile(r";(?:\r\n|\r|\n)")
+_IN_TRANSACTIONS = re.compile(r"\bIN\s+TRANSACTIONS\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,7 +268,11 @@ def _apply(driver: neo4j.Driver, settings: Settings, m: Migration) -> None:
 
     try:
         with driver.session(database=settings.neo4j_database) as session:
-            session.execute_write(run_all)
+            if any(_IN_TRANSACTIONS.search(s) for s in m.statements):
+                for statement in m.statements:
+                    session.run(cast(LiteralString, statement)).consume()
+            else:
+                session.execute_write(run_all)
     except neo4j_exceptions.Neo4jError as exc:
         raise MigrationError(f"{m.source} failed: {exc.message or exc}") from exc
     driver.execute_query(

@@ -28,6 +28,7 @@ from api.schema.people import PeopleQuery
 from api.schema.review import ReviewMutation, ReviewQuery
 from api.schema.stewardship import PrivacyMutation, StewardshipMutation
 from api.schema.subscriptions import IdentitySubscription
+from api.warnings import Warnings
 from graph.settings import Settings
 
 __all__ = ["build_schema", "schema"]
@@ -77,6 +78,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             document_cache(),
             write_limit(gate),
             CodedErrors,
+            Warnings,
         ],
     )
 

@@ -17,6 +17,7 @@ from api.schema.identity import NEVER_FOR_MARKETERS
 from api.schema.lookahead import person_parts
 from api.schema.pagination import Connection, paginate
 from api.schema.types import Person, SourceType
+from api.warnings import warn
 from graph.errors import Conflict, FieldError, ValidationError
 from graph.store import identifiers, people
 from graph.store import sources as graph_sources
@@ -29,29 +30,38 @@ class PeopleQuery:
     @strawberry.field(
         permission_classes=[CanReadPeople],
         description="Any object by its Relay global ID (a Person or a "
-        "SourceRecord). Null when unknown.",
+        "SourceRecord). Null when unknown, with a NOT_FOUND warning in the "
+        "response's extensions.",
     )
     @graph_errors
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         if id.type_name not in ("Person", "SourceRecord"):
             raise ValidationError(FieldError("id", f"no {id.type_name!r} objects here"))
-        return await id.resolve_node(info, required=False)
+        found = await id.resolve_node(info, required=False)
+        if found is None:
+            warn(info, f"no {id.type_name} has id {id.node_id!r}")
+        return found
 
     @strawberry.field(
         permission_classes=[CanReadPeople],
         description="A person by 360 ID; an absorbed (merged) ID finds the "
-        "surviving person. Null when unknown.",
+        "surviving person. Null when unknown, with a NOT_FOUND warning in the "
+        "response's extensions.",
     )
     @graph_errors
     async def person(self, info: Info, id: str) -> Person | None:
         if not id.strip():
             raise ValidationError(FieldError("id", "must not be empty"))
-        return Person.of(await info.context.loaders.people.load(id.strip(), person_parts(info)))
+        found = Person.of(await info.context.loaders.people.load(id.strip(), person_parts(info)))
+        if found is None:
+            warn(info, f"no person has 360 ID {id.strip()!r}, nor had it before a merge")
+        return found
 
     @strawberry.field(
         permission_classes=[CanReadPeople],
         description="Several people by 360 ID (or alias) in one request, in the "
-        "order asked; unknown ids are left out. At most the page size.",
+        "order asked; unknown ids are left out (a NOT_FOUND warning in the "
+        "response's extensions names them). At most the page size.",
     )
     @graph_errors
     async def people(self, info: Info, ids: list[str]) -> list[Person]:
@@ -59,14 +69,21 @@ class PeopleQuery:
             raise ValidationError(
                 FieldError("ids", f"at most {info.context.settings.max_page_size} per request")
             )
-        found = await info.context.loaders.people.load_many(
-            [i.strip() for i in ids], person_parts(info)
-        )
-        return [p for p in (Person.of(v) for v in found) if p is not None]
+        asked = [i.strip() for i in ids]
+        found = [
+            Person.of(v)
+            for v in await info.context.loaders.people.load_many(asked, person_parts(info))
+        ]
+        unknown = [i for i, p in zip(asked, found, strict=True) if p is None]
+        if unknown:
+            warn(info, f"no person has 360 ID {', '.join(map(repr, unknown))}; left out")
+        return [p for p in found if p is not None]
 
     @strawberry.field(
         permission_classes=[CanReadPeople],
-        description="The person holding a source's record. Null when unknown.",
+        description="The person holding a source's record. Null when unknown, "
+        "with a NOT_FOUND warning in the response's extensions saying whether the "
+        "source or the record is.",
     )
     @graph_errors
     async def person_by_source_record(
@@ -87,7 +104,10 @@ class PeopleQuery:
         pid = await anyio.to_thread.run_sync(
             identifiers.person_id_by_record, ctx.driver, ctx.settings, f"{system}:{source_id}"
         )
-        return Person.of(await ctx.loaders.people.load(pid, person_parts(info))) if pid else None
+        found = Person.of(await ctx.loaders.people.load(pid, person_parts(info))) if pid else None
+        if found is None:
+            warn(info, await _record_not_found(info, system, source_id))
+        return found
 
     @strawberry.field(
         permission_classes=[CanReadPeople],
@@ -112,9 +132,12 @@ class PeopleQuery:
         )
         if len(ids) > 1:
             raise Conflict(f"{kind} {value!r} is shared by several people")
-        if not ids:
-            return None
-        return Person.of(await ctx.loaders.people.load(ids[0], person_parts(info)))
+        loaded = await ctx.loaders.people.load(ids[0], person_parts(info)) if ids else None
+        found = Person.of(loaded)
+        if found is None:
+            asked = f" (asked as {value!r})" if normalised != value else ""
+            warn(info, f"no person holds {kind} {normalised!r}{asked}")
+        return found
 
     @strawberry.field(
         permission_classes=[CanReadPeople],
@@ -161,6 +184,16 @@ class PeopleQuery:
         ctx = info.context
         found = await anyio.to_thread.run_sync(graph_sources.list_sources, ctx.driver, ctx.settings)
         return [SourceType.of(s) for s in found]
+
+
+async def _record_not_found(info: Info, system: str, source_id: str) -> str:
+    """Why ``personBySourceRecord`` found no one: the source is unknown, or its record is."""
+    ctx = info.context
+    known = await anyio.to_thread.run_sync(graph_sources.list_sources, ctx.driver, ctx.settings)
+    if system not in {s.id for s in known}:
+        names = ", ".join(sorted(s.id for s in known)) or "none yet"
+        return f"no source {system!r} is registered (sources: {names})"
+    return f"source {system!r} has no resolved record {source_id!r}"
 
 
 _IDENTIFIER_TYPES = ("EMAIL", "PHONE", "LOYALTY_ID", "DEVICE_ID", "COOKIE_ID", "NATIONAL_ID")

@@ -16,7 +16,8 @@ One module per kind of value: :mod:`~graph.normalize.text`, :mod:`~graph.normali
 :mod:`~graph.normalize.email`, :mod:`~graph.normalize.phone`,
 :mod:`~graph.normalize.national_id`, :mod:`~graph.normalize.places`
 (countries, postcodes, addresses), :mod:`~graph.normalize.dates` and
-:mod:`~graph.normalize.limits` (values refused before any of them); this package re-exports
+:mod:`~graph.normalize.limits` (values refused before any of them), and
+:mod:`~graph.normalize.masking` (identifiers masked for display); this package re-exports
 their public names.
 """
 

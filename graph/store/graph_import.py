@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from graph.import_csv import ImportFiles
+from graph.normalize.masking import masked_identifier
 
 __all__ = ["write_import_files"]
 
@@ -72,7 +73,12 @@ def write_import_files(
         [
             (
                 _ident_id(t, v),
-                {"type": t, "value": v, "genericSince": generic if n > max_identifier else None},
+                {
+                    "type": t,
+                    "value": v,
+                    "masked": masked_identifier(t, v),
+                    "genericSince": generic if n > max_identifier else None,
+                },
             )
             for (t, v), n in holders.items()
         ],

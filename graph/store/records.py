@@ -25,6 +25,7 @@ from typing import Any, LiteralString
 import neo4j
 
 from graph.db import read
+from graph.normalize.masking import masked_identifier
 from graph.settings import Settings
 
 __all__ = [
@@ -83,6 +84,7 @@ CALL () {
 CALL () {
   UNWIND $lockIdentifiers AS ident
   MERGE (i:Identifier {type: ident[0], value: ident[1]})
+  ON CREATE SET i.masked = ident[2]
   SET i._lock = true REMOVE i._lock
   RETURN collect([i.type + ':' + i.value, elementId(i)]) AS identifiers
 }
@@ -178,7 +180,10 @@ def upsert_records(
     """
     identifiers = sorted({(i["type"], i["value"]) for r in rows for i in r["identifiers"]})
     blocks = sorted({b for r in rows for b in r["blocks"]})
-    locks = {"lockIdentifiers": [list(i) for i in identifiers], "lockBlocks": blocks}
+    locks = {
+        "lockIdentifiers": [[t, v, masked_identifier(t, v)] for t, v in identifiers],
+        "lockBlocks": blocks,
+    }
     hashes = sorted({h for r in rows for h in r.get("forgotten", ())})
     locked = tx.run(LOCK_EVIDENCE, locks, hashes=hashes).single(strict=True)
     found = set(locked["forgotten"])

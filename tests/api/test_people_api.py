@@ -181,6 +181,39 @@ def test_lookups_by_record_identifier_alias_and_global_id(http, shop):
     assert body["data"]["node"]["personId"] == pa
     status, body = gql(http, '{ person(id: "p-does-not-exist") { personId } }')
     assert body["data"]["person"] is None and "errors" not in body
+    # null, with a hint beside the data saying why
+    (warning,) = body["extensions"]["warnings"]
+    assert warning["code"] == "NOT_FOUND" and warning["path"] == ["person"]
+    assert "p-does-not-exist" in warning["message"]
+
+
+def test_a_lookup_that_finds_no_one_says_whether_the_source_or_the_record_is_unknown(http, shop):
+    status, body = gql(
+        http,
+        """{ a: personBySourceRecord(source: "no-such-system", sourceId: "1") { personId }
+             b: personBySourceRecord(source: "desk", sourceId: "never-sent") { personId }
+             c: personByIdentifier(type: "EMAIL", value: "zoe.nobody@gmail.com") { personId }
+             d: people(ids: ["p-gone-1", "p-gone-2"]) { personId }
+             e: person(id: "p-found-nowhere") { personId } }""",
+    )
+    assert "errors" not in body, body
+    assert body["data"] == {"a": None, "b": None, "c": None, "d": [], "e": None}
+    by_path = {w["path"][0]: w["message"] for w in body["extensions"]["warnings"]}
+    assert set(by_path) == {"a", "b", "c", "d", "e"}
+    assert "no source 'no-such-system' is registered (sources: " in by_path["a"]
+    assert "desk" in by_path["a"]  # the registered sources are named
+    assert by_path["b"] == "source 'desk' has no resolved record 'never-sent'"
+    assert "zoe.nobody@gmail.com" in by_path["c"]
+    assert "'p-gone-1', 'p-gone-2'" in by_path["d"]
+
+
+def test_an_answer_that_found_everything_has_no_warnings(http, shop):
+    ingest(http, "shop", {"customer_no": "W1", "first_name": "Wanda", "email": "w@example.com"})
+    status, body = gql(
+        http, '{ personBySourceRecord(source: "shop", sourceId: "W1") { personId } }'
+    )
+    assert body["data"]["personBySourceRecord"]["personId"]
+    assert "extensions" not in body
 
 
 def test_split_via_api_and_merge_refused_without_override(http, shop):

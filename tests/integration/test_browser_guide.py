@@ -122,5 +122,6 @@ def test_the_style_sheet_captions_every_label_with_properties_its_nodes_have(dem
         assert used and used <= keys, f"{label} caption {block['caption']} names {used - keys}"
     assert (
         "{id}" in blocks["node.Person"]["caption"]
-        and "{key}" in blocks["node.SourceRecord"]["caption"]
+        and "{sourceId}" in blocks["node.SourceRecord"]["caption"]
+        and "{masked}" in blocks["node.Identifier"]["caption"]
     )

@@ -139,3 +139,69 @@ def test_project_schema_has_the_graph_model_constraints(neo4j_driver, settings):
         ("ResolutionEvent", ("id",)),
     ]:
         assert expected in unique
+
+
+def test_a_batched_data_migration_runs_outside_one_transaction_and_is_recorded(
+    neo4j_driver, own_chain
+):
+    settings, folder = own_chain
+    neo4j_driver.execute_query(
+        "UNWIND range(1, 25) AS n CREATE (:Thing {n: n})", database_=settings.neo4j_database
+    )
+    (folder / "V9000__Number_things.cypher").write_text(
+        "MATCH (t:Thing) WHERE t.label IS NULL\n"
+        "CALL (t) { SET t.label = 'thing ' + t.n } IN TRANSACTIONS OF 10 ROWS;\n"
+    )
+    try:
+        report = migrate.migrate(neo4j_driver, settings, log=lambda m: None)
+        assert report.applied[-1] == "9000"
+        records, _, _ = neo4j_driver.execute_query(
+            "MATCH (t:Thing) RETURN count(t.label) AS labelled", database_=settings.neo4j_database
+        )
+        assert records[0]["labelled"] == 25
+    finally:
+        neo4j_driver.execute_query(
+            "MATCH (t:Thing) DETACH DELETE t", database_=settings.neo4j_database
+        )
+
+
+def test_identifiers_migration_masks_as_the_writers_do(neo4j_driver, settings):
+    """V0009 backfills ``masked`` on identifiers stored before it existed, with the rule of
+    :func:`graph.normalize.masking.masked_identifier` (the writers' rule)."""
+    from graph.normalize.masking import masked_identifier
+
+    samples = [
+        # values no other test stores: (type, value) is unique
+        ("EMAIL", "migration.jane@example.test"),
+        ("EMAIL", "m@b.test"),
+        ("EMAIL", "migration-no-at-sign"),
+        ("PHONE", "+447700900999"),
+        ("PHONE", "+1999"),
+        ("NATIONAL_ID", "999456789"),
+        ("LOYALTY_ID", "ZZ12"),
+        ("DEVICE_ID", "migration-0001-x"),
+    ]
+    values = [{"type": t, "value": v} for t, v in samples]
+    (script,) = next(
+        m for m in migrate.discover(PROJECT_ROOT / "cypher") if m.version == "0009"
+    ).statements
+    try:
+        neo4j_driver.execute_query(
+            "UNWIND $values AS v CREATE (:Identifier {type: v.type, value: v.value, test: true})",
+            values=values,
+            database_=settings.neo4j_database,
+        )
+        with neo4j_driver.session(database=settings.neo4j_database) as session:
+            session.run(script).consume()  # type: ignore[arg-type]
+        records, _, _ = neo4j_driver.execute_query(
+            "MATCH (i:Identifier {test: true}) RETURN i.type AS type, i.value AS value, "
+            "i.masked AS masked",
+            database_=settings.neo4j_database,
+        )
+        assert {(r["type"], r["value"]): r["masked"] for r in records} == {
+            (t, v): masked_identifier(t, v) for t, v in samples
+        }
+    finally:
+        neo4j_driver.execute_query(
+            "MATCH (i:Identifier {test: true}) DETACH DELETE i", database_=settings.neo4j_database
+        )

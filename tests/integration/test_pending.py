@@ -223,7 +223,7 @@ def test_the_migration_marks_records_stored_before_it_and_held_by_no_one_pending
         settings,
         "MATCH (p:Person)-[:HAS_RECORD]->(:SourceRecord {key: 'shop:C3'}) DETACH DELETE p",
     )
-    text = (PROJECT_ROOT / "cypher" / "V0007__Mark_unresolved_records_pending.cypher").read_text()
+    text = (PROJECT_ROOT / "cypher" / "V0011__Mark_unresolved_records_pending.cypher").read_text()
     for statement in split_statements(text):
         _q(neo4j_driver, settings, statement)
     assert records.pending_keys(neo4j_driver, settings) == ["shop:C3"]

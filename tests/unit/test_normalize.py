@@ -6,6 +6,7 @@ Names, emails and phones marked "case NN" come from the shared resolution cases
 
 from __future__ import annotations
 
+import string
 import unicodedata
 from datetime import UTC, date, datetime, timedelta, timezone
 
@@ -849,6 +850,11 @@ def test_a_moment_is_what_parse_datetime_gives_for_a_real_time():
         ("SALVATIERRA-RUIZ", True, "Salvatierra-Ruiz"),
         ("MACHADO", True, "Machado"),
         ("GARC\u00cdA M\u00c1RQUEZ", True, "Garc\u00eda M\u00e1rquez"),
+        ("ST. JOHN", True, "St. John"),  # an abbreviated Saint is no particle
+        ("st john", True, "St John"),
+        ("STE. MARIE", True, "Ste. Marie"),
+        ("ST. CLAIR-DE LA CRUZ", True, "St. Clair-de la Cruz"),
+        ("STEVENS", True, "Stevens"),
         # mixed case is the person's own: kept as written
         ("McDonald", True, "McDonald"),
         ("van der Berg", True, "van der Berg"),
@@ -860,7 +866,53 @@ def test_a_name_written_in_one_case_gets_the_persons_casing(written, family, cas
     assert person_case(written, family=family) == cased
 
 
+@given(
+    st.text(alphabet=string.ascii_uppercase, min_size=1, max_size=14),
+    st.booleans(),
+    st.booleans(),
+)
+def test_a_plain_word_is_cased_as_the_parser_would(word, lower, family):
+    from graph.normalize.names import _parsed_case, _plain_word
+
+    word = word.lower() if lower else word
+    if _plain_word(word):
+        assert person_case(word, family=family) == _parsed_case(word, family)
+
+
+@pytest.mark.parametrize("word", ["MACHADO", "MCCOY", "VAN", "III", "JR", "AND", "PRINCE", "PHD"])
+def test_words_the_parser_treats_specially_are_not_plain(word):
+    from graph.normalize.names import _plain_word
+
+    assert not _plain_word(word)
+
+
 @given(st.text(min_size=1, max_size=30))
 def test_person_case_changes_nothing_but_case(text):
     assert person_case(text).lower() == text.lower()
     assert person_case(text, family=True).lower() == text.lower()
+
+
+@pytest.mark.parametrize(
+    ("type_", "value", "shown"),
+    [
+        ("EMAIL", "jane.doe@example.com", "j\u2022\u2022\u2022@example.com"),
+        ("PHONE", "+447700900123", "+44\u2022\u2022\u2022123"),
+        ("PHONE", "+1234", "\u2022\u2022\u202234"),  # too short for a phone mask
+        ("EMAIL", "ab", "\u2022\u2022\u2022"),  # too short to keep anything
+        ("NATIONAL_ID", "123456789", "\u2022\u2022\u202289"),
+        ("LOYALTY_ID", "AB12", "\u2022\u2022\u2022"),
+    ],
+)
+def test_an_identifier_shown_masked_keeps_only_what_a_receipt_would(type_, value, shown):
+    from graph.normalize.masking import masked_identifier
+
+    assert masked_identifier(type_, value) == shown
+
+
+@given(st.sampled_from(["EMAIL", "PHONE", "NATIONAL_ID", "DEVICE_ID"]), st.text(max_size=40))
+def test_a_masked_identifier_never_shows_more_than_half_of_a_long_value(type_, value):
+    from graph.normalize.masking import masked_identifier
+
+    shown = masked_identifier(type_, value).replace("\u2022", "")
+    if type_ != "EMAIL" or "@" not in value:
+        assert len(shown) <= max(6, len(value) // 2)

@@ -57,5 +57,7 @@ def test_neo4j_browser_plays_the_guide_and_draws_a_person_with_the_style(
     browser_page.shot("neo4j-browser-guide")
     circle = page.locator("svg g.node:has(text:has-text('Jakub Kutera')) circle[fill]").first
     assert circle.get_attribute("fill").lower() == "#1f5fad"  # node.Person's colour
-    captions = page.locator("svg g.node text").all_text_contents()
-    assert any(c.strip().startswith("commerce:") for c in captions), captions  # source:id
+    captions = [c.strip() for c in page.locator("svg g.node text").all_text_contents()]
+    # a source record reads as its source and id, an identifier as its kind and masked value
+    assert "00000016" in captions, captions
+    assert any(c.startswith("j\u2022\u2022\u2022@") for c in captions), captions
