@@ -416,6 +416,11 @@ def restart_under_api_load(lab: Lab, clean: dict[str, str], api: Api, clients: i
         t.join()
     firsts = [at for at, _, outcome in log if at > back and outcome == "ok"]
     row.first_success_s = (min(firsts) - back) if firsts else None
+    if firsts:
+        before_ok = Counter(o for at, _, o in log if back < at < min(firsts))
+        row.notes.append(
+            f"after Neo4j answered Bolt again, before the first success: {dict(before_ok)}"
+        )
     outage = [(ms, o) for at, ms, o in log if killed < at <= back + 0.5]
     outcomes = Counter(o for _, o in outage)
     row.exit = f"{len(log)} requests"
