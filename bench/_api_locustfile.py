@@ -9,20 +9,12 @@ from __future__ import annotations
 import json
 import os
 import random
+import sys
 
 from locust import FastHttpUser, between, task
 
-QUERY = """query($id: String!) { person(id: $id) {
-  personId givenName familyName email phone birthDate city postcode
-  sourceRecords(first: 10) { totalCount edges { node { recordKey sourceId email phone
-    identifiers { type value } whyLinked { rule score } } } }
-  orders(first: 10) { totalCount edges { node { orderId placedAt status total currency
-    lines { sku name quantity unitPrice } } } }
-  consents { channel purpose status at }
-  timeline(first: 10) { totalCount edges { node { at type summary } } } } }"""
-
-INGEST = """mutation($source: String!, $record: JSON!) {
-  ingestRecord(input: {source: $source, record: $record}) { personId decision } }"""
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _api_queries import INGEST, QUERY  # beside this file, found via sys.path
 
 with open(os.environ["C360_LOAD_DATA"], encoding="utf-8") as fh:
     DATA = json.load(fh)
