@@ -404,6 +404,15 @@ def restart_under_api_load(lab: Lab, clean: dict[str, str], api: Api, clients: i
     time.sleep(2)
     lab.server.start()
     back = time.monotonic()
+    direct: list[float] = []  # Neo4j itself answering Cypher, apart from the API
+
+    def probe() -> None:
+        while lab.try_counts() is None and time.monotonic() < back + 60:
+            time.sleep(0.05)
+        direct.append(time.monotonic() - back)
+
+    prober = threading.Thread(target=probe, daemon=True)
+    prober.start()
     deadline = back + 30
     while time.monotonic() < deadline:
         with lock:
@@ -414,6 +423,9 @@ def restart_under_api_load(lab: Lab, clean: dict[str, str], api: Api, clients: i
     stop.set()
     for t in threads:
         t.join()
+    prober.join(timeout=60)
+    if direct:
+        row.notes.append(f"a Cypher query straight to Neo4j first answered {direct[0]:.2f} s after")
     firsts = [at for at, _, outcome in log if at > back and outcome == "ok"]
     row.first_success_s = (min(firsts) - back) if firsts else None
     if firsts:
