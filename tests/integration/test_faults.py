@@ -78,10 +78,12 @@ def own_server() -> Iterator[tuple[Settings, LocalNeo4j]]:
     )
     server = LocalNeo4j(settings, log=lambda m: None)
     server.start()
-    driver = db.connect(settings)
-    migrate.migrate(driver, settings, log=lambda m: None)
-    driver.close()
     try:
+        driver = db.connect(settings)
+        try:
+            migrate.migrate(driver, settings, log=lambda m: None)
+        finally:
+            driver.close()
         yield settings, server
     finally:
         server.stop()
