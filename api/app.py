@@ -46,6 +46,7 @@ from graph.errors import C360Error, ConfigError
 from graph.ingest.parse import set_input_limits
 from graph.services.resolver import Resolver
 from graph.settings import Settings, load_settings
+from graph.store.records import count_pending
 
 log = logging.getLogger("customer360.api")
 
@@ -225,20 +226,20 @@ READY_WITHIN_S = 0.9
 _READY_THREADS = 2
 
 
-def _readiness(driver: Any, settings: Settings) -> list[migrate.MigrationInfo]:
+def _readiness(driver: Any, settings: Settings) -> tuple[list[migrate.MigrationInfo], int]:
     db.verify(driver, settings)  # no retries: an unreachable server says so at once
-    return migrate.info(driver, settings)
+    return migrate.info(driver, settings), count_pending(driver, settings)
 
 
 async def _ready(request: Request) -> JSONResponse:
     state = request.app.state
     if authenticate(request, state.settings, state.api_keys) is None:
         return _unauthenticated()
-    rows = None
+    found = None
     try:
         with anyio.move_on_after(READY_WITHIN_S):
             # a probe left behind by the deadline finishes (or fails) in its thread unawaited
-            rows = await anyio.to_thread.run_sync(
+            found = await anyio.to_thread.run_sync(
                 _readiness,
                 state.driver,
                 state.settings,
@@ -247,7 +248,7 @@ async def _ready(request: Request) -> JSONResponse:
             )
     except C360Error as exc:
         return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
-    if rows is None:
+    if found is None:
         return JSONResponse(
             {
                 "status": "unavailable",
@@ -255,13 +256,29 @@ async def _ready(request: Request) -> JSONResponse:
             },
             status_code=503,
         )
+    rows, pending_records = found
     pending = [r.source for r in rows if r.state != "APPLIED"]
     if pending:
         return JSONResponse(
             {"status": "unavailable", "reason": "migrations pending", "pending": pending},
             status_code=503,
         )
-    return JSONResponse({"status": "ready", "schemaVersion": rows[-1].version if rows else None})
+    # pending records do not make the API unready: they are resolved in the background or
+    # by the next run, and an ingestRecord of one resolves it
+    return JSONResponse(
+        {
+            "status": "ready",
+            "schemaVersion": rows[-1].version if rows else None,
+            "pendingRecords": pending_records,
+        }
+    )
+
+
+def _resolve_pending(resolver: Resolver) -> int:
+    pending = count_pending(resolver.driver, resolver.settings)
+    if pending:
+        log.info("resolving %d records pending resolution before serving", pending)
+    return resolver.resolve_pending(show_progress=True) if pending else 0
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -293,9 +310,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.settings = settings
         app.state.ready_limiter = anyio.CapacityLimiter(_READY_THREADS)
         try:  # the first ingestRecord should not wait for Neo4j to plan its statements
-            await anyio.to_thread.run_sync(Resolver(driver, settings).warm_up)
+            resolver = Resolver(driver, settings, actor="api:start")
+            await anyio.to_thread.run_sync(resolver.warm_up)
+            # nothing stuck: records an interrupted ingest stored but did not resolve
+            resolved = await anyio.to_thread.run_sync(_resolve_pending, resolver)
+            if resolved:
+                log.info("resolved %d records left pending", resolved)
         except C360Error as exc:  # Neo4j down, a bad rules file: requests will say so
-            log.warning("resolution warm-up skipped: %s", exc)
+            log.warning("resolution warm-up or pending records skipped: %s", exc)
         app.state.api_keys = api_keys
         app.state.person_reads = graphql_view.person_reads
         try:

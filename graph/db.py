@@ -7,19 +7,24 @@ database. Driver exceptions are turned into :mod:`graph.errors` here, at the bou
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, LiteralString
+from typing import Any, LiteralString, TypeVar
 
 import neo4j
+import tenacity
 from neo4j import exceptions as neo4j_exceptions
 
 from graph.errors import Neo4jAuthError, Neo4jError, Neo4jUnavailable
 from graph.settings import Settings
 
 __all__ = [
+    "OnWait",
     "clear_caches",
     "connect",
+    "is_outage",
+    "outlive_outage",
     "process_cache",
     "read",
     "read_once",
@@ -64,6 +69,77 @@ def translate_errors(settings: Settings) -> Iterator[None]:
                 "(NEO4J_DATABASE)"
             ) from exc
         raise
+
+
+T = TypeVar("T")
+
+log = logging.getLogger("customer360.db")
+
+#: Told before each wait for Neo4j: ``(attempt that failed, seconds until the next, error)``.
+OnWait = Callable[[int, float, BaseException], None]
+
+
+def is_outage(exc: BaseException) -> bool:
+    """True for a failure that waiting can cure: Neo4j unreachable or restarting (a translated
+    :class:`Neo4jUnavailable`, the driver's ``ServiceUnavailable`` / ``SessionExpired`` /
+    ``IncompleteCommit``, or a transient error such as ``DatabaseUnavailable`` the driver's own
+    retries outlasted)."""
+    return isinstance(
+        exc,
+        Neo4jUnavailable
+        | neo4j_exceptions.ServiceUnavailable
+        | neo4j_exceptions.SessionExpired
+        | neo4j_exceptions.TransientError,
+    )
+
+
+def outlive_outage(
+    settings: Settings,
+    work: Callable[[], T],
+    *,
+    on_wait: OnWait | None = None,
+    wait_s: float | None = None,
+) -> T:
+    """Run ``work`` (an idempotent write: the driver's managed transactions are) and, while
+    Neo4j is unavailable (:func:`is_outage`), run it again after exponential backoff (1, 2,
+    4 ... s, at most ``settings.ingest_retry_max_s`` apart, with jitter) for up to ``wait_s``
+    seconds (default ``settings.ingest_wait_s``). Each wait is logged (logger
+    ``customer360.db``) and told to ``on_wait``. Returns what ``work`` returns; raises the
+    last error, translated to :class:`Neo4jUnavailable`, once the time is up, and any other
+    error at once. Backoff by tenacity, the retry library of the Python ecosystem
+    (``wait_exponential_jitter``, ``stop_after_delay``)."""
+    budget = settings.ingest_wait_s if wait_s is None else wait_s
+
+    def before_sleep(state: tenacity.RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        delay = state.next_action.sleep if state.next_action else 0.0
+        assert error is not None
+        log.warning(
+            "waiting for Neo4j at %s (%s): try %d failed, next in %.1f s",
+            settings.uri,
+            _first_line(error),
+            state.attempt_number,
+            delay,
+        )
+        if on_wait is not None:
+            on_wait(state.attempt_number, delay, error)
+
+    retrying = tenacity.Retrying(
+        retry=tenacity.retry_if_exception(is_outage),
+        wait=tenacity.wait_exponential_jitter(
+            initial=1, max=settings.ingest_retry_max_s, jitter=0.5
+        ),
+        stop=tenacity.stop_after_delay(budget),
+        before_sleep=before_sleep,
+        reraise=True,
+    )
+    try:
+        with translate_errors(settings):
+            return retrying(work)
+    except neo4j_exceptions.TransientError as exc:  # e.g. a database still starting
+        raise Neo4jUnavailable(
+            f"Neo4j at {settings.uri} stayed unavailable for {budget:g} s ({_first_line(exc)})"
+        ) from exc
 
 
 def read(

@@ -56,7 +56,9 @@ class RecordIngestResult:
     )
     decision: str = strawberry.field(
         description="created (a new person), linked, merged "
-        "(it bridged people), moved or unchanged."
+        "(it bridged people), moved or unchanged. A record sent again unchanged (a retry "
+        "after an uncertain commit) gets the decision stored the first time, never a "
+        "second person."
     )
     rule: str | None
     score: float | None

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 
 import click
 
 from graph import db
 from graph.cli.app import cli, settings_of
-from graph.ingest import guess_file_type, ingest_file
+from graph.ingest import IngestInterrupted, guess_file_type, ingest_file
 from graph.ingest.mappings import load_mapping_file
 from graph.models import EVENT_TYPES, SourceKind
 from graph.services.bulkload import bulk_load, files_from, manifest_files
@@ -17,7 +18,12 @@ from graph.services.journeys import schedule_after_ingest
 from graph.services.resolver import Resolver, resolve_after_ingest
 from graph.store import sources
 
-__all__: list[str] = []
+__all__: list[str] = ["EXIT_NEO4J_GONE", "EXIT_REJECTED"]
+
+#: Exit status when rows were rejected (the good rows are stored).
+EXIT_REJECTED = 3
+#: Exit status when Neo4j stayed unavailable past C360_INGEST_WAIT_S: re-run the printed command.
+EXIT_NEO4J_GONE = 4
 
 
 @cli.group("sources")
@@ -116,34 +122,52 @@ def ingest_cmd(
 ) -> None:
     """Ingest CSV or JSON Lines FILES of one source; records are resolved per batch as they
     arrive (two writers store batches while the batch before is resolved in one transaction).
+    Records an earlier run stored but did not resolve (pending) are resolved first.
 
-    Exit status 3 when rows were rejected (listed as ERROR in the errors file); the good rows
-    are stored. A record stored with a malformed value (a WARNING there) leaves it at 0."""
+    While Neo4j is unavailable the run waits, retrying with backoff for C360_INGEST_WAIT_S
+    (default 120 s). Exit status 3 when rows were rejected (listed as ERROR in the errors
+    file); the good rows are stored. A record stored with a malformed value (a WARNING there)
+    leaves it at 0. Exit status 4 when Neo4j stayed unavailable: what was written is printed
+    with the command that resumes."""
     # every file's type and errors file are checked before anything is ingested
     for path in files:
         if file_type is None:
             guess_file_type(path)
     errors_files = [_errors_file(path, errors_path, len(files)) for path in files]
     settings = settings_of(ctx)
-    driver = db.connect(settings)
-    hook = (
-        None
-        if defer_resolution
-        else resolve_after_ingest(Resolver(driver, settings, actor=f"ingest:{source_id}"))
-    )
+    # the driver's own retries stay short: the pipeline's waits are bounded, logged and shown
+    driver = db.connect(settings, retry_s=3.0)
+    resolver = None if defer_resolution else Resolver(driver, settings, actor=f"ingest:{source_id}")
+    hook = None if resolver is None else resolve_after_ingest(resolver)
     rejected = 0
     try:
-        for path, errors_file in zip(files, errors_files, strict=True):
-            summary = ingest_file(
-                driver,
-                settings,
-                path,
-                source_id,
-                file_type,
-                batch_size=batch_size,
-                errors_path=errors_file,
-                after_batch=hook,
-            )
+        if resolver is not None:
+            pending = db.outlive_outage(settings, resolver.resolve_pending)
+            if pending:
+                click.echo(f"resolved {pending} records an earlier run left pending")
+        for done, (path, errors_file) in enumerate(zip(files, errors_files, strict=True)):
+            try:
+                summary = ingest_file(
+                    driver,
+                    settings,
+                    path,
+                    source_id,
+                    file_type,
+                    batch_size=batch_size,
+                    errors_path=errors_file,
+                    after_batch=hook,
+                )
+            except IngestInterrupted as exc:
+                _gave_up(
+                    exc,
+                    files[done:],
+                    source_id,
+                    file_type,
+                    errors_path,
+                    batch_size,
+                    defer_resolution,
+                )
+                ctx.exit(EXIT_NEO4J_GONE)
             click.echo(str(summary))
             rejected += summary.rejected
         scheduled = schedule_after_ingest(driver, settings)
@@ -152,7 +176,41 @@ def ingest_cmd(
     finally:
         driver.close()
     if rejected:
-        ctx.exit(3)
+        ctx.exit(EXIT_REJECTED)
+
+
+def _gave_up(
+    exc: IngestInterrupted,
+    left: tuple[Path, ...],
+    source_id: str,
+    file_type: str | None,
+    errors_path: Path | None,
+    batch_size: int,
+    defer_resolution: bool,
+) -> None:
+    """Say what an interrupted ingest wrote and the command that resumes it."""
+    s = exc.summary
+    written = s.created + s.updated + s.unchanged + s.stale
+    click.echo(
+        f"error: gave up waiting for Neo4j: {exc}\n"
+        f"{left[0]}: {written} of the {s.rows} rows read were written "
+        f"({s.created} created, {s.updated} updated, {s.unchanged} unchanged, {s.stale} stale); "
+        "written records not resolved yet stay pending and the next run resolves them first",
+        err=True,
+    )
+    command = ["c360", "ingest", *map(str, left), "--source", source_id]
+    if file_type:
+        command += ["--type", file_type]
+    if errors_path is not None:
+        command += ["--errors", str(errors_path)]
+    command += ["--batch-size", str(batch_size)]
+    if defer_resolution:
+        command.append("--defer-resolution")
+    click.echo(
+        "resume, once Neo4j answers again (rows already written are skipped as unchanged):\n"
+        f"  {shlex.join(command)}",
+        err=True,
+    )
 
 
 def _errors_file(path: Path, errors_path: Path | None, count: int) -> Path:

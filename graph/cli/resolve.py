@@ -70,25 +70,52 @@ def rules_check(path: Path) -> None:
     is_flag=True,
     help="Re-resolve every record in batch (after a bulk load or a rule change).",
 )
+@click.option(
+    "--pending",
+    "pending_only",
+    is_flag=True,
+    help="Resolve only the records stored but not resolved yet (pending).",
+)
 @click.argument("keys", nargs=-1)
 @_rules_option
 @click.pass_context
 def resolve_cmd(
-    ctx: click.Context, resolve_all: bool, keys: tuple[str, ...], rules_file: Path | None
+    ctx: click.Context,
+    resolve_all: bool,
+    pending_only: bool,
+    keys: tuple[str, ...],
+    rules_file: Path | None,
 ) -> None:
-    """Resolve source records KEYS (source:id) now, or every record with --all."""
-    if resolve_all and keys:
-        raise ValidationError(FieldError("keys", "give record keys (source:id) or --all, not both"))
-    if not resolve_all and not keys:
+    """Resolve source records KEYS (source:id) now, every record with --all, or the pending
+    ones with --pending. Records pending resolution (stored by a run that did not resolve
+    them) are resolved first in every case; Neo4j being unavailable is waited for
+    (C360_INGEST_WAIT_S)."""
+    if sum((resolve_all, pending_only, bool(keys))) > 1:
         raise ValidationError(
-            FieldError("keys", "give record keys (source:id) to resolve, or --all for every record")
+            FieldError("keys", "give record keys (source:id), --all or --pending, only one")
+        )
+    if not (resolve_all or pending_only or keys):
+        raise ValidationError(
+            FieldError(
+                "keys",
+                "give record keys (source:id) to resolve, --pending for the records not "
+                "resolved yet, or --all for every record",
+            )
         )
     driver, resolver = _resolver(ctx, rules_file)
+    settings = resolver.settings
     try:
         if resolve_all:
-            click.echo(str(resolver.resolve_all()))
+            click.echo(str(db.outlive_outage(settings, resolver.resolve_all)))
+            # records stored while it ran, or held back then, are resolved too
+            db.outlive_outage(settings, resolver.resolve_pending)
             return
-        result = resolver.resolve(list(keys))
+        pending = db.outlive_outage(settings, resolver.resolve_pending)
+        if pending or pending_only:
+            click.echo(f"resolved {pending} pending records")
+        if pending_only:
+            return
+        result = db.outlive_outage(settings, lambda: resolver.resolve(list(keys)))
         missing = 0
         for r in result.records:
             if r.person_id is None:

@@ -9,6 +9,7 @@ All upsert by (source, id), so repeating an ingest changes nothing.
 from __future__ import annotations
 
 from graph.ingest.pipeline import (
+    IngestInterrupted,
     IngestSummary,
     RecordOutcome,
     guess_file_type,
@@ -20,6 +21,7 @@ from graph.ingest.pipeline import (
 )
 
 __all__ = [
+    "IngestInterrupted",
     "IngestSummary",
     "RecordOutcome",
     "guess_file_type",

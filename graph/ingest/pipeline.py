@@ -6,12 +6,19 @@ batch while the next batch is being parsed (one writer thread: Neo4j and Python 
 same time on two cores). Rejected rows (and a record's malformed values, kept as invalid) go to
 an errors CSV with line, severity, field and reason; good rows of the same file are stored.
 Every write is an idempotent managed transaction, so the driver's retries of transient errors
-(deadlocks included) never double anything.
+(deadlocks included) never double anything. While Neo4j is unavailable (stopped, restarting,
+killed) each batch and each batch resolution is tried again with exponential backoff for up
+to ``C360_INGEST_WAIT_S`` (:func:`graph.db.outlive_outage`; the progress bar says it is
+waiting for Neo4j); past that the run stops with :class:`IngestInterrupted`, which carries
+what was written, and re-running the same input resumes it (nothing is doubled; records
+stored but not resolved stay pending and are resolved first).
 """
 
 from __future__ import annotations
 
 import csv
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -22,8 +29,8 @@ from typing import Any, TypeVar
 import neo4j
 from tqdm import tqdm
 
-from graph.db import translate_errors
-from graph.errors import FieldError, ValidationError
+from graph.db import outlive_outage, translate_errors
+from graph.errors import FieldError, Neo4jUnavailable, ValidationError
 from graph.ingest.mappings import mapping_for, rename
 from graph.ingest.parse import PARSERS
 from graph.ingest.reader import RowError, iter_rows
@@ -34,6 +41,7 @@ from graph.store.privacy import forget_salt, identifier_hash
 from graph.store.sources import require_source
 
 __all__ = [
+    "IngestInterrupted",
     "IngestSummary",
     "RecordOutcome",
     "guess_file_type",
@@ -128,6 +136,16 @@ class IngestSummary:
         if self.errors_file is not None:
             text += f"; rejected rows and invalid values are listed in {self.errors_file}"
         return text
+
+
+class IngestInterrupted(Neo4jUnavailable):
+    """Neo4j stayed unavailable longer than ``C360_INGEST_WAIT_S``: the run stopped.
+    ``summary`` counts what was written before (committed batches only; ``rows`` is what was
+    read); re-running the same input resumes safely."""
+
+    def __init__(self, message: str, summary: IngestSummary):
+        super().__init__(message)
+        self.summary = summary
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,8 +292,11 @@ def ingest_rows(
     in batch order, each after its batch is committed, while later batches are written; it
     lags at most a few batches behind, and its errors are raised from here. Returns the
     :class:`IngestSummary`; rejected rows are in ``summary.errors`` (line, field, reason).
-    Raises :class:`graph.errors.Neo4jError` when Neo4j fails (batches already written stay
-    written; re-running the same input is safe).
+    While Neo4j is unavailable every batch and ``after_batch`` call is retried with backoff
+    (:func:`graph.db.outlive_outage`, ``C360_INGEST_WAIT_S``); past that it raises
+    :class:`IngestInterrupted` with the counts of what was written (batches already written
+    stay written; re-running the same input is safe). Raises :class:`graph.errors.Neo4jError`
+    for any other failure of Neo4j.
     """
     if file_type not in PARSERS:
         raise ValidationError(FieldError("type", f"must be one of {', '.join(EVENT_TYPES)}"))
@@ -291,6 +312,28 @@ def ingest_rows(
     batch: list[tuple[int, dict[str, Any]]] = []
     batch_keys: set[str] = set()
 
+    waiting = threading.Lock()
+    shown = [False]  # "waiting for Neo4j" is on the progress bar
+
+    def on_wait(attempt: int, delay: float, error: BaseException) -> None:
+        message = (
+            f"waiting for Neo4j at {settings.uri}: try {attempt} failed ({error}); "
+            f"next in {delay:.0f} s (gives up after {settings.ingest_wait_s:g} s)"
+        )
+        if progress is not None:
+            with waiting:
+                shown[0] = True
+                progress.set_postfix_str("waiting for Neo4j", refresh=False)
+                progress.write(message, file=sys.stderr)
+
+    def patiently(work: Callable[..., T], *args: Any) -> T:
+        result = outlive_outage(settings, lambda: work(*args), on_wait=on_wait)
+        if progress is not None and shown[0]:
+            with waiting:
+                shown[0] = False
+                progress.set_postfix_str("", refresh=False)
+        return result
+
     def collect(future: Future) -> None:
         outcomes, refused = future.result()
         summary.count(outcomes)
@@ -299,7 +342,7 @@ def ingest_rows(
         if after_batch is not None and outcomes:
             while len(hooks) > _HOOKS_AHEAD:
                 hooks.pop(0).result()  # re-raises the hook's error here
-            hooks.append(after.submit(after_batch, file_type, outcomes))
+            hooks.append(after.submit(patiently, after_batch, file_type, outcomes))
 
     def in_flight(key: str) -> bool:
         return any(key in keys for _, keys in pending)
@@ -317,7 +360,7 @@ def ingest_rows(
             nonlocal batch, batch_keys
             if batch:
                 future = pool.submit(
-                    _write, driver, settings, source.id, file_type, batch, product_field
+                    patiently, _write, driver, settings, source.id, file_type, batch, product_field
                 )
                 pending.append((future, batch_keys))
                 batch, batch_keys = [], set()
@@ -325,38 +368,46 @@ def ingest_rows(
             while pending and pending[0][0].done():
                 collect(pending.pop(0)[0])
 
-        for line, row in rows:
-            summary.rows += 1
-            if progress is not None:
-                progress.update(1)
-            if isinstance(row, RowError):
-                summary.rejected += 1
-                summary.errors.append(FieldError("row", row.reason, line))
-                continue
-            try:
-                parsed = parse_row(source, file_type, row, mapping=mapping, salt=salt, line=line)
-            except ValidationError as exc:
-                summary.rejected += 1
-                summary.errors.extend(exc.errors)
-                continue
-            warnings = parsed.pop("warnings", None)  # reported here, not written
-            if warnings:
-                summary.warned += 1
-                summary.warnings.extend(warnings)
-            key = str(parsed.get("key") or parsed.get("sku") or "")
-            if key and key in batch_keys:
-                flush()  # a key twice in one UNWIND would race itself: keep file order
-            if key and in_flight(key):
-                drain(0)
-            if key:
-                batch_keys.add(key)
-            batch.append((line, parsed))
-            if len(batch) >= batch_size:
-                flush()
-        flush()
-        drain(0)
-        for hook in hooks:
-            hook.result()
+        try:
+            for line, row in rows:
+                summary.rows += 1
+                if progress is not None:
+                    progress.update(1)
+                if isinstance(row, RowError):
+                    summary.rejected += 1
+                    summary.errors.append(FieldError("row", row.reason, line))
+                    continue
+                try:
+                    parsed = parse_row(
+                        source, file_type, row, mapping=mapping, salt=salt, line=line
+                    )
+                except ValidationError as exc:
+                    summary.rejected += 1
+                    summary.errors.extend(exc.errors)
+                    continue
+                warnings = parsed.pop("warnings", None)  # reported here, not written
+                if warnings:
+                    summary.warned += 1
+                    summary.warnings.extend(warnings)
+                key = str(parsed.get("key") or parsed.get("sku") or "")
+                if key and key in batch_keys:
+                    flush()  # a key twice in one UNWIND would race itself: keep file order
+                if key and in_flight(key):
+                    drain(0)
+                if key:
+                    batch_keys.add(key)
+                batch.append((line, parsed))
+                if len(batch) >= batch_size:
+                    flush()
+            flush()
+            drain(0)
+            for hook in hooks:
+                hook.result()
+        except Neo4jUnavailable as exc:
+            # queued work would wait for Neo4j all over again: drop it, keep what is written
+            for future in [f for f, _ in pending] + hooks:
+                future.cancel()
+            raise IngestInterrupted(str(exc), summary) from exc
     summary.seconds = time.monotonic() - started
     return summary
 

@@ -34,17 +34,22 @@ def detect_format(path: Path) -> str:
 
 
 def iter_rows(path: Path) -> Iterator[tuple[int, dict[str, object] | RowError]]:
-    """See :func:`_rows`; a file that is not UTF-8 text raises :class:`ValidationError`."""
+    """See :func:`_rows`. A line that is not UTF-8 (a latin-1 byte in a UTF-8 file) yields a
+    :class:`RowError` naming its line and byte; every other line is read."""
+    yield from _rows(path)
+
+
+def _undecodable(text: str) -> str | None:
+    """Why ``text`` (decoded with ``surrogateescape``) is not UTF-8, or None when it is."""
     try:
-        yield from _rows(path)
-    except UnicodeDecodeError as exc:
-        raise ValidationError(
-            FieldError(
-                "file",
-                f"{path.name} is not UTF-8 text (byte {exc.start} of a read block); "
-                "convert it, e.g. iconv -f latin1 -t utf-8",
-            )
-        ) from exc
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        byte = ord(text[exc.start]) - 0xDC00
+        return (
+            f"not UTF-8 text (byte 0x{byte:02x} at character {exc.start + 1}); the line was "
+            "skipped: convert the file, e.g. iconv -f latin1 -t utf-8"
+        )
+    return None
 
 
 def _rows(path: Path) -> Iterator[tuple[int, dict[str, object] | RowError]]:
@@ -63,11 +68,16 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, object] | RowError]]:
 def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, object] | RowError]]:
     # csv.reader rather than DictReader: DictReader skips blank lines without saying so, and
     # line_num counts them, so the line a row starts on is only known when skipping here.
-    with path.open(newline="", encoding="utf-8-sig") as fh:
+    # undecodable bytes become lone surrogates (surrogateescape), found per row, so one bad
+    # line is rejected alone instead of failing the whole file
+    with path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as fh:
         reader = csv.reader(fh)
         header = next(reader, None)
         if header is None:  # an empty file has no rows
             return
+        bad = _undecodable("".join(header))
+        if bad is not None:  # no row can be named: the whole file is refused
+            raise ValidationError(FieldError("file", f"{path.name} line 1 (the header): {bad}"))
         names = [name.strip() for name in header]
         while True:
             line = reader.line_num + 1
@@ -76,7 +86,10 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, object] | RowError]]:
                 return
             if not cells:  # a blank line
                 continue
-            if len(cells) > len(names):
+            bad = _undecodable("".join(cells))
+            if bad is not None:
+                yield line, RowError(line, bad)
+            elif len(cells) > len(names):
                 yield line, RowError(line, "more cells than header columns")
             else:
                 row: dict[str, object] = dict(zip(names, cells, strict=False))
@@ -85,9 +98,13 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, object] | RowError]]:
 
 
 def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, object] | RowError]]:
-    with path.open(encoding="utf-8-sig") as fh:
+    with path.open(encoding="utf-8-sig", errors="surrogateescape") as fh:
         for number, text in enumerate(fh, start=1):
             if not text.strip():
+                continue
+            bad = _undecodable(text)
+            if bad is not None:
+                yield number, RowError(number, bad)
                 continue
             try:
                 row = json.loads(text)

@@ -296,6 +296,11 @@ def _write_transactions(
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="c360-load") as pool:
             for done in pool.map(lambda c: upsert(*c), chunks):
                 bar.update(done)
+        # the records upserted above are pending until their people are written
+        plan_steps = [
+            *plan_steps,
+            (components.UNMARK_PENDING, "resolved", sorted(parsed), {}),
+        ]
         with driver.session(database=settings.neo4j_database) as session:
             for query, name, rows, params in plan_steps:
                 for i in range(0, len(rows), batch_size):

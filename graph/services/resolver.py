@@ -7,6 +7,10 @@
 * :meth:`Resolver.resolve_all` (batch): read every record once, build candidate pairs in memory
   from shared identifiers and blocking keys, cluster with the same algorithm and write the
   differences in batches. Used after a bulk load and after a rule change.
+* :meth:`Resolver.resolve_pending`: resolve the records stored but not resolved yet
+  (``:Pending``, see :mod:`graph.store.records`): what every ingest run, ``c360 resolve`` and
+  the API's start do first, so a process killed between its write and its resolution leaves
+  nothing stuck.
 * :meth:`Resolver.merge_people` / :meth:`Resolver.split_record`: a steward's decision, stored as
   ``MUST_LINK`` / ``CANNOT_LINK`` between records so later automatic resolution respects it.
 """
@@ -31,7 +35,7 @@ from graph.resolution.plan import Plan, RecordData, candidate_pairs, focus, make
 from graph.resolution.rules import RuleSet, load_rules
 from graph.services import explain
 from graph.settings import Settings
-from graph.store import components, match_models, review
+from graph.store import components, match_models, records, review
 
 __all__ = [
     "BatchReport",
@@ -192,6 +196,30 @@ class Resolver:
         """Resolve the records ``keys`` (just ingested or changed) in one transaction."""
         return self._write(lambda tx: self.resolve_in(tx, keys, actor=actor))
 
+    def resolve_pending(
+        self, *, actor: str | None = None, batch_size: int = 1000, show_progress: bool = True
+    ) -> int:
+        """Resolve every record pending resolution (``:Pending``), ``batch_size`` records per
+        transaction, in key order; returns how many were pending. A progress bar on stderr
+        shows records resolved. Records stored while it runs are their own writer's to
+        resolve, so it always ends. Raises :class:`graph.errors.Neo4jError` when Neo4j fails
+        (what is resolved stays resolved; the rest stays pending)."""
+        keys = records.pending_keys(self.driver, self.settings)
+        if not keys:
+            return 0
+        with tqdm(
+            total=len(keys),
+            desc="resolve pending",
+            unit=" records",
+            disable=None if show_progress else True,
+            mininterval=0.5,
+        ) as bar:
+            for i in range(0, len(keys), batch_size):
+                chunk = keys[i : i + batch_size]
+                self.resolve(chunk, actor=actor)
+                bar.update(len(chunk))
+        return len(keys)
+
     def resolve_in(
         self, tx: neo4j.ManagedTransaction, keys: Sequence[str], *, actor: str | None = None
     ) -> ResolutionResult:
@@ -209,17 +237,29 @@ class Resolver:
         """Ingest one source record (native or canonical field names) and resolve it, in one
         transaction: ``(outcome, resolution)``. The real-time path of the API.
 
-        Raises :class:`ValidationError` naming every bad field and :class:`NotFound` for an
-        unregistered source; nothing is written then.
+        A record sent again unchanged (a client retrying after an uncertain commit) gets the
+        decision stored for it the first time (created, linked or merged, with its rule and
+        score), never a second person. Raises :class:`ValidationError` naming every bad
+        field and :class:`NotFound` for an unregistered source; nothing is written then.
         """
-        outcome, result = ingest_and_resolve(
-            self.driver,
-            self.settings,
-            source_id,
-            record,
-            lambda tx, keys: self.resolve_in(tx, keys, actor=actor),
-        )
-        return outcome, result.of(outcome.key)
+
+        def resolve(tx: neo4j.ManagedTransaction, keys: list[str]) -> RecordResolution:
+            resolution = self.resolve_in(tx, keys, actor=actor).of(keys[0])
+            if resolution.decision != "unchanged":
+                return resolution
+            stored = components.stored_decision(tx, keys[0])
+            if stored is None or stored["kind"] is None:
+                return resolution
+            return RecordResolution(
+                resolution.key,
+                stored["person"],
+                stored["kind"].lower(),
+                stored["rule"],
+                stored["score"],
+                tuple(stored["absorbed"]),
+            )
+
+        return ingest_and_resolve(self.driver, self.settings, source_id, record, resolve)
 
     def _apply(
         self,
@@ -392,7 +432,9 @@ class Resolver:
         """Re-resolve every record in memory and write the differences in batches.
 
         Same clustering as :meth:`resolve`; people whose records do not change are not
-        touched, and IDs follow the same policy, so running it twice changes nothing.
+        touched, and IDs follow the same policy, so running it twice changes nothing. The
+        records read stop being pending once every write is done (a run killed before
+        leaves them pending).
         """
         import time
 
@@ -465,6 +507,8 @@ class Resolver:
             new_people=new_ids,
             model_version=model.model.version,
         )
+        # last, once their people are written: the records read here are resolved
+        steps.append((components.UNMARK_PENDING, "resolved", sorted(features), {}))
         total = sum(len(rows) for _, _, rows, _ in steps)
         with tqdm(
             total=total,
@@ -545,12 +589,16 @@ def _result(
 
 def resolve_after_ingest(resolver: Resolver) -> Callable[[str, list[tuple[str, str]]], None]:
     """An ``after_batch`` hook for :mod:`graph.ingest` that resolves every record a batch
-    created or updated, in real time (one resolution transaction per batch)."""
+    created or updated, in real time (one resolution transaction per batch), and those it
+    found unchanged but still pending (stored by a run that died before resolving them)."""
 
     def hook(file_type: str, outcomes: list[tuple[str, str]]) -> None:
         if file_type != "records":
             return
         keys = [key for key, outcome in outcomes if outcome in ("created", "updated")]
+        unchanged = [key for key, outcome in outcomes if outcome == "unchanged"]
+        if unchanged:
+            keys += records.pending_among(resolver.driver, resolver.settings, unchanged)
         if keys:
             resolver.resolve(keys)
 

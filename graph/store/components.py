@@ -21,6 +21,7 @@ from graph.resolution.plan import Plan, RecordData
 
 __all__ = [
     "SET_BLOCKS",
+    "UNMARK_PENDING",
     "Component",
     "apply_plan",
     "find_person_id",
@@ -29,6 +30,7 @@ __all__ = [
     "read_component",
     "read_golden",
     "read_links",
+    "stored_decision",
     "warm_up",
 ]
 
@@ -80,6 +82,13 @@ CALL (r, row) {
 # key carry an index hint, so no plan cached on a nearly empty database scans a label per row.
 _COMPONENT: LiteralString = (
     """
+CALL () {
+  // resolved by this transaction: no longer pending (see graph.store.records)
+  UNWIND $keys AS key
+  MATCH (x:SourceRecord {key: key}) USING INDEX x:SourceRecord(key)
+  WHERE x:Pending
+  REMOVE x:Pending
+}
 CALL () {
   UNWIND $keys AS key
   MATCH (x:SourceRecord {key: key})-[:HAS_IDENTIFIER]->(i) USING INDEX x:SourceRecord(key)
@@ -146,6 +155,14 @@ OPTIONAL MATCH (p:Person)-[h:HAS_RECORD]->(x)
        x.key IN regroup AS regroup
 """
 )
+
+#: Batch resolution's last step: the records it read and resolved are no longer pending.
+UNMARK_PENDING: LiteralString = """
+UNWIND $resolved AS key
+MATCH (r:SourceRecord {key: key}) USING INDEX r:SourceRecord(key)
+WHERE r:Pending
+REMOVE r:Pending
+"""
 
 _ALL_RECORDS: LiteralString = (
     """
@@ -345,7 +362,8 @@ def read_component(
 ) -> Component:
     """Lock the evidence of ``keys`` and read the records a change to them can affect: the
     seeds, their candidates, must/cannot partners, and every record of every person among
-    them."""
+    them. ``keys`` stop being pending (``:Pending``) in ``tx``: the caller resolves them in
+    the same transaction, so a rolled-back resolution leaves them pending."""
     rows = list(
         tx.run(
             _COMPONENT,
@@ -524,6 +542,25 @@ def warm_up(tx: neo4j.ManagedTransaction) -> None:
     tx.run(_COMPONENT, keys=["\u0000warm-up"], maxIdentifier=1, maxBlock=1, mark="").consume()
     empty: dict[str, list[Any]] = {name: [] for _, name, _ in _WRITES}
     tx.run(_APPLY, plan=_plan_parameter(empty, "", "", "")).consume()
+
+
+_STORED_DECISION: LiteralString = """
+MATCH (r:SourceRecord {key: $key})<-[h:HAS_RECORD]-(p:Person)
+OPTIONAL MATCH (e:ResolutionEvent)-[:ABOUT]->(r)
+WHERE e.kind IN ['CREATED', 'LINKED', 'MERGED'] AND e.personId = p.id
+WITH p, h, e ORDER BY e.at DESC
+RETURN p.id AS person, h.rule AS rule, h.score AS score, e.kind AS kind,
+       coalesce(e.absorbedIds, []) AS absorbed
+LIMIT 1
+"""
+
+
+def stored_decision(tx: neo4j.ManagedTransaction, key: str) -> dict[str, Any] | None:
+    """How record ``key`` came to its person: ``{person, rule, score, kind, absorbed}`` from
+    its ``HAS_RECORD`` link and the latest CREATED / LINKED / MERGED event about it that
+    names that person (``kind`` None when none does); None when no person holds it."""
+    row = tx.run(_STORED_DECISION, key=key).single()
+    return None if row is None else dict(row)
 
 
 def find_person_id(tx: neo4j.ManagedTransaction, person_id: str) -> str | None:

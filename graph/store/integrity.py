@@ -5,6 +5,8 @@ keys, 360 IDs, alias ids, identifiers as ``TYPE:value``) of one broken promise o
 model (docs/DESIGN.md):
 
 ========================  ==================================================================
+``pending-record``        a source record stored but not resolved yet (``:Pending``: the process
+                          that stored it died or is still resolving it)
 ``orphan-record``         a stored source record (not a placeholder for early events, not held
                           back as a forgotten person's) that no ``(:Person)`` holds
 ``record-in-several``     a source record held by more than one ``HAS_RECORD`` relationship
@@ -21,9 +23,8 @@ model (docs/DESIGN.md):
 
 Every statement scans its label once (a check reads the whole graph by design; it is an
 operator's tool, never on a request path) and returns at most ``limit`` ids with the full
-count. A future check (records still pending resolution) is one more :class:`Check` in
-:data:`CHECKS`; ``c360 status`` and ``/ready`` can report any check's count through
-:func:`count_violations`.
+count. ``c360 status`` and ``/ready`` report the pending count
+(:func:`graph.store.records.count_pending`).
 """
 
 from __future__ import annotations
@@ -67,6 +68,15 @@ RETURN count(id) AS total, collect(id)[..$limit] AS ids
 """
 
 CHECKS: tuple[Check, ...] = (
+    Check(
+        "pending-record",
+        "source records stored but not resolved yet (`c360 resolve --pending` resolves them)",
+        """
+MATCH (r:Pending)
+WITH r.key AS id
+"""
+        + _TAIL,
+    ),
     Check(
         "orphan-record",
         "source records no person holds (unresolved: `c360 resolve KEY...` links them)",

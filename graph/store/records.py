@@ -9,17 +9,34 @@ create a *placeholder* record (``placeholder: true``, no attributes) that the re
 fills in when it arrives, so nothing attached to it is lost. A record carrying an identifier
 of a forgotten person (``row.forgotten``: salted hashes, see :mod:`graph.store.privacy`) is stored
 with ``forgottenMatch: true`` and left out of resolution until a steward decides.
+
+Nothing stuck (docs/DESIGN.md): a created or updated record is labelled ``:Pending`` in the
+transaction that stores it; the transaction that resolves it removes the label
+(:func:`graph.store.components.read_component`, :data:`graph.store.components.UNMARK_PENDING`),
+so a process killed between the two leaves records every later run finds
+(:func:`pending_keys`) and resolves first.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, LiteralString
 
 import neo4j
 
+from graph.db import read
 from graph.normalize.masking import masked_identifier
+from graph.settings import Settings
 
-__all__ = ["ENSURE_RECORD", "LOCK_EVIDENCE", "STATUS_NEWER_WINS", "upsert_records"]
+__all__ = [
+    "ENSURE_RECORD",
+    "LOCK_EVIDENCE",
+    "STATUS_NEWER_WINS",
+    "count_pending",
+    "pending_among",
+    "pending_keys",
+    "upsert_records",
+]
 
 #: Cypher fragment: make sure ``row.recordKey`` exists (as a placeholder when unseen) and is
 #: linked to its source ``s``. Expects ``s`` and ``row`` in scope and yields ``r``.
@@ -112,7 +129,7 @@ WITH s, r, row,
 CALL (r, row, outcome) {
   WITH * WHERE outcome IN ['created', 'updated']
   SET r += row.props, r.updatedAt = row.updatedAt, r.ingestedAt = datetime(),
-      r.forgottenMatch = row.forgottenMatch
+      r.forgottenMatch = row.forgottenMatch, r:Pending
   REMOVE r.placeholder
 }
 RETURN row.key AS key, outcome, elementId(r) AS id, elementId(s) AS source,
@@ -219,3 +236,33 @@ def _diff(
             else:
                 changes["deletes"].append(rel)
         links += [[record, ids[kind][value], rel_type] for value in sorted(wanted - present)]
+
+
+_PENDING_KEYS: LiteralString = """
+MATCH (r:Pending) WHERE r.key IS NOT NULL
+RETURN r.key AS key ORDER BY key
+"""
+
+_COUNT_PENDING: LiteralString = "MATCH (r:Pending) RETURN count(r) AS n"
+
+_PENDING_AMONG: LiteralString = """
+UNWIND $keys AS key
+MATCH (r:SourceRecord {key: key}) USING INDEX r:SourceRecord(key)
+WHERE r:Pending
+RETURN r.key AS key
+"""
+
+
+def pending_keys(driver: neo4j.Driver, settings: Settings) -> list[str]:
+    """Keys of every record stored but not resolved yet (``:Pending``), in key order."""
+    return [row["key"] for row in read(driver, settings, _PENDING_KEYS)]
+
+
+def count_pending(driver: neo4j.Driver, settings: Settings) -> int:
+    """How many records are pending resolution (from Neo4j's count store: constant time)."""
+    return int(read(driver, settings, _COUNT_PENDING)[0]["n"])
+
+
+def pending_among(driver: neo4j.Driver, settings: Settings, keys: Sequence[str]) -> list[str]:
+    """Those of ``keys`` that are pending resolution (a re-sent unchanged record may be)."""
+    return [row["key"] for row in read(driver, settings, _PENDING_AMONG, keys=list(keys))]

@@ -82,8 +82,19 @@ def test_version_is_printed(capsys):
 @pytest.mark.parametrize(
     ("args", "reason"),
     [
-        (["resolve"], "give record keys (source:id) to resolve, or --all for every record"),
-        (["resolve", "--all", "shop:1"], "give record keys (source:id) or --all, not both"),
+        (
+            ["resolve"],
+            "give record keys (source:id) to resolve, --pending for the records not resolved "
+            "yet, or --all for every record",
+        ),
+        (
+            ["resolve", "--all", "shop:1"],
+            "give record keys (source:id), --all or --pending, only one",
+        ),
+        (
+            ["resolve", "--all", "--pending"],
+            "give record keys (source:id), --all or --pending, only one",
+        ),
     ],
 )
 def test_resolve_says_what_it_needs(args, reason, capsys):

@@ -134,8 +134,28 @@ def test_unknown_file_format_is_refused(tmp_path: Path):
         list(iter_rows(tmp_path / "r.xlsx"))
 
 
-def test_a_file_that_is_not_utf8_is_one_clear_error(tmp_path: Path):
+def test_an_undecodable_csv_line_is_rejected_alone_with_its_line_number(tmp_path: Path):
     path = tmp_path / "records.csv"
-    path.write_bytes("customer_no,first_name\nC1,Ren\xe9\n".encode("latin-1"))
-    with pytest.raises(ValidationError, match="not UTF-8"):
+    path.write_bytes(b"customer_no,first_name\nC1,Ann\nC2,Ren\xe9\nC3,Bo\n")
+    rows = list(iter_rows(path))
+    assert [line for line, _ in rows] == [2, 3, 4]
+    assert rows[0][1] == {"customer_no": "C1", "first_name": "Ann"}
+    assert isinstance(rows[1][1], RowError) and "not UTF-8" in rows[1][1].reason
+    assert "0xe9" in rows[1][1].reason
+    assert rows[2][1] == {"customer_no": "C3", "first_name": "Bo"}
+
+
+def test_an_undecodable_jsonl_line_is_rejected_alone_with_its_line_number(tmp_path: Path):
+    path = tmp_path / "records.jsonl"
+    path.write_bytes(b'{"id": "1"}\n{"id": "2", "n": "Ren\xe9"}\n{"id": "3"}\n')
+    rows = list(iter_rows(path))
+    assert [line for line, _ in rows] == [1, 2, 3]
+    assert isinstance(rows[1][1], RowError) and "not UTF-8" in rows[1][1].reason
+    assert rows[2][1] == {"id": "3"}
+
+
+def test_an_undecodable_csv_header_refuses_the_file(tmp_path: Path):
+    path = tmp_path / "records.csv"
+    path.write_bytes("customer_no,pr\xe9nom\nC1,Ann\n".encode("latin-1"))
+    with pytest.raises(ValidationError, match="header.*not UTF-8"):
         list(iter_rows(path))
