@@ -24,7 +24,6 @@ from api.schema.audit import AuditQuery
 from api.schema.documents import Documents, document_cache
 from api.schema.events import EventsMutation, PrivacyQuery
 from api.schema.health import HealthQuery
-from api.schema.journeys import JourneysMutation, JourneysQuery
 from api.schema.people import PeopleQuery
 from api.schema.review import ReviewMutation, ReviewQuery
 from api.schema.segments import SegmentsMutation, SegmentsQuery
@@ -36,19 +35,11 @@ from graph.settings import Settings
 __all__ = ["build_schema", "schema"]
 
 Query = merge_types(
-    "Query",
-    (HealthQuery, PeopleQuery, AuditQuery, PrivacyQuery, ReviewQuery, SegmentsQuery, JourneysQuery),
+    "Query", (HealthQuery, PeopleQuery, AuditQuery, PrivacyQuery, ReviewQuery, SegmentsQuery)
 )
 Mutation = merge_types(
     "Mutation",
-    (
-        StewardshipMutation,
-        EventsMutation,
-        PrivacyMutation,
-        ReviewMutation,
-        SegmentsMutation,
-        JourneysMutation,
-    ),
+    (StewardshipMutation, EventsMutation, PrivacyMutation, ReviewMutation, SegmentsMutation),
 )
 
 

@@ -14,7 +14,6 @@ from api.permissions import CanIngest, CanReadPeople, IsAdmin
 from api.schema.identity import LinkExplanation, explain_link
 from api.schema.types import Person, SourceKind, SourceRecord, SourceType
 from graph.errors import Conflict
-from graph.services.journeys import schedule_after_ingest
 from graph.services.resolver import Resolver
 from graph.store import people
 from graph.store import sources as graph_sources
@@ -186,9 +185,6 @@ class StewardshipMutation:
         resolver = _resolver(info)
         outcome, resolution = await anyio.to_thread.run_sync(
             lambda: resolver.ingest_record(input.source, cast(dict[str, Any], input.record))
-        )
-        await anyio.to_thread.run_sync(
-            schedule_after_ingest, ctx.driver, ctx.settings, [outcome.key]
         )
         readable = ctx.principal.role in CanReadPeople.roles
         person = (

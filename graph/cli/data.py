@@ -14,7 +14,6 @@ from graph.ingest import IngestInterrupted, guess_file_type, ingest_file
 from graph.ingest.mappings import load_mapping_file
 from graph.models import EVENT_TYPES, SourceKind
 from graph.services.bulkload import bulk_load, files_from, manifest_files
-from graph.services.journeys import schedule_after_ingest
 from graph.services.resolver import Resolver, resolve_after_ingest
 from graph.store import sources
 
@@ -170,9 +169,6 @@ def ingest_cmd(
                 ctx.exit(EXIT_NEO4J_GONE)
             click.echo(str(summary))
             rejected += summary.rejected
-        scheduled = schedule_after_ingest(driver, settings)
-        if scheduled.journeys:
-            click.echo(str(scheduled))
     finally:
         driver.close()
     if rejected:

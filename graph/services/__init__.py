@@ -4,9 +4,7 @@
 steward's merge and split); :mod:`~graph.services.explain` says why records are or are not
 one person. :mod:`~graph.services.segments` defines, counts and pages segments (validated by
 :mod:`~graph.services.segment_definition`, compiled by :mod:`~graph.services.segment_cypher`);
-:mod:`~graph.services.activation` exports their audiences after suppression;
-:mod:`~graph.services.journeys` schedules and runs journey triggers (their definitions
-validated by :mod:`~graph.services.journey_rules`).
+:mod:`~graph.services.activation` exports their audiences after suppression.
 """
 
 from __future__ import annotations

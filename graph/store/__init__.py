@@ -16,7 +16,6 @@ values only as ``$parameters``, and maps results into plain dicts or frozen data
 ``audit``          the ``(:ResolutionEvent)`` trail, filtered and paged
 ``privacy``        subject access export and forgetting (``(:ForgottenIdentifier)``)
 ``segments``       versioned ``(:Segment)`` definitions and recorded ``(:Export)`` audiences
-``journeys``       ``(:Journey)`` versions and their outbox of ``(:Action)`` nodes
 =================  ===========================================================================
 """
 
