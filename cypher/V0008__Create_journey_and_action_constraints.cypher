@@ -1,3 +1,4 @@
+// Journeys: versioned trigger rules and their outbox of actions (claimed by runners by status and due time).
 CREATE CONSTRAINT journey_id IF NOT EXISTS FOR (j:Journey) REQUIRE j.id IS UNIQUE;
 CREATE INDEX journey_active IF NOT EXISTS FOR (j:Journey) ON (j.active);
 CREATE CONSTRAINT action_id IF NOT EXISTS FOR (a:Action) REQUIRE a.id IS UNIQUE;

@@ -137,7 +137,9 @@ def validate_journey_id(journey_id: Any, field: str = "id") -> str:
     value = journey_id.strip() if isinstance(journey_id, str) else ""
     if not _ID.match(value):
         raise ValidationError(
-            FieldError(field, "must be 1-64 characters a-z, 0-9, '_' or '-', starting with a letter or digit")
+            FieldError(
+                field, "must be 1-64 of a-z, 0-9, '_' and '-', starting with a letter or digit"
+            )
         )
     return value
 
@@ -177,7 +179,8 @@ class _Faults:
 
     def unknown(self, obj: Mapping[str, Any], known: set[str], path: str) -> None:
         for key in sorted(set(obj) - known):
-            self.add(f"{path}.{key}" if path else key, f"unknown field; expected {', '.join(sorted(known))}")
+            expected = ", ".join(sorted(known))
+            self.add(f"{path}.{key}" if path else key, f"unknown field; expected {expected}")
 
 
 def _trigger(raw: Any, f: _Faults) -> Trigger | None:
