@@ -65,7 +65,7 @@ CANCEL_REASONS = (
     "NO_CONSENT",
     "NO_CONTACT_POINT",
 )
-_OPEN_CART = ("OPEN", "ACTIVE", "ABANDONED")
+_OPEN_CART = ("ABANDONED", "ACTIVE", "OPEN")
 _CONTACT = {"EMAIL": "email", "SMS": "phone", "PHONE": "phone"}
 _UNITS = {"minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400}
 _WORDS = re.compile(r"^(?:after\s+)?(\d+)\s*(minute|hour|day|week)s?$")
@@ -294,9 +294,12 @@ def parse_definition(raw: Any, *, prefix: str = "") -> Definition:
     """
     f = _Faults(prefix)
     if not isinstance(raw, Mapping):
-        f.add(prefix.rstrip(".") or "definition", "must be an object with trigger and steps")
-        raise ValidationError(f.errors)
-    f.unknown(raw, {"trigger", "steps"}, prefix.rstrip("."))
+        raise ValidationError(
+            FieldError(
+                prefix.rstrip(".") or "definition", "must be an object with trigger and steps"
+            )
+        )
+    f.unknown(raw, {"trigger", "steps"}, "")
     trigger = _trigger(raw.get("trigger"), f)
     steps = _steps(raw.get("steps"), trigger.type if trigger else None, f)
     if f.errors or trigger is None:
