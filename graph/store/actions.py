@@ -165,17 +165,18 @@ CALL (e) {
   OPTIONAL MATCH (p2:Person)-[:GAVE]->(e)
   RETURN coalesce(p1, p2) AS p LIMIT 1
 }
+CALL (p) {
+  OPTIONAL MATCH (p)-[:GAVE]->(c:Consent)
+  WITH c ORDER BY c.at DESC, c.key
+  WITH c.channel AS channel, c.purpose AS purpose, collect(c.status)[0] AS status
+  RETURN collect([channel, purpose, status]) AS consents
+}
 RETURN a.id AS id, e IS NOT NULL AS triggerExists, e.status AS triggerStatus,
        coalesce(j.active, false) AS journeyActive, p.id AS personId, p.email AS email,
-       p.phone AS phone,
+       p.phone AS phone, [c IN consents WHERE c[0] IS NOT NULL] AS consents,
        CASE WHEN p IS NULL THEN 0 ELSE COUNT {
          MATCH (p)-[:HAS_RECORD]->(:SourceRecord)-[:PLACED]->(o:Order)
-         WHERE o.placedAt >= a.since AND o <> e } END AS ordersSince,
-       CASE WHEN p IS NULL THEN [] ELSE COLLECT {
-         MATCH (p)-[:GAVE]->(c:Consent)
-         WITH c ORDER BY c.at DESC, c.key
-         WITH c.channel AS channel, c.purpose AS purpose, collect(c.status)[0] AS status
-         RETURN [channel, purpose, status] } END AS consents
+         WHERE o.placedAt >= a.since AND o <> e } END AS ordersSince
 """
 
 
@@ -285,8 +286,8 @@ MATCH (a:Action)-[:TRIGGERED_BY]->(e)
 WHERE $statuses IS NULL OR a.status IN $statuses
 WITH DISTINCT a
 ORDER BY a.dueAt DESC, a.id
-WITH collect(a) AS all
-RETURN size(all) AS total, [a IN all[$offset..$offset + $n] | a {"""
+WITH collect(a) AS found
+RETURN size(found) AS total, [a IN found[$offset..$offset + $n] | a {"""
     + """.id, .journeyId, .version, .step, .personId, .channel, .template, .status,
        .triggerType, .triggerKey, .reason, dueAt: toString(a.dueAt),
        scheduledAt: toString(a.scheduledAt), emittedAt: toString(a.emittedAt),
