@@ -24,6 +24,7 @@ from api.schema.audit import AuditQuery
 from api.schema.documents import document_cache
 from api.schema.events import EventsMutation, PrivacyQuery
 from api.schema.health import HealthQuery
+from api.schema.journeys import JourneyMutation, JourneyQuery
 from api.schema.people import PeopleQuery
 from api.schema.review import ReviewMutation, ReviewQuery
 from api.schema.stewardship import PrivacyMutation, StewardshipMutation
@@ -33,9 +34,12 @@ from graph.settings import Settings
 
 __all__ = ["build_schema", "schema"]
 
-Query = merge_types("Query", (HealthQuery, PeopleQuery, AuditQuery, PrivacyQuery, ReviewQuery))
+Query = merge_types(
+    "Query", (HealthQuery, PeopleQuery, AuditQuery, PrivacyQuery, ReviewQuery, JourneyQuery)
+)
 Mutation = merge_types(
-    "Mutation", (StewardshipMutation, EventsMutation, PrivacyMutation, ReviewMutation)
+    "Mutation",
+    (StewardshipMutation, EventsMutation, PrivacyMutation, ReviewMutation, JourneyMutation),
 )
 
 

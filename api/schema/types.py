@@ -24,6 +24,7 @@ from api.schema.identity import (
     visible_identifiers,
     why_linked,
 )
+from api.schema.journeys import PersonJourneys
 from api.schema.lookahead import person_parts
 from api.schema.pagination import Connection, paginate
 from graph.models import Source
@@ -260,7 +261,14 @@ class SourceRecord(PersonHistory, NameAndAddress, ConsentedIdentifiers, relay.No
     description="The unified individual: one stable 360 ID across every system, "
     "golden attributes reconciled from the records."
 )
-class Person(PersonHistory, PersonIdentity, NameAndAddress, ConsentedIdentifiers, relay.Node):
+class Person(
+    PersonHistory,
+    PersonIdentity,
+    NameAndAddress,
+    ConsentedIdentifiers,
+    PersonJourneys,
+    relay.Node,
+):
     person_id: relay.NodeID[str] = strawberry.field(description="The stable 360 ID.")
     sources: list[str]
     record_count: int
