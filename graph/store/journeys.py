@@ -338,16 +338,16 @@ _COUNT: dict[str, LiteralString] = {
     "CONSENT_CHANGED": "MATCH (e:Consent) RETURN count(e) AS n",
 }
 
-_PARSED: dict[tuple[str, int], Definition] = {}
+_PARSED: dict[str, Definition] = {}
 
 
 def _active(tx: neo4j.ManagedTransaction) -> list[tuple[str, int, Definition]]:
     found = []
     for row in tx.run(_ACTIVE):
-        cache_key = (row["id"], row["version"])
-        if cache_key not in _PARSED:
-            _PARSED[cache_key] = parse_definition(json.loads(row["definition"]))
-        found.append((row["id"], row["version"], _PARSED[cache_key]))
+        text = row["definition"]  # the cache is keyed by the text: ids and versions recur
+        if text not in _PARSED:  # after a wipe or a restore
+            _PARSED[text] = parse_definition(json.loads(text))
+        found.append((row["id"], row["version"], _PARSED[text]))
     return found
 
 
