@@ -24,6 +24,7 @@ from api.schema.audit import AuditQuery
 from api.schema.documents import Documents, document_cache
 from api.schema.events import EventsMutation, PrivacyQuery
 from api.schema.health import HealthQuery
+from api.schema.journeys import JourneyMutation, JourneyQuery
 from api.schema.people import PeopleQuery
 from api.schema.review import ReviewMutation, ReviewQuery
 from api.schema.segments import SegmentsMutation, SegmentsQuery
@@ -35,11 +36,19 @@ from graph.settings import Settings
 __all__ = ["build_schema", "schema"]
 
 Query = merge_types(
-    "Query", (HealthQuery, PeopleQuery, AuditQuery, PrivacyQuery, ReviewQuery, SegmentsQuery)
+    "Query",
+    (HealthQuery, PeopleQuery, AuditQuery, PrivacyQuery, ReviewQuery, SegmentsQuery, JourneyQuery),
 )
 Mutation = merge_types(
     "Mutation",
-    (StewardshipMutation, EventsMutation, PrivacyMutation, ReviewMutation, SegmentsMutation),
+    (
+        StewardshipMutation,
+        EventsMutation,
+        PrivacyMutation,
+        ReviewMutation,
+        SegmentsMutation,
+        JourneyMutation,
+    ),
 )
 
 

@@ -24,6 +24,7 @@ from api.schema.identity import (
     visible_identifiers,
     why_linked,
 )
+from api.schema.journeys import PersonJourneys
 from api.schema.lookahead import person_parts
 from api.schema.pagination import Connection, paginate
 from api.schema.person_segments import PersonSegments
@@ -262,7 +263,13 @@ class SourceRecord(PersonHistory, NameAndAddress, ConsentedIdentifiers, relay.No
     "golden attributes reconciled from the records."
 )
 class Person(
-    PersonHistory, PersonIdentity, NameAndAddress, ConsentedIdentifiers, PersonSegments, relay.Node
+    PersonHistory,
+    PersonIdentity,
+    NameAndAddress,
+    ConsentedIdentifiers,
+    PersonSegments,
+    PersonJourneys,
+    relay.Node,
 ):
     person_id: relay.NodeID[str] = strawberry.field(description="The stable 360 ID.")
     sources: list[str]

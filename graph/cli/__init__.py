@@ -12,7 +12,16 @@ import sys
 import click
 from neo4j import exceptions as neo4j_exceptions
 
-from graph.cli import admin, check, data, demo, model, resolve, segments  # noqa: F401  (register their commands)
+from graph.cli import (  # noqa: F401  (register their commands)
+    admin,
+    check,
+    data,
+    demo,
+    journeys,
+    model,
+    resolve,
+    segments,
+)
 from graph.cli.app import cli
 from graph.errors import C360Error
 

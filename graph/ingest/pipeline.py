@@ -36,7 +36,7 @@ from graph.ingest.parse import PARSERS
 from graph.ingest.reader import RowError, iter_rows
 from graph.models import EVENT_TYPES, Source
 from graph.settings import Settings
-from graph.store import activity, consents, orders, records
+from graph.store import activity, consents, journeys, orders, records
 from graph.store.privacy import forget_salt, identifier_hash
 from graph.store.sources import require_source
 
@@ -264,6 +264,7 @@ def _write(
                 else:
                     good.append((line, row))
         outcomes = writer(tx, source_id, [r for _, r in good]) if good else []
+        journeys.schedule_batch(tx, file_type, outcomes)  # the events' journey actions
         return outcomes, refused
 
     with translate_errors(settings), driver.session(database=settings.neo4j_database) as s:
