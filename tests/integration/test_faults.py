@@ -162,7 +162,9 @@ def test_ingest_outlives_neo4j_killed_in_the_middle(on_own_server, demo, capsys)
     killer = _kill_neo4j_after(driver, settings, server, stored=40, restart=True)
     assert _ingest_all(demo, "--batch-size", "25") == 0
     killer.join(timeout=120)
-    assert "waiting for Neo4j" in capsys.readouterr().err
+    assert not killer.is_alive()  # Neo4j was killed mid-ingest and is back
+    # (whether the ingest logs a wait depends on where the kill falls: the driver's own
+    # retries may ride a short restart out; the give-up test below checks the message)
     assert _count(driver, settings) == sum(rows for _, _, rows in demo)
     assert records.count_pending(driver, settings) == 0
     assert main(["check"]) == 0
