@@ -124,6 +124,19 @@ _RECORD: LiteralString = """{
 
 # One person per asked id (an absorbed alias finds the survivor), then one CALL per part: a
 # part not in $parts filters its only row away before matching anything.
+# A person's effective consent per channel and purpose (the latest event), when asked for.
+_EFFECTIVE_CONSENTS: LiteralString = """
+CALL (p) {
+  WITH p WHERE 'consents' IN $parts
+  MATCH (p)-[:GAVE]->(c:Consent)
+  WITH c ORDER BY c.at DESC, c.key
+  WITH c.channel AS channel, c.purpose AS purpose, collect(c)[0] AS latest
+  ORDER BY channel, purpose
+  RETURN collect({channel: channel, purpose: purpose, status: latest.status,
+                  at: toString(latest.at), sourceKey: latest.sourceKey}) AS consents
+}
+"""
+
 _PEOPLE_WITH: LiteralString = (
     """
 UNWIND $ids AS asked
@@ -140,16 +153,9 @@ CALL (p) {
     + _RECORD
     + """) AS records
 }
-CALL (p) {
-  WITH p WHERE 'consents' IN $parts
-  MATCH (p)-[:GAVE]->(c:Consent)
-  WITH c ORDER BY c.at DESC, c.key
-  WITH c.channel AS channel, c.purpose AS purpose, collect(c)[0] AS latest
-  ORDER BY channel, purpose
-  RETURN collect({channel: channel, purpose: purpose, status: latest.status,
-                  at: toString(latest.at), sourceKey: latest.sourceKey}) AS consents
-}
-CALL (p) {
+"""
+    + _EFFECTIVE_CONSENTS
+    + """CALL (p) {
   WITH p WHERE 'orders' IN $parts
   MATCH (p)-[:HAS_RECORD]->(r:SourceRecord)-[:PLACED]->(x:Order)
   WHERE x.placeholder IS NULL
@@ -278,16 +284,9 @@ CALL (p) {
     + """) AS records
   RETURN size(records) AS recordTotal, records[$recordsFrom..$recordsTo] AS records
 }
-CALL (p) {
-  WITH p WHERE 'consents' IN $parts
-  MATCH (p)-[:GAVE]->(c:Consent)
-  WITH c ORDER BY c.at DESC, c.key
-  WITH c.channel AS channel, c.purpose AS purpose, collect(c)[0] AS latest
-  ORDER BY channel, purpose
-  RETURN collect({channel: channel, purpose: purpose, status: latest.status,
-                  at: toString(latest.at), sourceKey: latest.sourceKey}) AS consents
-}
-CALL (p) {
+"""
+    + _EFFECTIVE_CONSENTS
+    + """CALL (p) {
   WITH p WHERE 'orders' IN $parts
   MATCH (p)-[:HAS_RECORD]->(r:SourceRecord)-[:PLACED]->(x:Order)
   WHERE x.placeholder IS NULL
