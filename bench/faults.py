@@ -429,6 +429,11 @@ def restart_under_api_load(lab: Lab, clean: dict[str, str], api: Api, clients: i
     firsts = [at for at, _, outcome in log if at > back and outcome == "ok"]
     row.first_success_s = (min(firsts) - back) if firsts else None
     if firsts:
+        first_ms = next(ms for at, ms, o in log if at == min(firsts))
+        row.notes.append(
+            f"the first success was sent {min(firsts) - first_ms / 1000 - back:+.2f} s after "
+            f"Neo4j was back and took {first_ms:.0f} ms"
+        )
         before_ok = Counter(o for at, _, o in log if back < at < min(firsts))
         row.notes.append(
             f"after Neo4j answered Bolt again, before the first success: {dict(before_ok)}"

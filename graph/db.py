@@ -101,13 +101,14 @@ def outlive_outage(
     wait_s: float | None = None,
 ) -> T:
     """Run ``work`` (an idempotent write: the driver's managed transactions are) and, while
-    Neo4j is unavailable (:func:`is_outage`), run it again after exponential backoff (1, 2,
-    4 ... s, at most ``settings.ingest_retry_max_s`` apart, with jitter) for up to ``wait_s``
+    Neo4j is unavailable (:func:`is_outage`), run it again after exponential backoff (0.5, 1,
+    2 ... s, at most ``settings.ingest_retry_max_s`` apart, default 1 s, plus up to 0.25 s of
+    jitter) for up to ``wait_s``
     seconds (default ``settings.ingest_wait_s``). Each wait is logged (logger
     ``customer360.db``) and told to ``on_wait``. Returns what ``work`` returns; raises the
     last error, translated to :class:`Neo4jUnavailable`, once the time is up, and any other
     error at once. Backoff by tenacity, the retry library of the Python ecosystem
-    (``wait_exponential_jitter``, ``stop_after_delay``)."""
+    (``wait_exponential`` plus ``wait_random``, ``stop_after_delay``)."""
     budget = settings.ingest_wait_s if wait_s is None else wait_s
 
     def before_sleep(state: tenacity.RetryCallState) -> None:
@@ -126,9 +127,8 @@ def outlive_outage(
 
     retrying = tenacity.Retrying(
         retry=tenacity.retry_if_exception(is_outage),
-        wait=tenacity.wait_exponential_jitter(
-            initial=1, max=settings.ingest_retry_max_s, jitter=0.5
-        ),
+        wait=tenacity.wait_exponential(multiplier=0.5, max=settings.ingest_retry_max_s)
+        + tenacity.wait_random(0, 0.25),
         stop=tenacity.stop_after_delay(budget),
         before_sleep=before_sleep,
         reraise=True,

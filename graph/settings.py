@@ -111,12 +111,12 @@ class Settings(BaseSettings):
         2.0, gt=0, le=120, validation_alias=_env("C360_API_NEO4J_TIMEOUT_S")
     )
     # how long ingest and batch resolution wait for an unavailable Neo4j (retrying with
-    # exponential backoff from 1 s up to ingest_retry_max_s between tries) before giving up
+    # backoff from 0.5 s up to ingest_retry_max_s between tries) before giving up
     ingest_wait_s: float = Field(
         120.0, ge=0, le=86_400, validation_alias=_env("C360_INGEST_WAIT_S")
     )
     ingest_retry_max_s: float = Field(
-        4.0, gt=0, le=3_600, validation_alias=_env("C360_INGEST_RETRY_MAX_S")
+        1.0, gt=0, le=3_600, validation_alias=_env("C360_INGEST_RETRY_MAX_S")
     )
     max_field_chars: int = Field(1_000, ge=1, validation_alias=_env("C360_MAX_FIELD_CHARS"))
     max_row_bytes: int = Field(65_536, ge=256, validation_alias=_env("C360_MAX_ROW_BYTES"))

@@ -134,8 +134,9 @@ def ingest_cmd(
             guess_file_type(path)
     errors_files = [_errors_file(path, errors_path, len(files)) for path in files]
     settings = settings_of(ctx)
-    # the driver's own retries stay short: the pipeline's waits are bounded, logged and shown
-    driver = db.connect(settings, retry_s=3.0)
+    # the driver's own retries stay short (its backoff doubles from 1 s, so a long window
+    # overshoots Neo4j's return by seconds): the pipeline's waits are bounded, logged, shown
+    driver = db.connect(settings, retry_s=1.0)
     resolver = None if defer_resolution else Resolver(driver, settings, actor=f"ingest:{source_id}")
     hook = None if resolver is None else resolve_after_ingest(resolver)
     rejected = 0

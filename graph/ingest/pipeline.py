@@ -319,7 +319,7 @@ def ingest_rows(
     def on_wait(attempt: int, delay: float, error: BaseException) -> None:
         message = (
             f"waiting for Neo4j at {settings.uri}: try {attempt} failed ({error}); "
-            f"next in {delay:.0f} s (gives up after {settings.ingest_wait_s:g} s)"
+            f"next in {delay:.1f} s (gives up after {settings.ingest_wait_s:g} s)"
         )
         if progress is not None:
             with waiting:
