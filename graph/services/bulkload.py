@@ -57,7 +57,7 @@ from graph.localneo4j import LocalNeo4j
 from graph.resolution.features import Features
 from graph.resolution.plan import RecordData, candidate_pairs, make_plan
 from graph.resolution.rules import RuleSet
-from graph.services.bulk_parse import Parsed, parse_files
+from graph.services.bulk_parse import Parsed, parse_files, parse_workers
 from graph.services.resolver import Resolver, new_person_id
 from graph.settings import Settings
 from graph.store import components, records
@@ -397,6 +397,7 @@ def _load(
                     limits.max_identifier_records,
                     {name: (rows, params) for _, name, rows, params in steps},
                     now,
+                    processes=parse_workers(),
                 )
                 bar.update(1)
             report.phases["write CSV"] = time.monotonic() - mark
