@@ -11,7 +11,8 @@ break (the importer must then be told ``--multiline-fields``).
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Mapping, Sequence
+import multiprocessing
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,50 @@ class ImportFiles:
         self.relationships: list[Path] = []
         self.multiline = False
         self.rows = 0
+
+    def write_parallel(
+        self, jobs: Sequence[tuple[float, Callable[[ImportFiles], None]]], processes: int = 1
+    ) -> None:
+        """Run ``jobs`` (``(weight, write)``: ``write(files)`` writes some files with
+        :meth:`node_file` and :meth:`relationship_file`), spread over ``processes`` by
+        weight: this process runs one share, forked children the others (they read the
+        caller's data as it was at the fork, without copying it). The files, row count and
+        multiline flag come out as if this process had run every job. Without ``fork``, or
+        with one process, every job runs here. Raises :class:`RuntimeError` when a child
+        fails."""
+        if processes < 2 or "fork" not in multiprocessing.get_all_start_methods():
+            for _, job in jobs:
+                job(self)
+            return
+        shares: list[list[Callable[[ImportFiles], None]]] = [[] for _ in range(processes)]
+        loads = [0.0] * processes
+        for weight, job in sorted(jobs, key=lambda j: -j[0]):  # heaviest first, to the lightest
+            lightest = loads.index(min(loads))
+            shares[lightest].append(job)
+            loads[lightest] += weight
+        context = multiprocessing.get_context("fork")
+        children = []
+        for share in shares[1:]:
+            receive, send = context.Pipe(duplex=False)
+            child = context.Process(target=_write_share, args=(self.directory, share, send))
+            child.start()
+            send.close()
+            children.append((child, receive))
+        for job in shares[0]:
+            job(self)
+        for child, receive in children:
+            try:
+                outcome = receive.recv()
+            except EOFError:
+                outcome = f"exited with code {child.exitcode}"
+            child.join()
+            if isinstance(outcome, str):
+                raise RuntimeError(f"writing the import files failed in a child process: {outcome}")
+            nodes, relationships, multiline, rows = outcome
+            self.nodes += nodes
+            self.relationships += relationships
+            self.multiline = self.multiline or multiline
+            self.rows += rows
 
     def _write(self, name: str, header: list[str], rows: Iterable[list[Any]]) -> Path:
         path = self.directory / f"{name}.csv"
@@ -156,3 +201,17 @@ class ImportFiles:
                 ),
             )
         )
+
+
+def _write_share(directory: Path, jobs: list[Callable[[ImportFiles], None]], send: Any) -> None:
+    """A forked child's share of :meth:`ImportFiles.write_parallel`: what it wrote, or why
+    it failed, goes back through ``send``."""
+    try:
+        files = ImportFiles(directory)
+        for job in jobs:
+            job(files)
+        send.send((files.nodes, files.relationships, files.multiline, files.rows))
+    except BaseException as exc:  # the parent raises it
+        send.send(f"{type(exc).__name__}: {exc}")
+    finally:
+        send.close()

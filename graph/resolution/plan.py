@@ -139,18 +139,26 @@ class Plan:
 
 
 def candidate_pairs(
-    records: Sequence[RecordData], features: Mapping[str, Features], max_group: int
+    records: Sequence[RecordData],
+    features: Mapping[str, Features],
+    max_group: int,
+    *,
+    blocks: Mapping[str, Sequence[str]] | None = None,
 ) -> set[tuple[str, str]]:
     """Pairs of records sharing an identifier or a blocking key, skipping groups larger than
-    ``max_group`` (generic evidence)."""
+    ``max_group`` (generic evidence). ``blocks``: each record's
+    :func:`~graph.resolution.blocking.probabilistic_keys`, when the caller has them."""
     pairs: set[tuple[str, str]] = set()
-    for keys in _groups(records, features, max_group):
+    for keys in _groups(records, features, max_group, blocks):
         pairs.update((a, b) if a < b else (b, a) for a, b in combinations(sorted(keys), 2))
     return pairs
 
 
 def _groups(
-    records: Sequence[RecordData], features: Mapping[str, Features], max_group: int
+    records: Sequence[RecordData],
+    features: Mapping[str, Features],
+    max_group: int,
+    blocks: Mapping[str, Sequence[str]] | None = None,
 ) -> list[list[str]]:
     """The keys of the records sharing each identifier or blocking key, for the groups of
     2 to ``max_group`` records."""
@@ -158,7 +166,7 @@ def _groups(
     for r in records:
         for t, v in r.identifiers:
             groups[f"{t}:{v}"].append(r.key)
-        for key in probabilistic_keys(features[r.key]):
+        for key in probabilistic_keys(features[r.key]) if blocks is None else blocks[r.key]:
             groups[key].append(r.key)
     return [keys for keys in groups.values() if 1 < len(keys) <= max_group]
 

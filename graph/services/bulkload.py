@@ -32,6 +32,7 @@ and ``c360 ingest`` of the same files (idempotent) then completes it.
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 import time
@@ -50,15 +51,13 @@ from graph import db, migrate
 from graph.db import translate_errors
 from graph.errors import Conflict, FieldError, ValidationError
 from graph.import_csv import ARRAY_DELIMITER, ImportFiles
-from graph.ingest import IngestSummary, guess_file_type, ingest_file, parse_row
-from graph.ingest.mappings import mapping_for
+from graph.ingest import IngestSummary, guess_file_type, ingest_file
 from graph.ingest.parse import PARSERS
-from graph.ingest.pipeline import write_errors
-from graph.ingest.reader import RowError, iter_rows
 from graph.localneo4j import LocalNeo4j
-from graph.models import Source
+from graph.resolution.features import Features
 from graph.resolution.plan import RecordData, candidate_pairs, make_plan
 from graph.resolution.rules import RuleSet
+from graph.services.bulk_parse import Parsed, parse_files, parse_workers
 from graph.services.resolver import Resolver, new_person_id
 from graph.settings import Settings
 from graph.store import components, records
@@ -160,108 +159,50 @@ def check_empty(driver: neo4j.Driver, settings: Settings) -> None:
         )
 
 
-# -- parse ------------------------------------------------------------------------------------
-@dataclass
-class _Parsed:
-    order: int  # first time the key was seen: the record's age
-    source: Source
-    row: dict[str, Any]
-
-
-def _newer_wins(stored: dict[str, Any], row: dict[str, Any]) -> bool:
-    """Whether ``row`` replaces ``stored`` (the rule of graph.store.records' upsert)."""
-    old, new = stored.get("updatedAt"), row.get("updatedAt")
-    return old is None or (new is not None and new >= old)
-
-
-def _parse(
-    inputs: Sequence[tuple[LoadFile, Source]], salt: str | None, show_progress: bool
-) -> tuple[dict[str, _Parsed], list[IngestSummary]]:
-    parsed: dict[str, _Parsed] = {}
-    summaries: list[IngestSummary] = []
-    for entry, source in inputs:
-        summary = IngestSummary(source=source.id, file_type="records")
-        mapping = mapping_for(source.kind, "records", source.mapping)
-        started = time.monotonic()
-        with tqdm(
-            desc=f"parse {source.id}/{entry.path.name}",
-            unit=" rows",
-            unit_scale=True,
-            disable=None if show_progress else True,
-            mininterval=0.5,
-        ) as bar:
-            for line, row in iter_rows(entry.path):
-                summary.rows += 1
-                bar.update(1)
-                if isinstance(row, RowError):
-                    summary.rejected += 1
-                    summary.errors.append(FieldError("row", row.reason, line))
-                    continue
-                try:
-                    one = parse_row(source, "records", row, mapping=mapping, salt=salt, line=line)
-                except ValidationError as exc:
-                    summary.rejected += 1
-                    summary.errors.extend(exc.errors)
-                    continue
-                warnings = one.pop("warnings", None)
-                if warnings:
-                    summary.warned += 1
-                    summary.warnings.extend(warnings)
-                seen = parsed.get(one["key"])
-                if seen is None:
-                    summary.created += 1
-                    parsed[one["key"]] = _Parsed(len(parsed), source, one)
-                elif _newer_wins(seen.row, one):
-                    summary.updated += 1
-                    seen.row = one
-                else:
-                    summary.stale += 1
-        summary.seconds = time.monotonic() - started
-        if summary.errors or summary.warnings:
-            summary.errors_file = entry.path.with_name(entry.path.name + ".errors.csv")
-            write_errors(summary.errors_file, summary.errors, summary.warnings)
-        summaries.append(summary)
-    return parsed, summaries
-
-
 # -- resolve ----------------------------------------------------------------------------------
 def _iso(value: Any) -> str | None:
     return None if value is None else value.isoformat()
 
 
 def _record_data(
-    parsed: Mapping[str, _Parsed], max_identifier: int, created: Mapping[str, int]
-) -> tuple[list[RecordData], Counter[tuple[str, str]]]:
+    parsed: Mapping[str, Parsed], max_identifier: int, created: Mapping[str, int]
+) -> tuple[list[RecordData], dict[str, Features], Counter[tuple[str, str]]]:
+    """The records as resolution reads them, their features (the parse's, computed again
+    for a record holding an identifier too common to be evidence) and how many records hold
+    each identifier."""
     holders: Counter[tuple[str, str]] = Counter(
         (i["type"], i["value"]) for p in parsed.values() for i in p.row["identifiers"]
     )
     out = []
+    features = {}
     for key, p in parsed.items():
         props = {name: p.row["props"].get(name) for name in _RECORD_FIELDS}
         props["birthDate"] = _iso(p.row["props"].get("birthDate"))
-        out.append(
-            RecordData(
-                key=key,
-                source=p.source.id,
-                priority=p.source.priority,
-                created_at=f"{created[key]:020d}",
-                updated_at=_iso(p.row.get("updatedAt")),
-                props=props,
-                identifiers=tuple(
-                    (i["type"], i["value"])
-                    for i in p.row["identifiers"]
-                    if holders[(i["type"], i["value"])] <= max_identifier
-                ),
-            )
+        every = p.row["identifiers"]
+        evidence = tuple(
+            (i["type"], i["value"])
+            for i in every
+            if holders[(i["type"], i["value"])] <= max_identifier
         )
-    return out, holders
+        record = RecordData(
+            key=key,
+            source=p.source.id,
+            priority=p.source.priority,
+            created_at=f"{created[key]:020d}",
+            updated_at=_iso(p.row.get("updatedAt")),
+            props=props,
+            identifiers=evidence,
+        )
+        out.append(record)
+        features[key] = p.features if len(evidence) == len(every) else record.features()
+    return out, features, holders
 
 
 # -- write: transactions (a remote server) ------------------------------------------------------
 def _write_transactions(
     driver: neo4j.Driver,
     settings: Settings,
-    parsed: Mapping[str, _Parsed],
+    parsed: Mapping[str, Parsed],
     plan_steps: list[tuple[LiteralString, str, list[Any], dict[str, Any]]],
     batch_size: int,
     show_progress: bool,
@@ -346,12 +287,18 @@ def bulk_load(
     if problems:
         raise ValidationError(problems)
     driver = db.connect(settings)
+    collecting = gc.isenabled()
+    # millions of long-lived objects and almost no cycles: the cyclic collector would walk
+    # them over and over (a third of the time at 100k records); cycles wait for the end
+    gc.disable()
     try:
         report, driver = _load(
             driver, settings, files, rules, actor, use_import, batch_size, show_progress
         )
     finally:
         driver.close()
+        if collecting:
+            gc.enable()
     return report
 
 
@@ -376,7 +323,7 @@ def _load(
     event_files = [f for f in files if f.file_type != "records"]
     limits = resolver.rules.limits
 
-    parsed, report.files = _parse(record_files, None, show_progress)
+    parsed, report.files = parse_files([(f.path, s) for f, s in record_files], None, show_progress)
     report.records = len(parsed)
     report.phases["parse"] = time.monotonic() - started
 
@@ -388,9 +335,11 @@ def _load(
         key: int(at.timestamp()) * 1_000_000_000 + at.microsecond * 1000
         for key, at in created.items()
     }
-    data, holders = _record_data(parsed, limits.max_identifier_records, nanos)
-    features = {r.key: r.features() for r in data}
-    pairs = candidate_pairs(data, features, limits.max_block_records)
+    data, features, holders = _record_data(parsed, limits.max_identifier_records, nanos)
+    # the parse's blocking keys: those of the features (they read no identifier)
+    blocks = {key: p.row["blocks"] for key, p in parsed.items()}
+    pairs = candidate_pairs(data, features, limits.max_block_records, blocks=blocks)
+    del blocks
     report.candidate_pairs = len(pairs)
     new_ids: list[str] = []
 
@@ -448,6 +397,7 @@ def _load(
                     limits.max_identifier_records,
                     {name: (rows, params) for _, name, rows, params in steps},
                     now,
+                    processes=parse_workers(),
                 )
                 bar.update(1)
             report.phases["write CSV"] = time.monotonic() - mark
